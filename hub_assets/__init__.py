@@ -1,0 +1,1 @@
+"""Youth Data Hub: an integrated data system for a city's youth-serving agencies."""

@@ -1,0 +1,182 @@
+"""The one declaration of an agency source, read from ``agencies/<name>.yaml``.
+
+A declaration says what a drop from the agency looks like (file pattern, cadence, snapshot or
+append, delimiter, encoding, date format), which of its columns identify a person and in which
+style, and which columns are content, with their types and code sets. The ingest asset, its
+pandera schema, its sensor, its checks, the synthetic generator and the dbt sources are all
+derived from it, so adding an agency is one YAML file plus one dbt staging folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+AGENCIES_DIR = Path(__file__).parent / "agencies"
+
+ContentType = Literal["str", "int", "float", "date", "bool"]
+NameStyle = Literal["separate", "last_comma_first", "first_last", "last_first"]
+Cadence = Literal["weekly", "monthly", "quarterly", "yearly"]
+
+# Common race/ethnicity standard (OMB categories, 2024 revision, with MENA) used in the warehouse.
+OMB_RACE_ETHNICITY = (
+    "HISPANIC",  # Hispanic or Latino (any race)
+    "BLACK",  # Black or African American
+    "WHITE",
+    "ASIAN",
+    "AIAN",  # American Indian or Alaska Native
+    "NHPI",  # Native Hawaiian or Pacific Islander
+    "MENA",  # Middle Eastern or North African
+    "MULTI",  # two or more races
+    "UNKNOWN",
+)
+
+CADENCE_DAYS = {"weekly": 7, "monthly": 31, "quarterly": 92, "yearly": 366}
+
+
+@dataclass(frozen=True)
+class IdentityColumns:
+    """Which file columns carry one person's identity. Agencies with two people in a row
+    (vital records: child and mother) declare two blocks; the first is the primary person."""
+
+    role: str
+    record_id: str
+    name_style: NameStyle
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None  # used when name_style is not "separate"
+    dob: str | None = None
+    sex: str | None = None
+    address: str | None = None
+    zip: str | None = None
+
+    @property
+    def token_column(self) -> str:
+        """Warehouse column that carries this person's record token."""
+        return "record_token" if self.role == "person" else f"{self.role}_record_token"
+
+    @property
+    def file_columns(self) -> list[str]:
+        cols = [self.record_id, self.first_name, self.middle_name, self.last_name,
+                self.full_name, self.dob, self.sex, self.address, self.zip]
+        return [c for c in cols if c]
+
+
+@dataclass(frozen=True)
+class ContentColumn:
+    name: str  # as spelled in the file header
+    type: ContentType
+    required: bool = False
+    codes: tuple[str, ...] | None = None  # accepted values, when the column is coded
+    true_values: tuple[str, ...] = ("Y", "YES", "TRUE", "1", "T")
+    false_values: tuple[str, ...] = ("N", "NO", "FALSE", "0", "F")
+    description: str = ""
+
+    @property
+    def warehouse_name(self) -> str:
+        return snake_case(self.name)
+
+
+@dataclass(frozen=True)
+class AgencySource:
+    name: str
+    title: str
+    owner: str
+    description: str
+    entity: str  # what one row is, for dbt naming: stg_<name>__<entity>
+    file_pattern: str  # glob matched against file names in landing/<name>/
+    cadence: Cadence
+    expected_lag_days: int
+    mode: Literal["snapshot", "append"]
+    delimiter: str
+    encoding: str
+    date_format: str  # strftime-style format of every date column (DOB and content)
+    identities: tuple[IdentityColumns, ...]
+    sex_codes: dict[str, str]  # agency code -> M/F/X; unknown codes become null
+    race_column: str | None
+    race_codes: dict[str, str]  # agency code -> one of OMB_RACE_ETHNICITY
+    content: tuple[ContentColumn, ...]
+    noise: dict[str, float] = field(default_factory=dict)  # synthetic-city noise rates
+
+    @property
+    def primary(self) -> IdentityColumns:
+        return self.identities[0]
+
+    @property
+    def expected_columns(self) -> list[str]:
+        """Every column a drop must have, in the order the agency writes them."""
+        cols: list[str] = []
+        for block in self.identities:
+            cols += block.file_columns
+        if self.race_column:
+            cols.append(self.race_column)
+        cols += [c.name for c in self.content]
+        return list(dict.fromkeys(cols))
+
+    @property
+    def identifier_columns(self) -> set[str]:
+        return {c for block in self.identities for c in block.file_columns}
+
+    @property
+    def freshness_days(self) -> int:
+        return CADENCE_DAYS[self.cadence] + self.expected_lag_days
+
+    def matches(self, file_name: str) -> bool:
+        from fnmatch import fnmatch
+
+        return fnmatch(file_name, self.file_pattern)
+
+
+def snake_case(name: str) -> str:
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+
+
+def _identity(raw: dict) -> IdentityColumns:
+    return IdentityColumns(**raw)
+
+
+def _content(name: str, raw: dict) -> ContentColumn:
+    raw = dict(raw)
+    for key in ("codes", "true_values", "false_values"):
+        if key in raw and raw[key] is not None:
+            raw[key] = tuple(str(v) for v in raw[key])
+    return ContentColumn(name=name, **raw)
+
+
+def parse_declaration(raw: dict) -> AgencySource:
+    raw = dict(raw)
+    raw["identities"] = tuple(_identity(b) for b in raw["identities"])
+    raw["content"] = tuple(_content(n, c or {}) for n, c in raw["content"].items())
+    raw["sex_codes"] = {str(k): v for k, v in raw.get("sex_codes", {}).items()}
+    raw["race_codes"] = {str(k): v for k, v in raw.get("race_codes", {}).items()}
+    bad = set(raw["race_codes"].values()) - set(OMB_RACE_ETHNICITY)
+    if bad:
+        raise ValueError(f"agency {raw['name']}: race codes map to unknown categories {sorted(bad)}")
+    return AgencySource(**raw)
+
+
+@cache
+def load_agencies(directory: Path = AGENCIES_DIR) -> tuple[AgencySource, ...]:
+    """Every declared agency, sorted by name."""
+    sources = []
+    for path in sorted(directory.glob("*.yaml")):
+        with path.open() as fh:
+            source = parse_declaration(yaml.safe_load(fh))
+        if source.name != path.stem:
+            raise ValueError(f"{path}: declares name {source.name!r}; the file must be named after it")
+        sources.append(source)
+    return tuple(sources)
+
+
+def agency(name: str) -> AgencySource:
+    for source in load_agencies():
+        if source.name == name:
+            return source
+    raise KeyError(f"no agency source is declared with name {name!r}")
