@@ -1,0 +1,69 @@
+"""Resources shared by every domain: the hub's data directory and its two DuckDB stores.
+
+DuckDB allows one writer process per file, so connections are short (opened per use and
+closed at once) and every asset that writes runs in the ``duckdb_writer`` pool (limit 1 in the
+shipped instance configuration). Readers open read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from hub_assets.settings import HubPaths
+from hub_assets.sources.tokens import resolve_secret_key
+
+WRITER_POOL = "duckdb_writer"
+
+
+class HubResource(dg.ConfigurableResource):
+    """The data directory and the stores in it."""
+
+    data_dir: str
+    secret_key: str | None = None  # from HUB_SECRET_KEY; a dev key is generated when unset
+
+    @property
+    def paths(self) -> HubPaths:
+        return HubPaths(Path(self.data_dir).resolve()).ensure()
+
+    @contextmanager
+    def identity(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with _connect(self.paths.identity_db, read_only) as con:
+            yield con
+
+    @contextmanager
+    def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with _connect(self.paths.warehouse_db, read_only) as con:
+            yield con
+
+    def key(self) -> bytes:
+        return resolve_secret_key(self.secret_key, self.paths)
+
+
+@contextmanager
+def _connect(path: Path, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    if read_only and not path.exists():
+        # A read-only open of a missing file fails; create it empty once.
+        duckdb.connect(str(path)).close()
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def hub_resource() -> HubResource:
+    """Configured from the environment: HUB_DATA_DIR and (optionally) HUB_SECRET_KEY."""
+    data_dir = os.environ.get("HUB_DATA_DIR", "data")
+    secret = dg.EnvVar("HUB_SECRET_KEY") if os.environ.get("HUB_SECRET_KEY") else None
+    return HubResource(data_dir=str(Path(data_dir).resolve()), secret_key=secret)
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources={"hub": hub_resource()})
