@@ -1,0 +1,67 @@
+"""A failed run leaves an alert line naming the failed asset and its error."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from hub_assets.defs.ops.alerts import hub_run_failure_alert
+from hub_assets.defs.ops.instance import ensure_dagster_home
+from hub_assets.defs.resources import HubResource
+
+
+@dg.asset(key=["raw", "broken_agency"])
+def broken_agency() -> None:
+    raise ValueError("broken_agency: file drop_01.csv row 3 column DOB: '31/02/2010' is not a date")
+
+
+@dg.asset(key=["raw", "fine_agency"])
+def fine_agency() -> int:
+    return 1
+
+
+def _evaluate_sensor_on_failed_run(tmp_path):
+    home = ensure_dagster_home(tmp_path / "data")
+    hub = HubResource(data_dir=str(tmp_path / "data"))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = dg.materialize(
+            [broken_agency, fine_agency], instance=instance, raise_on_error=False
+        )
+        assert not result.success
+        context = dg.build_run_status_sensor_context(
+            sensor_name=hub_run_failure_alert.name,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_failure_event(),
+            resources={"hub": hub},
+        ).for_run_failure()
+        hub_run_failure_alert(context)
+        return result.dagster_run, hub.paths.alerts_log
+
+
+def test_failed_asset_run_appends_an_alert_naming_asset_and_error(tmp_path):
+    run, alerts_log = _evaluate_sensor_on_failed_run(tmp_path)
+
+    lines = alerts_log.read_text().splitlines()
+    assert len(lines) == 1
+    alert = json.loads(lines[0])
+    assert alert["run_id"] == run.run_id
+    assert alert["job"] == run.job_name
+    assert alert["failed_assets"] == ["raw/broken_agency"]  # the healthy asset is not blamed
+    assert alert["failed_steps"] == ["raw__broken_agency"]
+    assert "ValueError" in alert["error"] and "row 3 column DOB" in alert["error"]
+    assert alert["at"]
+
+
+def test_alerts_accumulate_one_line_per_failed_run(tmp_path):
+    _evaluate_sensor_on_failed_run(tmp_path)
+    _, alerts_log = _evaluate_sensor_on_failed_run(tmp_path)
+
+    alerts = [json.loads(line) for line in alerts_log.read_text().splitlines()]
+    assert len(alerts) == 2
+    assert alerts[0]["run_id"] != alerts[1]["run_id"]
+
+
+def test_alert_sensor_is_running_by_default():
+    assert hub_run_failure_alert.default_status == dg.DefaultSensorStatus.RUNNING
