@@ -1,0 +1,7 @@
+"""Probabilistic record linkage of the standard identity records (Splink on DuckDB).
+
+Pure functions, no Dagster: the method reads top to bottom as
+prepare -> settings -> blocking -> train -> predict -> cluster -> keys (or incremental)
+-> quality -> spine. ``hub_assets.defs.linkage`` wraps these as assets; ``hub link`` runs them
+on plain files.
+"""

@@ -1,0 +1,142 @@
+"""Attach new records to existing people between full re-links, without moving anyone else.
+
+New records are those whose record_token has no person key yet. They are scored against the
+records that have one (``predict_between``) and among themselves (``predict_within``), with
+the saved model and term frequencies from all current records. New records linked to each
+other at the match threshold form groups; then each group:
+
+- matches no existing person  -> becomes a new person (new random key);
+- matches exactly one person  -> joins that person (takes its key);
+- matches two or more people  -> joins the person with the strongest link (so it is counted
+  once, as the most likely person), AND is queued in ``identity.review_queue`` with every
+  candidate key: attaching it must not silently merge those people, and only a reviewer or
+  the next full re-link may merge them.
+
+Existing records never change key here, so key stability under incremental attach is 100% by
+construction (and measured in the benchmark). Records whose identifiers changed in a
+re-delivered drop keep their key until the next full re-link re-evaluates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import polars as pl
+from splink import Linker
+
+from hub_assets.linkage.cluster import cluster_pairs
+from hub_assets.linkage.keys import new_person_key
+from hub_assets.linkage.predict import PAIR_COLUMNS, PAIR_FLOOR
+from hub_assets.linkage.settings import MATCH_THRESHOLD
+from hub_assets.linkage.train import make_linker
+
+TF_COLUMNS = ("first_name", "last_name", "address")
+REVIEW_SCHEMA = {"record_token": pl.String, "attached_key": pl.String,
+                 "candidate_keys": pl.List(pl.String), "best_probability": pl.Float64,
+                 "reason": pl.String, "queued_at": pl.Datetime("us", "UTC")}
+
+
+@dataclass
+class Attachment:
+    keys: pl.DataFrame  # record_token, person_key for the new records only
+    review: pl.DataFrame  # REVIEW_SCHEMA
+    pairs: pl.DataFrame  # scored pairs involving new records (unique_id_l/r, weight, prob)
+
+
+def attach_new_records(prepared: pl.DataFrame, person_keys: pl.DataFrame, model: dict, *,
+                       threshold: float = MATCH_THRESHOLD, at: datetime | None = None) -> Attachment:
+    """``prepared``: every current record (prepare.py); ``person_keys``: the existing mapping."""
+    at = at or datetime.now(timezone.utc)
+    known = person_keys.filter(pl.col("record_token").is_in(prepared["unique_id"].implode()))
+    is_new = ~pl.col("unique_id").is_in(known["record_token"].implode())
+    new = prepared.filter(is_new)
+    if new.height == 0:
+        return Attachment(known.clear(), pl.DataFrame(schema=REVIEW_SCHEMA), _no_pairs())
+
+    linker = make_linker(prepared, model)
+    pairs = _score_new(linker, prepared.filter(~is_new), new)
+    groups = cluster_pairs(new["unique_id"], pairs.filter(
+        pl.col("unique_id_l").is_in(new["unique_id"].implode())
+        & pl.col("unique_id_r").is_in(new["unique_id"].implode())), threshold)
+    to_existing = _links_to_existing(pairs, new["unique_id"], known, threshold)
+    return _decide(groups, to_existing, known, threshold, at, pairs)
+
+
+def _score_new(linker: Linker, existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    for column in TF_COLUMNS:
+        linker.table_management.compute_tf_table(column)
+    db_api = linker._db_api
+    con = db_api.duckdb_con
+    new_sdf = _register(db_api, "hub_new_records", new)
+    frames = [linker.inference.predict_within(new_sdf, threshold_match_probability=PAIR_FLOOR,
+                                              warning_mode="never")]
+    if existing.height:
+        old_sdf = _register(db_api, "hub_known_records", existing)
+        frames.append(linker.inference.predict_between(
+            old_sdf, new_sdf, threshold_match_probability=PAIR_FLOOR, warning_mode="never"))
+    cols = ", ".join(PAIR_COLUMNS)
+    return pl.concat([con.sql(f"select {cols} from {f.physical_name}").pl()
+                      for f in frames]) if frames else _no_pairs()
+
+
+def _register(db_api, table: str, frame: pl.DataFrame):
+    con = db_api.duckdb_con
+    con.register("_hub_frame", frame.to_arrow())
+    con.execute(f"create or replace table {table} as select * from _hub_frame")
+    con.unregister("_hub_frame")
+    return db_api.register(table)
+
+
+def _links_to_existing(pairs: pl.DataFrame, new_ids: pl.Series, known: pl.DataFrame,
+                       threshold: float) -> pl.DataFrame:
+    """new record -> existing person key, with the strongest probability per (record, key)."""
+    links = pairs.filter(pl.col("match_probability") >= threshold)
+    new_set = new_ids.implode()
+    oriented = pl.concat([
+        links.filter(pl.col("unique_id_r").is_in(new_set) & ~pl.col("unique_id_l").is_in(new_set))
+        .select(pl.col("unique_id_r").alias("record_token"), pl.col("unique_id_l").alias("other"),
+                "match_probability"),
+        links.filter(pl.col("unique_id_l").is_in(new_set) & ~pl.col("unique_id_r").is_in(new_set))
+        .select(pl.col("unique_id_l").alias("record_token"), pl.col("unique_id_r").alias("other"),
+                "match_probability"),
+    ])
+    return (oriented.join(known, left_on="other", right_on="record_token")
+            .group_by("record_token", "person_key").agg(pl.col("match_probability").max()))
+
+
+def _decide(groups: pl.DataFrame, to_existing: pl.DataFrame, known: pl.DataFrame,
+            threshold: float, at: datetime, pairs: pl.DataFrame) -> Attachment:
+    candidates = (groups.join(to_existing, on="record_token", how="left")
+                  .group_by("cluster_id", "person_key").agg(pl.col("match_probability").max())
+                  .filter(pl.col("person_key").is_not_null())
+                  .sort(["cluster_id", "match_probability", "person_key"],
+                        descending=[False, True, False]))
+    per_group = candidates.group_by("cluster_id", maintain_order=True).agg(
+        pl.col("person_key").first().alias("best_key"),
+        pl.col("person_key").alias("candidate_keys"),
+        pl.col("match_probability").first().alias("best_probability"))
+    taken = set(known["person_key"].unique().to_list())
+    group_keys = {}
+    for cluster_id in groups["cluster_id"].unique().sort().to_list():
+        key = new_person_key()
+        while key in taken:
+            key = new_person_key()
+        taken.add(key)
+        group_keys[cluster_id] = key
+    for cluster_id, best_key, *_ in per_group.iter_rows():
+        group_keys[cluster_id] = best_key
+    keys = groups.with_columns(
+        pl.col("cluster_id").replace_strict(group_keys, return_dtype=pl.String).alias("person_key"))
+    ambiguous = per_group.filter(pl.col("candidate_keys").list.len() > 1)
+    review = (groups.join(ambiguous, on="cluster_id")
+              .select("record_token", pl.col("best_key").alias("attached_key"), "candidate_keys",
+                      "best_probability",
+                      pl.lit("matches more than one existing person").alias("reason"),
+                      pl.lit(at, dtype=pl.Datetime("us", "UTC")).alias("queued_at")))
+    return Attachment(keys.select("record_token", "person_key"), review, pairs)
+
+
+def _no_pairs() -> pl.DataFrame:
+    return pl.DataFrame(schema={"unique_id_l": pl.String, "unique_id_r": pl.String,
+                                "match_weight": pl.Float64, "match_probability": pl.Float64})

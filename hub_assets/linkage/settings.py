@@ -1,0 +1,117 @@
+"""The linkage model's settings: what is compared, level by level, in one readable object.
+
+One model links and deduplicates every source at once (``dedupe_only`` over the union of all
+sources' records, ``source`` kept for reporting): intra-agency duplicates exist, and a
+cross-agency pair is just a pair. Levels go from most to least specific; each level's weight
+is learnt (m by EM, u by random sampling), and exact name and address matches are adjusted by
+term frequency so that a shared common name (MICHAEL SMITH) counts for less than a rare one.
+"""
+
+from __future__ import annotations
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator
+
+from hub_assets.linkage.blocking import PREDICTION_RULES
+
+# Match probability at which a scored pair becomes a link (see cluster.py for why).
+MATCH_THRESHOLD = 0.99
+
+
+def first_name_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_description="First name: exact, nickname/alias, typo, swapped with last",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
+            cll.ArrayIntersectLevel("first_name_aliases", min_intersection=1).configure(
+                label_for_charts="Nickname or alias of the same name"),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.ColumnsReversedLevel("first_name", "last_name").configure(
+                label_for_charts="First and last name swapped"),
+            cll.JaroWinklerLevel("first_name", 0.80),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def last_name_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="last_name",
+        comparison_description="Last name: exact, typo, swapped with first, else (e.g. changed)",
+        comparison_levels=[
+            cll.NullLevel("last_name"),
+            cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
+            cll.JaroWinklerLevel("last_name", 0.92),
+            cll.ColumnsReversedLevel("last_name", "first_name").configure(
+                label_for_charts="Last and first name swapped"),
+            cll.JaroWinklerLevel("last_name", 0.80),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def dob_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_description="Date of birth: exact, day/month swapped, one edit, same month",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel("dob_l = dob_swapped_r", label_for_charts="Day and month swapped"),
+            cll.LevenshteinLevel("dob", 1).configure(label_for_charts="One character differs"),
+            cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)",
+                            label_for_charts="Same year and month"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def address_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_description="Street address: exact (term-frequency adjusted), near, else",
+        comparison_levels=[
+            cll.NullLevel("address"),
+            # Shelters and large buildings are shared by many: tf makes them count for less.
+            cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
+            cll.JaroWinklerLevel("address", 0.90),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def zip_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="zip",
+        comparison_description="ZIP code: exact, same first four digits (neighbouring), else",
+        comparison_levels=[
+            cll.NullLevel("zip"),
+            cll.ExactMatchLevel("zip"),
+            cll.CustomLevel("substr(zip_l, 1, 4) = substr(zip_r, 1, 4)",
+                            label_for_charts="Same first four digits"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def linkage_settings() -> SettingsCreator:
+    """The hub's linkage model, untrained."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            first_name_comparison(),
+            last_name_comparison(),
+            dob_comparison(),
+            cl.ExactMatch("sex"),
+            address_comparison(),
+            zip_comparison(),
+        ],
+        blocking_rules_to_generate_predictions=PREDICTION_RULES,
+        additional_columns_to_retain=["source"],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )

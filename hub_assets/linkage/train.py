@@ -1,0 +1,90 @@
+"""Train the linkage model in the order the method needs, and load/save it as Splink JSON.
+
+1. the prior — how likely two random records are the same person — from deterministic rules
+   and an assumed recall (``blocking.DETERMINISTIC_RULES``);
+2. u (how often non-matches agree at each level) by random sampling of record pairs;
+3. m (how often matches agree at each level) by expectation maximisation, once per training
+   blocking rule, so that each comparison is estimated by a rule that does not fix it.
+
+Retraining is deliberate (weekly schedule, or when no model exists): the linkage assets load
+the saved JSON, so a new drop never silently changes the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from splink import DuckDBAPI, Linker, SettingsCreator
+
+from hub_assets.linkage.blocking import DETERMINISTIC_RECALL, DETERMINISTIC_RULES, TRAINING_RULES
+from hub_assets.linkage.settings import linkage_settings
+
+INPUT_TABLE = "hub_linkage_records"
+
+
+def make_linker(prepared: pl.DataFrame, model: dict | SettingsCreator | None = None,
+                con: duckdb.DuckDBPyConnection | None = None, table: str = INPUT_TABLE) -> Linker:
+    """A Splink linker over prepared records, in a private (in-memory) DuckDB by default.
+
+    Splink 5 cannot take a schema-qualified table name, so the records are materialised as a
+    plain table in the linker's own connection."""
+    con = con or duckdb.connect()
+    arrow = prepared.to_arrow()
+    con.register("_hub_prepared", arrow)
+    con.execute(f"create or replace table {table} as select * from _hub_prepared")
+    con.unregister("_hub_prepared")
+    db_api = DuckDBAPI(con)
+    records = db_api.register(table)
+    settings = linkage_settings() if model is None else model
+    if isinstance(settings, dict):
+        settings = json.loads(json.dumps(settings))  # Splink mutates what it is given
+    return Linker(records, settings, log_level=logging.WARNING)
+
+
+def train(linker: Linker, *, u_max_pairs: float = 5e6, em_max_pairs: float | None = 2e6,
+          seed: int = 42) -> dict:
+    """Estimate the prior, u and m in place; return the trained model as a dict."""
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        DETERMINISTIC_RULES, recall=DETERMINISTIC_RECALL)
+    training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for rule in TRAINING_RULES:
+        training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs,
+            record_sample_proportion=_em_probe(linker))
+    return linker.misc.save_model_to_json()
+
+
+def _em_probe(linker: Linker) -> float:
+    # The probe that sizes EM's sample must see enough records to be meaningful on a small city.
+    rows = linker._db_api.duckdb_con.sql(f"select count(*) from {INPUT_TABLE}").fetchall()[0][0]
+    return 1.0 if rows < 200_000 else max(0.01, 200_000 / rows)
+
+
+def save_model(model: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model, indent=2))
+    return path
+
+
+def load_model(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def write_charts(linker: Linker, directory: Path) -> dict[str, Path]:
+    """Match weights and m/u parameter charts as standalone HTML for review."""
+    directory.mkdir(parents=True, exist_ok=True)
+    charts = {
+        "match_weights": linker.visualisations.match_weights_chart(),
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart(),
+    }
+    paths = {}
+    for name, chart in charts.items():
+        path = directory / f"{name}.html"
+        chart.save(str(path))
+        paths[name] = path
+    return paths
