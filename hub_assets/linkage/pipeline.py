@@ -1,0 +1,52 @@
+"""The two ways people are (re)formed, end to end on prepared records: a full re-link and a
+first-time training run. Incremental attach lives in incremental.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from hub_assets.linkage.cluster import cluster_records
+from hub_assets.linkage.keys import carry_forward
+from hub_assets.linkage.predict import pairs_frame, predict_pairs
+from hub_assets.linkage.settings import MATCH_THRESHOLD
+from hub_assets.linkage.train import make_linker, train
+
+
+@dataclass
+class Relink:
+    keys: pl.DataFrame  # record_token, person_key
+    events: pl.DataFrame  # key events (keys.KEY_EVENT_SCHEMA)
+    pairs: pl.DataFrame  # scored pairs >= predict.PAIR_FLOOR
+    clusters: pl.DataFrame  # record_token, cluster_id
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def train_model(prepared: pl.DataFrame, **train_options) -> tuple[dict, object]:
+    """Train a fresh model on these records; returns (model JSON dict, trained linker)."""
+    linker = make_linker(prepared)
+    return train(linker, **train_options), linker
+
+
+def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame, *,
+                threshold: float = MATCH_THRESHOLD, at: datetime | None = None,
+                linker=None) -> Relink:
+    """Score, cluster and carry keys forward over every current record."""
+    import time
+
+    timings = {}
+    start = time.perf_counter()
+    linker = linker or make_linker(prepared, model)
+    scored = predict_pairs(linker)
+    timings["predict"] = time.perf_counter() - start
+    start = time.perf_counter()
+    clusters = cluster_records(linker, scored, threshold)
+    pairs = pairs_frame(scored)
+    timings["cluster"] = time.perf_counter() - start
+    start = time.perf_counter()
+    keys, events = carry_forward(previous_keys, clusters, at=at)
+    timings["keys"] = time.perf_counter() - start
+    return Relink(keys, events, pairs, clusters, timings)

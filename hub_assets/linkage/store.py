@@ -1,0 +1,59 @@
+"""The linkage tables in the identity zone (identity.duckdb): create, read, write.
+
+- ``linkage_pairs``: scored pairs of record tokens at or above the pair floor;
+- ``clusters``: record_token -> cluster_id of the last full re-link;
+- ``person_keys``: record_token -> person_key (the answer);
+- ``key_events``: merges and splits of person keys (keys.py);
+- ``review_queue``: new records that matched more than one existing person (incremental.py).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+DDL = {
+    "linkage_pairs": "unique_id_l VARCHAR, unique_id_r VARCHAR, match_weight DOUBLE, "
+                     "match_probability DOUBLE",
+    "clusters": "record_token VARCHAR, cluster_id VARCHAR",
+    "person_keys": "record_token VARCHAR PRIMARY KEY, person_key VARCHAR NOT NULL",
+    "key_events": "event VARCHAR, before_key VARCHAR, after_key VARCHAR, n_records BIGINT, "
+                  "at TIMESTAMPTZ",
+    "review_queue": "record_token VARCHAR, attached_key VARCHAR, candidate_keys VARCHAR[], "
+                    "best_probability DOUBLE, reason VARCHAR, queued_at TIMESTAMPTZ",
+}
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in DDL.items():
+        con.execute(f"create table if not exists {table} ({columns})")
+
+
+def read(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    if not table_exists(con, table):
+        return pl.DataFrame(schema={c.split()[0]: pl.String for c in DDL[table].split(", ")})
+    return con.sql(f"select * from {table}").pl()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main") -> bool:
+    return bool(con.sql(
+        "select count(*) from information_schema.tables where table_name = ? and table_schema = ?",
+        params=[table, schema]).fetchall()[0][0])
+
+
+def replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    ensure_tables(con)
+    con.execute(f"delete from {table}")
+    append(con, table, frame)
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    ensure_tables(con)
+    if frame.height == 0:
+        return
+    con.register("_hub_frame", frame.to_arrow())
+    try:
+        cols = ", ".join(frame.columns)
+        con.execute(f"insert into {table} ({cols}) select {cols} from _hub_frame")
+    finally:
+        con.unregister("_hub_frame")
