@@ -1,0 +1,110 @@
+"""Read one drop's bytes into a frame of text columns, or reject the whole file with a reason.
+
+Everything is read as text: typing is validation's job, so that a bad value quarantines one row
+instead of failing the file. A file is rejected only when it cannot be read as the declared
+format at all: empty, binary, not in the declared encoding, or a header that is not the
+declared one. Rows with the wrong number of fields are kept aside for quarantine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import polars as pl
+
+from hub_assets.sources.declaration import AgencySource
+from hub_assets.sources.errors import DropRejected
+
+SOURCE_ROW = "source_row"  # 1-based data row number in the file (header excluded)
+
+
+@dataclass(frozen=True)
+class RaggedRow:
+    source_row: int
+    n_fields: int
+    raw: list[str]
+
+
+@dataclass(frozen=True)
+class RawDrop:
+    frame: pl.DataFrame  # every declared column as String, plus SOURCE_ROW
+    ragged: list[RaggedRow]  # rows whose field count differs from the header's
+
+    @property
+    def rows_received(self) -> int:
+        return self.frame.height + len(self.ragged)
+
+
+def read_drop(source: AgencySource, file_name: str, data: bytes) -> RawDrop:
+    def reject(problem: str) -> DropRejected:
+        return DropRejected(source.name, file_name, problem)
+
+    if not data.strip():
+        raise reject("the file is empty")
+    if b"\x00" in data[:65536]:
+        raise reject("the file is not a delimited text file (it contains binary content)")
+    text = _decode(data, source.encoding, reject)
+    text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the first column's name
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    try:
+        header = [h.strip() for h in next(rows)]
+        # An empty line carries no record (csv yields [] for it); a line of empty fields does.
+        body = [r for r in rows if r]
+    except csv.Error as exc:
+        raise reject(f"the file is not valid delimited text: {exc}") from exc
+    _check_header(source, header, reject)
+    return _frame(source, header, body)
+
+
+def _decode(data: bytes, encoding: str, reject) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise reject(f"the file is not in the declared encoding {encoding}: byte "
+                     f"{data[exc.start:exc.start + 1]!r} at line {line} cannot be decoded") from exc
+
+
+def _check_header(source: AgencySource, header: list[str], reject) -> None:
+    expected = source.expected_columns
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise reject(f"the header repeats columns {duplicated}")
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    if not missing and not extra:
+        return
+    if len(header) == 1 and source.delimiter not in header[0]:
+        for other in (",", "|", "\t", ";"):
+            if other != source.delimiter and other in header[0]:
+                raise reject(f"the header is not delimited by the declared {source.delimiter!r} "
+                             f"(it looks {other!r}-delimited)")
+    parts = []
+    if missing:
+        parts.append(f"declared columns missing from the header: {missing}")
+    if extra:
+        parts.append(f"columns not in the declaration: {extra}")
+    raise reject("the header changed: " + "; ".join(parts))
+
+
+def _frame(source: AgencySource, header: list[str], body: list[list[str]]) -> RawDrop:
+    width = len(header)
+    good_rows: list[int] = []
+    good: list[list[str]] = []
+    ragged: list[RaggedRow] = []
+    for i, row in enumerate(body, start=1):
+        if len(row) == width:
+            good_rows.append(i)
+            good.append(row)
+        else:
+            ragged.append(RaggedRow(i, len(row), row))
+    columns = {name: [r[j] for r in good] for j, name in enumerate(header)}
+    frame = pl.DataFrame({**columns, SOURCE_ROW: good_rows},
+                         schema={**{h: pl.String for h in header}, SOURCE_ROW: pl.Int64})
+    # Blank and whitespace-only cells are missing values.
+    frame = frame.with_columns(
+        pl.col(h).str.strip_chars().replace("", None) for h in header
+    ).select([*source.expected_columns, SOURCE_ROW])
+    return RawDrop(frame, ragged)

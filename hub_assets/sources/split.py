@@ -1,0 +1,148 @@
+"""Separation at the door: one validated drop becomes identity records and content rows.
+
+Identity records (names, DOB, sex, address, ZIP, agency record ID) go to the identity zone in
+the standard form, one per (source, record_id) per drop and per identity block. Content rows
+go to the warehouse keyed by record tokens, with the declared types, race/ethnicity mapped to
+the OMB categories and the neighbourhood derived from the address: no identifier travels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from hub_assets.reference.geography import neighbourhood
+from hub_assets.sources.declaration import AgencySource, ContentColumn, IdentityColumns
+from hub_assets.sources.reader import SOURCE_ROW
+from hub_assets.sources.schema import identity_schema
+from hub_assets.sources.standardise import (clean_name, map_sex, parse_date, split_full_name,
+                                            standard_address, standard_zip)
+from hub_assets.sources.tokens import record_tokens
+
+RECORD_COLUMNS = ("record_token", "source", "record_id", "first_name", "middle_name", "last_name", "dob",
+                  "sex", "address", "zip", "race_ethnicity", "drop_id", "loaded_at")
+
+
+@dataclass
+class Split:
+    records: pl.DataFrame  # identity.records rows
+    content: pl.DataFrame  # raw.<agency> rows
+    # Values standardisation could not read and set to null (not quarantined: the row is good).
+    nulled: dict[str, int] = field(default_factory=dict)
+
+
+def identity_source(source: AgencySource, block: IdentityColumns) -> str:
+    return source.name if block.role == "person" else f"{source.name}_{block.role}"
+
+
+def race_expr(source: AgencySource) -> pl.Expr:
+    if not source.race_column:
+        return pl.lit(None, pl.String)
+    raw = pl.col(source.race_column)
+    mapped = raw.replace_strict(source.race_codes, default=None, return_dtype=pl.String)
+    # Not recorded, or a code the declaration does not know: the category is unknown.
+    return mapped.fill_null("UNKNOWN")
+
+
+def _names(block: IdentityColumns) -> dict[str, pl.Expr]:
+    if block.name_style == "separate":
+        return {part: clean_name(pl.col(col)) if col else pl.lit(None, pl.String)
+                for part, col in (("first_name", block.first_name), ("middle_name", block.middle_name),
+                                  ("last_name", block.last_name))}
+    return split_full_name(pl.col(block.full_name), block.name_style)
+
+
+def _optional(col: str | None, expr) -> pl.Expr:
+    return expr(pl.col(col)) if col else pl.lit(None, pl.String)
+
+
+def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.DataFrame, key: bytes,
+                     drop_id: str, loaded_at: datetime) -> pl.DataFrame:
+    src = identity_source(source, block)
+    names = _names(block)
+    records = accepted.select(
+        pl.col(block.record_id).alias("record_id"),
+        *(expr.alias(name) for name, expr in names.items()),
+        (parse_date(pl.col(block.dob), source.date_format) if block.dob else pl.lit(None, pl.Date)).alias("dob"),
+        _optional(block.sex, lambda c: map_sex(c, source.sex_codes)).alias("sex"),
+        _optional(block.address, standard_address).alias("address"),
+        _optional(block.zip, standard_zip).alias("zip"),
+        race_expr(source).alias("race_ethnicity"),
+        pl.col(SOURCE_ROW),
+    )
+    # One record per agency ID per drop: append files repeat a person on many rows. Keep the
+    # most complete identity, then the latest row; every row's content still reaches the warehouse.
+    completeness = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int8)
+                                     for c in ("first_name", "last_name", "dob", "sex", "address", "zip"))
+    records = (records.with_columns(completeness.alias("_complete"))
+               .sort(["record_id", "_complete", SOURCE_ROW])
+               .unique("record_id", keep="last", maintain_order=True)
+               .sort(SOURCE_ROW))
+    records = records.with_columns(
+        record_tokens(key, src, records["record_id"]).alias("record_token"),
+        pl.lit(src).alias("source"),
+        pl.lit(drop_id).alias("drop_id"),
+        pl.lit(loaded_at).alias("loaded_at"),
+    ).select(RECORD_COLUMNS)
+    identity_schema.validate(records)
+    return records
+
+
+def typed_content(col: ContentColumn, date_format: str) -> pl.Expr:
+    c = pl.col(col.name)
+    if col.type == "int":
+        return c.str.replace(r"^\+", "").cast(pl.Int64)
+    if col.type == "float":
+        return c.str.replace_all(r"[$,]", "").cast(pl.Float64)
+    if col.type == "bool":
+        return (pl.when(c.str.to_uppercase().is_in([v.upper() for v in col.true_values])).then(True)
+                .when(c.is_not_null()).then(False))
+    if col.type == "date":
+        return parse_date(c, date_format)
+    return c
+
+
+def content_rows(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id: str) -> pl.DataFrame:
+    primary = source.primary
+    tokens = {
+        block.token_column: record_tokens(key, identity_source(source, block), accepted[block.record_id])
+        for block in source.identities
+    }
+    return accepted.select(
+        *(pl.Series(name, values) for name, values in tokens.items()),
+        pl.lit(drop_id).alias("drop_id"),
+        pl.col(SOURCE_ROW),
+        *(typed_content(col, source.date_format).alias(col.warehouse_name) for col in source.content),
+        race_expr(source).alias("race_ethnicity"),
+        neighbourhood(accepted, primary.address, primary.zip).alias("neighbourhood"),
+    )
+
+
+def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int]:
+    """Values present in the file that standardisation could not read (set to null)."""
+    counts: dict[str, int] = {}
+    for block in source.identities:
+        if block.sex:
+            bad = accepted.select((pl.col(block.sex).is_not_null()
+                                   & ~pl.col(block.sex).is_in(list(source.sex_codes))
+                                   & ~pl.col(block.sex).str.to_uppercase().is_in(
+                                       [k.upper() for k in source.sex_codes])).sum()).item()
+            counts[f"{block.sex}: sex code not declared"] = bad
+        if block.zip:
+            bad = accepted.select((pl.col(block.zip).is_not_null() & standard_zip(pl.col(block.zip)).is_null())
+                                  .sum()).item()
+            counts[f"{block.zip}: not a 5-digit ZIP"] = bad
+    if source.race_column:
+        bad = accepted.select((pl.col(source.race_column).is_not_null()
+                               & ~pl.col(source.race_column).is_in(list(source.race_codes))).sum()).item()
+        counts[f"{source.race_column}: race code not declared (UNKNOWN)"] = bad
+    return {k: v for k, v in counts.items() if v}
+
+
+def split_drop(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id: str,
+               loaded_at: datetime) -> Split:
+    records = pl.concat([identity_records(source, block, accepted, key, drop_id, loaded_at)
+                         for block in source.identities])
+    return Split(records, content_rows(source, accepted, key, drop_id), nulled_counts(source, accepted))
