@@ -1,0 +1,168 @@
+-- Every service contact across agencies as one episode: who, which agency and programme, when,
+-- where. Summer programmes are flagged here once, so every summer mart agrees on who was served.
+-- Vital records are events, not services, and are used directly by the young_parents marts.
+
+with
+
+schools as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'city_schools' as agency, 'education' as service_type,
+        'school_enrollment' as program, school_id as provider,
+        entry_date as start_date, exit_date as end_date, neighbourhood,
+        false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_city_schools__enrollments') }}
+
+),
+
+rec_parks as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'rec_parks' as agency, 'recreation' as service_type,
+        program, site as provider, start_date, end_date, neighbourhood,
+        -- A registration is a summer programme when it runs during that year's summer weeks.
+        start_date <= {{ summer_end('year(start_date)') }}
+            and coalesce(end_date, start_date) >= {{ summer_start('year(start_date)') }} as is_summer_program,
+        year(start_date) as summer_year
+    from {{ ref('stg_rec_parks__registrations') }}
+
+),
+
+youthworks as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'youthworks' as agency, 'summer_jobs' as service_type,
+        'YouthWorks' as program, worksite as provider, start_date, end_date, neighbourhood,
+        true as is_summer_program, cast(summer as integer) as summer_year
+    from {{ ref('stg_youthworks__placements') }}
+
+),
+
+summer_funding as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'summer_funding' as agency, 'summer_program' as service_type,
+        program_name as program, grantee as provider, program_start as start_date,
+        program_end as end_date, neighbourhood,
+        true as is_summer_program, cast(summer as integer) as summer_year
+    from {{ ref('stg_summer_funding__participants') }}
+
+),
+
+family_league as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'family_league' as agency, 'out_of_school_time' as service_type,
+        program, provider, session_start as start_date, session_end as end_date, neighbourhood,
+        session_type = 'summer' as is_summer_program, year(session_start) as summer_year
+    from {{ ref('stg_family_league__attendance') }}
+
+),
+
+child_welfare as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'child_welfare' as agency, 'foster_care' as service_type,
+        placement_type as program, cast(null as varchar) as provider,
+        placement_start as start_date, placement_end as end_date, neighbourhood,
+        false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_child_welfare__placements') }}
+
+),
+
+juvenile_services as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'juvenile_services' as agency, 'juvenile_justice' as service_type,
+        offense_category as program, intake_decision as provider,
+        intake_date as start_date, intake_date as end_date, neighbourhood,
+        false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_juvenile_services__intakes') }}
+
+),
+
+hmis as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'hmis' as agency, 'homeless_services' as service_type,
+        project_type as program, cast(null as varchar) as provider,
+        entry_date as start_date, exit_date as end_date, neighbourhood,
+        false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_hmis__enrollments') }}
+
+),
+
+-- Public housing arrives as dated snapshots: a tenancy runs from move-in (or the first snapshot
+-- that lists the person) to the last snapshot that lists them.
+public_housing as (
+
+    select
+        person_key, any_value(record_token) as record_token, 'household ' || household_id || ' ' || program as source_ref, 'public_housing' as agency,
+        'housing_assistance' as service_type, program, household_id as provider,
+        coalesce(min(move_in_date), min(snapshot_date)) as start_date,
+        max(snapshot_date) as end_date, arg_max(neighbourhood, snapshot_date) as neighbourhood,
+        false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_public_housing__household_members') }}
+    group by person_key, program, household_id
+
+),
+
+early_childhood as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'early_childhood' as agency, 'early_childhood' as service_type,
+        program_type as program, site as provider, enroll_date as start_date,
+        exit_date as end_date, neighbourhood,
+        false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_early_childhood__enrollments') }}
+
+),
+
+wages as (
+
+    select
+        person_key, record_token, drop_id || ':' || source_row as source_ref, 'wage_records' as agency, 'employment' as service_type,
+        'wages' as program, employer_id as provider,
+        {{ quarter_start('year_qtr') }} as start_date, {{ quarter_end('year_qtr') }} as end_date,
+        neighbourhood, false as is_summer_program, cast(null as integer) as summer_year
+    from {{ ref('stg_wage_records__wages') }}
+    where wages > 0
+
+),
+
+unioned as (
+
+    select * from schools
+    union all select * from rec_parks
+    union all select * from youthworks
+    union all select * from summer_funding
+    union all select * from family_league
+    union all select * from child_welfare
+    union all select * from juvenile_services
+    union all select * from hmis
+    union all select * from public_housing
+    union all select * from early_childhood
+    union all select * from wages
+
+),
+
+final as (
+
+    select
+        md5(concat_ws('|', agency, record_token, source_ref)) as episode_id,
+        person_key,
+        agency,
+        service_type,
+        program,
+        provider,
+        start_date,
+        end_date,
+        neighbourhood as site_neighbourhood,
+        is_summer_program,
+        case when is_summer_program then summer_year end as summer_year,
+        end_date is null as is_open_ended
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,97 @@
+-- One row per student, school year and school: was the student identified as experiencing
+-- homelessness or housing insecurity while enrolled there, and by which source?
+--   mckinney_vento: the school's own flag on any enrolment row that year;
+--   hmis: a homeless-services enrolment overlapping the student's time at the school;
+--   public_housing: listed in a public housing / voucher household during that time.
+
+with
+
+enrolments as (
+
+    select
+        person_key,
+        school_year,
+        school_id,
+        school_name,
+        mckinney_vento,
+        greatest(entry_date, {{ school_year_start('school_year') }}) as window_start,
+        least(coalesce(exit_date, {{ school_year_end('school_year') }}), {{ school_year_end('school_year') }}) as window_end
+    from {{ ref('stg_city_schools__enrollments') }}
+
+),
+
+students as (
+
+    select
+        person_key,
+        school_year,
+        school_id,
+        -- A school may be renamed mid-year; report the latest spelling.
+        arg_max(school_name, window_start) as school_name,
+        coalesce(bool_or(mckinney_vento), false) as flagged_mckinney_vento,
+        min(window_start) as window_start,
+        max(window_end) as window_end
+    from enrolments
+    group by person_key, school_year, school_id
+
+),
+
+hmis as (
+
+    select person_key, start_date, coalesce(end_date, start_date) as end_date
+    from {{ ref('int_service_episodes') }}
+    where agency = 'hmis'
+
+),
+
+public_housing as (
+
+    select person_key, start_date, end_date
+    from {{ ref('int_service_episodes') }}
+    where agency = 'public_housing'
+
+),
+
+in_hmis as (
+
+    select distinct students.person_key, students.school_year, students.school_id
+    from students
+    inner join hmis
+        on hmis.person_key = students.person_key
+        -- Open HMIS enrolments run to the end of the school year.
+        and hmis.start_date <= students.window_end
+        and coalesce(hmis.end_date, students.window_end) >= students.window_start
+
+),
+
+in_public_housing as (
+
+    select distinct students.person_key, students.school_year, students.school_id
+    from students
+    inner join public_housing
+        on public_housing.person_key = students.person_key
+        and public_housing.start_date <= students.window_end
+        and public_housing.end_date >= students.window_start
+
+),
+
+final as (
+
+    select
+        students.person_key,
+        students.school_year,
+        students.school_id,
+        students.school_name,
+        students.flagged_mckinney_vento,
+        in_hmis.person_key is not null as in_hmis,
+        in_public_housing.person_key is not null as in_public_housing,
+        students.flagged_mckinney_vento
+            or in_hmis.person_key is not null
+            or in_public_housing.person_key is not null as identified_any_source
+    from students
+    left join in_hmis using (person_key, school_year, school_id)
+    left join in_public_housing using (person_key, school_year, school_id)
+
+)
+
+select * from final
