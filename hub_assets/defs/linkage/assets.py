@@ -1,0 +1,89 @@
+"""Assets of the ``linkage`` group: the trained model and the person keys (identity zone).
+
+``linkage/model`` is retrained only when asked (weekly schedule or by hand); ``linkage/person_keys``
+loads the saved model (training once if there is none) and either attaches new records to
+existing people (default, when keys exist) or re-links everything (config ``mode: full``, the
+nightly job). Both write to identity.duckdb, so both run in the writer pool.
+"""
+
+
+from typing import Literal
+
+import dagster as dg
+
+from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.linkage import operations
+from hub_assets.linkage.quality import LINK_RATE_BOUNDS, MAX_CLUSTER_SIZE
+from hub_assets.sources.declaration import load_agencies
+
+MODEL_KEY = dg.AssetKey(["linkage", "model"])
+PERSON_KEYS_KEY = dg.AssetKey(["linkage", "person_keys"])
+IDENTITY_KEYS = [dg.AssetKey(["identity", source.name]) for source in load_agencies()]
+INCOMPATIBLE_SHARE_MAX = 0.01  # of multi-record people; sex/DOB noise allows a few
+
+
+class LinkageConfig(dg.Config):
+    mode: Literal["auto", "full", "incremental"] = "auto"
+
+
+@dg.asset(key=MODEL_KEY, group_name="linkage", pool=WRITER_POOL, deps=IDENTITY_KEYS,
+          description="Trained Splink model (JSON) with its match-weight and m/u charts.")
+def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
+    where = operations.LinkagePaths.of(hub.paths)
+    with hub.identity() as con:
+        summary = operations.retrain(con, where)
+    context.log.info("trained on %s records", summary["records"])
+    return dg.MaterializeResult(metadata={
+        "model": dg.MetadataValue.path(str(summary["model"])),
+        "match_weights_chart": dg.MetadataValue.path(str(summary["charts"]["match_weights"])),
+        "m_u_parameters_chart": dg.MetadataValue.path(str(summary["charts"]["m_u_parameters"])),
+        "blocking_counts": dg.MetadataValue.path(str(summary["blocking_counts"])),
+        "records": summary["records"],
+        "probability_two_random_records_match": float(summary["prior"] or 0.0),
+    })
+
+
+CHECKS = [
+    dg.AssetCheckSpec("largest_person_is_plausible", asset=PERSON_KEYS_KEY,
+                      description=f"No person has more than {MAX_CLUSTER_SIZE} records."),
+    dg.AssetCheckSpec("people_have_compatible_sex_and_dob", asset=PERSON_KEYS_KEY,
+                      description="At most 1% of multi-record people mix sexes or DOBs a year apart."),
+    dg.AssetCheckSpec("link_rate_within_bounds", asset=PERSON_KEYS_KEY,
+                      description=f"Share of records linked to another is within {LINK_RATE_BOUNDS}."),
+]
+
+
+@dg.asset(key=PERSON_KEYS_KEY, group_name="linkage", pool=WRITER_POOL,
+          deps=[*IDENTITY_KEYS, MODEL_KEY], check_specs=CHECKS,
+          automation_condition=dg.AutomationCondition.eager(),
+          description="record_token -> stable person key in identity.duckdb, with key events, "
+                      "review queue and the linkage quality report.")
+def person_keys(context: dg.AssetExecutionContext, config: LinkageConfig,
+                hub: HubResource) -> dg.MaterializeResult:
+    where = operations.LinkagePaths.of(hub.paths)
+    with hub.identity() as con:
+        summary = operations.link(con, where, config.mode)
+    quality = summary.pop("quality")
+    context.log.info("linkage %s: %s", summary["mode"], summary)
+    multi = sum(v for k, v in quality["cluster_size_distribution"].items() if int(k) > 1)
+    incompatible_share = quality["incompatible_clusters"] / multi if multi else 0.0
+    low, high = LINK_RATE_BOUNDS
+    return dg.MaterializeResult(
+        metadata={**{k: v for k, v in summary.items()},
+                  "people": quality["n_persons"], "link_rate": quality["link_rate"],
+                  "cross_system_rate": quality["cross_system_rate"],
+                  "uncertain_pairs": quality["uncertain_pairs"],
+                  "quality_report": dg.MetadataValue.path(str(where.quality)),
+                  "quality": dg.MetadataValue.md(where.quality.read_text())},
+        check_results=[
+            dg.AssetCheckResult(check_name="largest_person_is_plausible",
+                                passed=quality["largest_cluster"] <= MAX_CLUSTER_SIZE,
+                                metadata={"largest": quality["largest_cluster"]}),
+            dg.AssetCheckResult(check_name="people_have_compatible_sex_and_dob",
+                                passed=incompatible_share <= INCOMPATIBLE_SHARE_MAX,
+                                metadata={"incompatible": quality["incompatible_clusters"],
+                                          "share": incompatible_share}),
+            dg.AssetCheckResult(check_name="link_rate_within_bounds",
+                                passed=low <= quality["link_rate"] <= high,
+                                metadata={"link_rate": quality["link_rate"]}),
+        ])

@@ -1,0 +1,74 @@
+"""Assets of the ``spine`` group: the de-identified person spine, crosswalk and key history
+in the warehouse (schema ``spine``), rebuilt from the identity zone after every linkage."""
+
+
+import dagster as dg
+import polars as pl
+
+from hub_assets.defs.linkage.assets import PERSON_KEYS_KEY
+from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.linkage import operations
+from hub_assets.linkage.spine import IDENTIFIER_COLUMNS
+
+SPINE_TABLES = ("person_crosswalk", "person_spine", "person_key_history")
+KEYS = {name: dg.AssetKey(["spine", name]) for name in SPINE_TABLES}
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(KEYS["person_crosswalk"], group_name="spine", deps=[PERSON_KEYS_KEY],
+                        description="record_token -> person_key, source (one row per current record)",
+                        automation_condition=dg.AutomationCondition.eager()),
+           dg.AssetSpec(KEYS["person_spine"], group_name="spine", deps=[PERSON_KEYS_KEY],
+                        description="One row per person: birth year/month, sex, race/ethnicity, "
+                                    "neighbourhood, first/last seen, systems, records",
+                        automation_condition=dg.AutomationCondition.eager()),
+           dg.AssetSpec(KEYS["person_key_history"], group_name="spine", deps=[PERSON_KEYS_KEY],
+                        description="Merges and splits of person keys (keys only)",
+                        automation_condition=dg.AutomationCondition.eager())],
+    pool=WRITER_POOL, can_subset=False, name="spine_tables")
+def spine_tables(hub: HubResource):
+    with hub.identity() as identity, hub.warehouse() as warehouse:
+        counts = operations.publish_spine(identity, warehouse)
+    for name, rows in counts.items():
+        yield dg.MaterializeResult(asset_key=KEYS[name], metadata={"rows": rows})
+
+
+def _columns(hub: HubResource, table: str) -> set[str]:
+    with hub.warehouse(read_only=True) as con:
+        rows = con.sql("select column_name from information_schema.columns "
+                       "where table_schema = 'spine' and table_name = ?", params=[table]).fetchall()
+    return {r[0] for r in rows}
+
+
+@dg.multi_asset_check(specs=[dg.AssetCheckSpec("no_identifier_columns", asset=KEYS[name])
+                             for name in SPINE_TABLES])
+def spine_has_no_identifier_columns(hub: HubResource):
+    for name in SPINE_TABLES:
+        found = _columns(hub, name) & IDENTIFIER_COLUMNS
+        yield dg.AssetCheckResult(asset_key=KEYS[name], check_name="no_identifier_columns",
+                                  passed=not found, metadata={"identifier_columns": sorted(found)})
+
+
+@dg.asset_check(asset=KEYS["person_spine"], description="person_key is unique in the spine.")
+def person_keys_are_unique(hub: HubResource) -> dg.AssetCheckResult:
+    with hub.warehouse(read_only=True) as con:
+        dupes = con.sql("select count(*) - count(distinct person_key) from spine.person_spine"
+                        ).fetchall()[0][0]
+    return dg.AssetCheckResult(passed=dupes == 0, metadata={"duplicated_keys": dupes})
+
+
+@dg.asset_check(asset=KEYS["person_crosswalk"],
+                description="Every record token in identity.current_records is mapped exactly once.")
+def every_record_mapped_once(hub: HubResource) -> dg.AssetCheckResult:
+    with hub.identity(read_only=True) as identity:
+        tokens = identity.sql("select record_token from current_records").pl()
+    with hub.warehouse(read_only=True) as con:
+        walk = con.sql("select record_token, person_key from spine.person_crosswalk").pl()
+    counts = tokens.join(walk, on="record_token", how="left").group_by("record_token").agg(
+        walk_rows=pl.col("person_key").count())
+    unmapped = counts.filter(counts["walk_rows"] == 0).height
+    repeated = counts.filter(counts["walk_rows"] > 1).height
+    extra = walk.join(tokens, on="record_token", how="anti").height
+    return dg.AssetCheckResult(passed=unmapped == 0 and repeated == 0 and extra == 0,
+                               metadata={"unmapped": unmapped, "mapped_more_than_once": repeated,
+                                         "not_current": extra})

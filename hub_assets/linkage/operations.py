@@ -1,0 +1,152 @@
+"""The linkage steps as the hub runs them against its stores (no Dagster here).
+
+``retrain`` writes the model; ``link`` forms people (full re-link or incremental attach) in
+the identity zone and writes the quality report; ``publish_spine`` writes the de-identified
+spine, crosswalk and key history to the warehouse. The Dagster assets in
+``hub_assets.defs.linkage`` are thin wrappers around these.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from hub_assets.linkage import store
+from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
+from hub_assets.linkage.incremental import attach_new_records
+from hub_assets.linkage.pipeline import full_relink, train_model
+from hub_assets.linkage.prepare import prepare_from_identity
+from hub_assets.linkage.quality import quality_report, write_report
+from hub_assets.linkage.spine import crosswalk, person_spine
+from hub_assets.linkage.train import load_model, save_model, write_charts
+from hub_assets.settings import HubPaths
+
+Mode = Literal["auto", "full", "incremental"]
+BLOCKING_SAMPLE_RECORDS = 200_000  # blocking counts are estimated on at most this many records
+
+
+@dataclass(frozen=True)
+class LinkagePaths:
+    model: Path
+    reports: Path
+
+    @classmethod
+    def of(cls, paths: HubPaths) -> "LinkagePaths":
+        return cls(model=paths.root / "linkage" / "model.json", reports=paths.reports / "linkage")
+
+    @property
+    def quality(self) -> Path:
+        return self.reports / "quality.md"
+
+    @property
+    def quality_json(self) -> Path:
+        return self.reports / "quality.json"
+
+    @property
+    def blocking_counts(self) -> Path:
+        return self.reports / "blocking_counts.json"
+
+
+def retrain(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:
+    """Train on every current record; save the model, its charts and the blocking counts."""
+    prepared = prepare_from_identity(identity)
+    if prepared.height < 2:
+        raise ValueError("identity.current_records has fewer than 2 records: nothing to train on")
+    model, linker = train_model(prepared)
+    save_model(model, where.model)
+    charts = write_charts(linker, where.reports)
+    sample = min(1.0, BLOCKING_SAMPLE_RECORDS / prepared.height)
+    records = linker._input_tables_dict[next(iter(linker._input_tables_dict))]
+    write_blocking_counts(measure_blocking(records, sample=sample), where.blocking_counts)
+    return {"model": where.model, "charts": charts, "records": prepared.height,
+            "blocking_counts": where.blocking_counts,
+            "prior": model.get("probability_two_random_records_match")}
+
+
+def choose_mode(mode: Mode, identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> str:
+    if mode != "auto":
+        return mode
+    has_keys = store.table_exists(identity, "person_keys") and identity.sql(
+        "select count(*) from person_keys").fetchall()[0][0] > 0
+    return "incremental" if has_keys and where.model.exists() else "full"
+
+
+def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = "auto",
+         at: datetime | None = None) -> dict:
+    """Form people for every current record and report quality. Returns a summary."""
+    at = at or datetime.now(timezone.utc)
+    if not where.model.exists():
+        retrain(identity, where)  # first run only: later retraining is explicit and scheduled
+    chosen = choose_mode(mode, identity, where)
+    model = load_model(where.model)
+    prepared = prepare_from_identity(identity)
+    previous = store.read(identity, "person_keys")
+    summary = {"mode": chosen, "records": prepared.height}
+    if chosen == "full":
+        result = full_relink(prepared, model, previous, at=at)
+        store.replace(identity, "linkage_pairs", result.pairs)
+        store.replace(identity, "clusters", result.clusters)
+        store.replace(identity, "person_keys", result.keys)
+        store.append(identity, "key_events", result.events)
+        summary |= {"merges": int((result.events["event"] == "merge").sum()),
+                    "splits": int((result.events["event"] == "split").sum())}
+    else:
+        attached = attach_new_records(prepared, previous, model, at=at)
+        current = prepared.select(pl.col("unique_id").alias("record_token"))
+        kept = previous.join(current, on="record_token", how="semi")
+        store.replace(identity, "person_keys", pl.concat([kept, attached.keys]))
+        store.append(identity, "linkage_pairs", attached.pairs)
+        store.append(identity, "review_queue", attached.review)
+        summary |= {"attached": attached.keys.height, "queued_for_review": attached.review.height}
+    summary["quality"] = report_quality(identity, where)
+    return summary
+
+
+def report_quality(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:
+    records = identity.sql("select record_token, source, dob, sex, race_ethnicity "
+                           "from current_records").pl()
+    keys = store.read(identity, "person_keys")
+    pairs = store.read(identity, "linkage_pairs")
+    report = quality_report(records, keys, pairs, as_of=date.today())
+    write_report(report, where.quality)
+    where.quality_json.write_text(json.dumps(report, indent=2, default=str))
+    return report
+
+
+def record_seen_dates(identity: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """record_token -> dates of the first and last drop that carried the record."""
+    if store.table_exists(identity, "records") and store.table_exists(identity, "drops"):
+        sql = """select r.record_token,
+                        min(coalesce(d.received_at, r.loaded_at))::date as first_seen,
+                        max(coalesce(d.received_at, r.loaded_at))::date as last_seen
+                 from records r left join drops d using (drop_id) group by r.record_token"""
+    else:
+        sql = """select record_token, min(loaded_at)::date as first_seen,
+                        max(loaded_at)::date as last_seen from current_records group by 1"""
+    return identity.sql(sql).pl()
+
+
+def publish_spine(identity: duckdb.DuckDBPyConnection, warehouse: duckdb.DuckDBPyConnection
+                  ) -> dict[str, int]:
+    """Write spine.person_crosswalk, spine.person_spine and spine.person_key_history."""
+    records = identity.sql("select record_token, source, dob, sex, race_ethnicity, address, zip, "
+                           "loaded_at from current_records").pl()
+    keys = store.read(identity, "person_keys")
+    tables = {
+        "person_crosswalk": crosswalk(keys, records),
+        "person_spine": person_spine(records, keys, record_seen_dates(identity)),
+        "person_key_history": store.read(identity, "key_events").select(
+            "event", "before_key", "after_key", "n_records", "at"),
+    }
+    warehouse.execute("create schema if not exists spine")
+    for name, frame in tables.items():
+        warehouse.register("_hub_frame", frame.to_arrow())
+        warehouse.execute(f"create or replace table spine.{name} as select * from _hub_frame")
+        warehouse.unregister("_hub_frame")
+    return {name: frame.height for name, frame in tables.items()}
