@@ -159,7 +159,7 @@ final as (
         end_date,
         neighbourhood as site_neighbourhood,
         is_summer_program,
-        case when is_summer_program then summer_year end as summer_year,
+        cast(case when is_summer_program then summer_year end as integer) as summer_year,
         end_date is null as is_open_ended
     from unioned
 
