@@ -1,0 +1,80 @@
+"""The audit trail in Dagster: a sensor that logs every successful run's materialisations, and
+``governance/audit_log``, which brings ``audit.events`` up to date from ``audit.log`` and checks
+the two agree and never shrink.
+
+The sensor only appends to the file: it runs outside the writer pool and must never take the
+warehouse's lock from a running asset. The asset, in the writer pool, does the inserting.
+"""
+
+
+import hashlib
+import json
+
+import dagster as dg
+
+from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
+from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.privacy import audit
+
+AUDIT_KEY = dg.AssetKey(["governance", "audit_log"])
+CHECK = "audit_log_append_only"
+
+
+def materialisation_events(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
+    """One audit event per asset materialised in the run, with a stable id (re-reading is harmless)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    events = []
+    for record in records:
+        mat = record.event_log_entry.asset_materialization
+        if mat is None:
+            continue
+        what = mat.asset_key.to_user_string() + (f" [{mat.partition}]" if mat.partition else "")
+        metadata = json.dumps({k: str(v.value) for k, v in mat.metadata.items()}, sort_keys=True)
+        events.append({
+            "id": hashlib.sha256(f"{run_id}|{record.storage_id}".encode()).hexdigest()[:32],
+            "what": f"{what} (run {run_id})",
+            "approval": str(mat.metadata["agreement"].value) if "agreement" in mat.metadata else None,
+            "digest": hashlib.sha256(metadata.encode()).hexdigest(),
+        })
+    return events
+
+
+def log_run(instance: dg.DagsterInstance, run_id: str, data_dir) -> int:
+    known = {e["id"] for e in audit.read_log(data_dir)}
+    new = [e for e in materialisation_events(instance, run_id) if e["id"] not in known]
+    for event in new:
+        audit.append_event(data_dir, "materialisation", event["what"], event["approval"], event["digest"],
+                           event_id=event["id"])
+    return len(new)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS, name="audit_materialisations",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Appends every materialisation of every successful run to $HUB_DATA_DIR/audit.log.",
+)
+def audit_materialisations(context: dg.RunStatusSensorContext, hub: HubResource):
+    n = log_run(context.instance, context.dagster_run.run_id, hub.paths.root)
+    context.log.info(f"audited {n} materialisations of run {context.dagster_run.run_id}")
+
+
+@dg.asset(
+    key=AUDIT_KEY, group_name="governance", pool=WRITER_POOL, kinds={"duckdb"},
+    deps=[dg.AssetKey(["governance", "identifier_scan"])], automation_condition=AFTER_UPSTREAM,
+    check_specs=[dg.AssetCheckSpec(CHECK, asset=AUDIT_KEY, blocking=True,
+                                   description="audit.events and audit.log agree and never lose rows.")],
+    description="audit.events in the warehouse, brought up to date from the append-only audit.log.",
+)
+def audit_log(context: dg.AssetExecutionContext, hub: HubResource):
+    previous = context.instance.get_latest_materialization_event(AUDIT_KEY)
+    before = None
+    if previous and previous.asset_materialization and "rows" in previous.asset_materialization.metadata:
+        before = int(previous.asset_materialization.metadata["rows"].value)
+    with hub.warehouse() as con:
+        inserted = audit.sync_table(con, hub.paths.root)
+        problems = audit.verify(con, hub.paths.root, previous_rows=before)
+        rows = con.sql("select count(*) from audit.events").fetchone()[0]
+    yield dg.MaterializeResult(metadata={"rows": rows, "inserted": inserted})
+    yield dg.AssetCheckResult(check_name=CHECK, asset_key=AUDIT_KEY, passed=not problems,
+                              severity=dg.AssetCheckSeverity.ERROR,
+                              metadata={"problems": "\n".join(problems[:20]), "rows": rows, "previous_rows": before or 0})

@@ -1,0 +1,27 @@
+"""The Dagster asset key of a dbt model, as the dbt wiring's own translator names it.
+
+Public assets depend on their mart; the key must be the one ``hub_assets/defs/dbt`` gives the
+model, so the translator there is used when it exists (else dagster-dbt's default).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator
+
+
+def dbt_translator() -> DagsterDbtTranslator:
+    try:
+        module = importlib.import_module("hub_assets.defs.dbt.translator")
+    except ImportError:
+        return DagsterDbtTranslator()
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, DagsterDbtTranslator) and value is not DagsterDbtTranslator:
+            return value()
+    return DagsterDbtTranslator()
+
+
+def mart_asset_key(manifest: dict, unique_id: str) -> dg.AssetKey:
+    return dbt_translator().get_asset_spec(manifest, unique_id, None).key

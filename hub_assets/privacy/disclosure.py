@@ -1,0 +1,71 @@
+"""Disclosure checks on a published table: what the public asset checks assert.
+
+Each function returns a list of problems (empty = safe), each naming the row and column, so a
+failing check says exactly which cell would have disclosed someone.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hub_assets.privacy.margins import TOTAL, PublishSpec, margin_groups
+from hub_assets.privacy.recovery import recoverable_cells
+
+# Columns that, combined, can single out a young person (quasi-identifiers).
+QUASI_IDENTIFIERS = ("neighbourhood", "csa", "school", "week", "age", "age_band", "sex", "gender",
+                     "race_ethnicity", "birth_year", "zip")
+
+
+def _label(row: dict, spec: PublishSpec) -> str:
+    return ", ".join(f"{d}={row[d]}" for d in spec.dimensions) or "the table"
+
+
+def _published(table: pl.DataFrame, column: str) -> list[int | None]:
+    flags = table[f"{column}_suppressed"] if f"{column}_suppressed" in table.columns else None
+    values = table[column].to_list()
+    return [None if v is None or (flags is not None and flags[i]) else v for i, v in enumerate(values)]
+
+
+def small_counts_visible(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> list[str]:
+    """A count from 1 to the threshold is visible anywhere (cells or totals)."""
+    problems = []
+    for row in table.iter_rows(named=True):
+        for count in spec.counts:
+            value = row[count]
+            if value is not None and 1 <= value <= threshold:
+                problems.append(f"{count}={value} is visible at {_label(row, spec)} (threshold {threshold})")
+    return problems
+
+
+def recoverable_suppressed(table: pl.DataFrame, spec: PublishSpec) -> list[str]:
+    """A suppressed cell is determined by the published cells and margin equations, or a visible
+    rate sits on a suppressed numerator or denominator."""
+    rows = table.to_dicts()
+    groups = margin_groups(rows, spec.dimensions)
+    problems = []
+    for count in spec.counts:
+        for cell, value in sorted(recoverable_cells(_published(table, count), groups).items()):
+            problems.append(f"suppressed {count} at {_label(rows[cell], spec)} can be recovered "
+                            f"from the margins (it is {value})")
+    for rate, num, den in spec.rates:
+        shown, nums, dens = _published(table, rate), _published(table, num), _published(table, den)
+        for i, row in enumerate(rows):
+            if shown[i] is not None and (nums[i] is None or dens[i] is None):
+                problems.append(f"rate {rate} is visible at {_label(row, spec)} while {num} or {den} "
+                                "is suppressed")
+    return problems
+
+
+def too_finely_grouped(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> list[str]:
+    """At the finest grouping, a combination of quasi-identifiers describes 1..threshold youth."""
+    quasi = [d for d in spec.dimensions if any(q in d for q in QUASI_IDENTIFIERS)] or list(spec.dimensions)
+    problems = []
+    for row in table.iter_rows(named=True):
+        if any(row[d] == TOTAL for d in spec.dimensions):
+            continue
+        for count in spec.counts:
+            value = row[count]
+            if value is not None and 0 < value <= threshold:
+                combo = ", ".join(f"{d}={row[d]}" for d in quasi)
+                problems.append(f"{combo} describes {value} youth ({count}), fewer than {threshold + 1}")
+    return problems

@@ -1,0 +1,105 @@
+"""Governance as code: ``governance.yaml`` read into agreements, roles and disclosure settings,
+and the rule the build enforces with it.
+
+A use case may be built and published only while its data-sharing agreement is in force and
+every agency source its lineage reaches (walked through the dbt manifest from the use case's
+marts down to ``source`` nodes) is listed in that agreement. ``refusals`` says why not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from hub_assets.privacy.manifest import sources_reached, use_case_models
+from hub_assets.settings import GOVERNANCE_FILE
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: str
+    use_case: str
+    project: str
+    purpose: str
+    sources: tuple[str, ...]
+    approved_by: str
+    approved_on: dt.date
+    expires_on: dt.date
+
+    def expired(self, today: dt.date) -> bool:
+        return today > self.expires_on
+
+
+@dataclass(frozen=True)
+class Governance:
+    agencies: dict[str, str]  # name -> steward
+    shared_sources: tuple[str, ...]
+    agreements: dict[str, Agreement]  # use case -> agreement
+    roles: dict[str, tuple[str, ...]]  # role -> schemas it may read ("*" = all)
+    min_cell_size: int
+
+    def agreement_for(self, use_case: str) -> Agreement | None:
+        return self.agreements.get(use_case)
+
+    def schemas_for(self, role: str) -> tuple[str, ...]:
+        if role not in self.roles:
+            raise KeyError(f"governance.yaml declares no role {role!r} (roles: {sorted(self.roles)})")
+        return self.roles[role]
+
+
+def _date(value, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValueError(f"governance.yaml: {where} is not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def parse_governance(raw: dict) -> Governance:
+    agencies = {a["name"]: a.get("steward", "") for a in raw.get("agencies", [])}
+    agreements: dict[str, Agreement] = {}
+    for item in raw.get("agreements", []):
+        where = f"agreement {item.get('id')!r}"
+        unknown = set(item.get("sources", [])) - set(agencies)
+        if unknown:
+            raise ValueError(f"governance.yaml: {where} lists sources {sorted(unknown)} not declared under agencies")
+        if item["use_case"] in agreements:
+            raise ValueError(f"governance.yaml: use case {item['use_case']!r} has more than one agreement")
+        agreements[item["use_case"]] = Agreement(
+            id=item["id"], use_case=item["use_case"], project=item.get("project", ""),
+            purpose=item.get("purpose", ""), sources=tuple(item.get("sources", [])),
+            approved_by=item["approved_by"], approved_on=_date(item["approved_on"], f"{where} approved_on"),
+            expires_on=_date(item["expires_on"], f"{where} expires_on"))
+    roles = {name: tuple(spec.get("schemas", [])) for name, spec in (raw.get("roles") or {}).items()}
+    disclosure = raw.get("disclosure") or {}
+    return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles,
+                      int(disclosure.get("min_cell_size", 10)))
+
+
+def load_governance(path: Path = GOVERNANCE_FILE) -> Governance:
+    with Path(path).open() as fh:
+        return parse_governance(yaml.safe_load(fh))
+
+
+def refusals(governance: Governance, manifest: dict, use_case: str, today: dt.date | None = None) -> list[str]:
+    """Why the use case may not be built or published; empty when its agreement covers it."""
+    today = today or dt.date.today()
+    agreement = governance.agreement_for(use_case)
+    if agreement is None:
+        return [f"use case {use_case!r} has no data-sharing agreement in governance.yaml"]
+    problems = []
+    if agreement.expired(today):
+        problems.append(f"use case {use_case!r}: agreement {agreement.id} expired on "
+                        f"{agreement.expires_on.isoformat()} (today is {today.isoformat()})")
+    allowed = set(agreement.sources) | set(governance.shared_sources)
+    for model in use_case_models(manifest, use_case):
+        for source in sorted(sources_reached(manifest, model, set(governance.agencies))):
+            if source not in allowed:
+                problems.append(f"use case {use_case!r}: model {model.split('.')[-1]} reaches source "
+                                f"{source!r}, which agreement {agreement.id} does not list "
+                                f"(allowed: {sorted(agreement.sources)})")
+    return problems

@@ -1,0 +1,188 @@
+"""Proof that no identifier left the identity zone: scan every table of a store for identifier
+columns and identifier values.
+
+- Column names: names, dates of birth (``birth_year``/``birth_month`` are allowed), addresses,
+  streets, phones, SSNs, record IDs, and every identifier column an agency declaration names.
+- Values, taken from the identity zone's ``records``: agency record IDs and addresses anywhere as a
+  whole value; first/last names (4+ letters) as whole values, when a column holds several of them
+  or holds the name of the very record the row is keyed by; full dates of birth (as dates or
+  strings) in a row keyed by that record's token or person key.
+
+The scan runs in a throwaway in-memory DuckDB with both stores attached read-only, so it never
+copies identifiers anywhere. Public files (CSV/parquet) are scanned as tables of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from hub_assets.sources.declaration import load_agencies, snake_case
+
+IDENTIFIER_NAME_PATTERNS = [
+    r"^name$", r"^(fname|lname)$", r"(^|_)(first|last|middle|full|given|family|maiden|sur|birth)_?name$",
+    r"(^|_)surname$", r"(^|_)dob$", r"(^|_)(birth_?date|date_of_birth|birth_dt)$",
+    r"(^|_)address(_line)?(_?\d)?$", r"^street(_address|_name|_number|_line)?$", r"_street$",
+    r"(^|_)(phone|telephone|mobile)(_number|_no)?$", r"(^|_)ssn$", r"(^|_)record_id$",
+]
+ALLOWED_NAMES = {"birth_year", "birth_month"}
+NAME_HIT_MIN_VALUES = 3  # a column holding this many distinct identity names ...
+NAME_HIT_MIN_SHARE = 0.3  # ... making up this share of its distinct values is a column of names
+
+
+@dataclass(frozen=True)
+class Hit:
+    where: str  # "<schema>.<table>.<column>" or "<file>:<column>"
+    kind: str  # column_name | record_id | address | name | dob
+    example: str  # never the identifier itself: a count or the column name
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind} ({self.example})"
+
+
+def declared_identifier_columns() -> set[str]:
+    """Snake-cased identifier columns of every agency (sex and zip are demographics, not IDs)."""
+    names = set()
+    for source in load_agencies():
+        for block in source.identities:
+            for col in (block.record_id, block.first_name, block.middle_name, block.last_name,
+                        block.full_name, block.dob, block.address):
+                if col:
+                    names.add(snake_case(col))
+    return names
+
+
+def identifier_column(name: str, declared: set[str]) -> bool:
+    name = snake_case(name)
+    if name in ALLOWED_NAMES:
+        return False
+    return name in declared or any(re.search(p, name) for p in IDENTIFIER_NAME_PATTERNS)
+
+
+def scan_database(db_path: Path, identity_db: Path) -> list[Hit]:
+    """Scan every table and view of a DuckDB file (all schemas)."""
+    con = _scanner(identity_db)
+    try:
+        # Attach under the file's own stem: dbt's views name their catalog ("warehouse").
+        cat = Path(db_path).stem
+        con.execute(f"ATTACH '{db_path}' AS \"{cat}\" (READ_ONLY)")
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_catalog = ? order by all", [cat]).fetchall()
+        crosswalk = f'"{cat}".spine.person_crosswalk' if ("spine", "person_crosswalk") in tables else None
+        hits = []
+        for schema, table in tables:
+            try:
+                hits += _scan_relation(con, f'"{cat}"."{schema}"."{table}"', f"{schema}.{table}", crosswalk)
+            except duckdb.Error as exc:  # fail closed: what cannot be read cannot be cleared
+                hits.append(Hit(f"{schema}.{table}", "unscannable", str(exc).splitlines()[0]))
+        return hits
+    finally:
+        con.close()
+
+
+def scan_files(files: list[Path], identity_db: Path) -> list[Hit]:
+    """Scan public CSV and parquet files."""
+    con = _scanner(identity_db)
+    try:
+        hits = []
+        for path in files:
+            reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
+            con.execute(f"create or replace temp view f as select * from {reader}('{path}')")
+            hits += _scan_relation(con, "f", str(path), None)
+        return hits
+    finally:
+        con.close()
+
+
+def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{identity_db}' AS idz (READ_ONLY)")
+    has_records = con.sql("select count(*) from information_schema.tables where table_catalog = 'idz' "
+                          "and table_name = 'records'").fetchone()[0]
+    source = "idz.main.records" if has_records else (
+        "(select null::varchar record_token, null::varchar record_id, null::varchar first_name, "
+        "null::varchar last_name, null::date dob, null::varchar address where false)")
+    con.execute(f"""
+        create temp table id_values as
+        select distinct 'record_id' kind, upper(trim(record_id::varchar)) v from {source}
+            where length(record_id::varchar) >= 5 and not (regexp_full_match(record_id::varchar, '[0-9]+')
+                  and length(record_id::varchar) < 6)
+        union select distinct 'address', upper(trim(address)) from {source} where length(address) >= 8
+        union select distinct 'name', upper(trim(first_name)) from {source} where length(first_name) >= 4
+        union select distinct 'name', upper(trim(last_name)) from {source} where length(last_name) >= 4
+    """)
+    con.execute(f"""
+        create temp table id_rows as
+        select record_token, upper(trim(first_name)) first_name, upper(trim(last_name)) last_name, dob
+        from {source}
+    """)
+    return con
+
+
+def _columns(con, relation: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in con.sql(f"describe {relation}").fetchall()]
+
+
+def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> list[Hit]:
+    declared = declared_identifier_columns()
+    columns = _columns(con, relation)
+    hits = [Hit(f"{label}.{c}", "column_name", "identifier-like column name")
+            for c, _ in columns if identifier_column(c, declared)]
+    key = _row_key(columns, crosswalk)
+    for column, dtype in columns:
+        where = f"{label}.{column}"
+        if dtype == "VARCHAR":
+            hits += _value_hits(con, relation, column, where)
+        if key and (dtype in ("DATE", "VARCHAR") or dtype.startswith("TIMESTAMP")) and column not in key[1]:
+            hits += _aligned_hits(con, relation, column, where, key)
+    return hits
+
+
+def _value_hits(con, relation, column, where) -> list[Hit]:
+    rows = con.sql(f"""
+        with c as (select distinct upper(trim("{column}")) v from {relation} where "{column}" is not null)
+        select k.kind, count(*), (select count(*) from c)
+        from c join id_values k on c.v = k.v group by k.kind
+    """).fetchall()
+    hits = []
+    for kind, n, distinct in rows:
+        if kind != "name" or (n >= NAME_HIT_MIN_VALUES and n / distinct >= NAME_HIT_MIN_SHARE):
+            hits.append(Hit(where, kind, f"{n} distinct identity-zone values"))
+    return hits
+
+
+def _row_key(columns, crosswalk) -> tuple[str, tuple[str, ...], str | None] | None:
+    """How to find the identity row a row is about: its record token, or person key via crosswalk."""
+    names = [c for c, _ in columns]
+    tokens = tuple(c for c in names if c == "record_token" or c.endswith("_record_token"))
+    if tokens:
+        return "token", tokens, None
+    keys = tuple(c for c in names if c == "person_key" or c.endswith("_person_key"))
+    if keys and crosswalk:
+        return "person", keys, crosswalk
+    return None
+
+
+def _aligned_hits(con, relation, column, where, key) -> list[Hit]:
+    kind, key_cols, crosswalk = key
+    hits = []
+    for key_col in key_cols:
+        pick = f'select t."{column}" as v, r.dob, r.first_name, r.last_name from {relation} t'
+        joined = (f'({pick} join id_rows r on r.record_token = t."{key_col}")' if kind == "token" else
+                  f'({pick} join {crosswalk} x on x.person_key = t."{key_col}" '
+                  f"join id_rows r on r.record_token = x.record_token)")
+        n_dob, n_name = con.sql(f"""
+            select count(*) filter (where dob is not null and (try_cast(v as date) = dob
+                       or v::varchar = strftime(dob, '%m/%d/%Y') or v::varchar = strftime(dob, '%Y%m%d'))),
+                   count(*) filter (where length(first_name) >= 4 and upper(trim(v::varchar)) = first_name
+                       or length(last_name) >= 4 and upper(trim(v::varchar)) = last_name)
+            from {joined}
+        """).fetchone()
+        if n_dob:
+            hits.append(Hit(where, "dob", f"{n_dob} rows hold the date of birth of their own record"))
+        if n_name:
+            hits.append(Hit(where, "name", f"{n_name} rows hold the name of their own record"))
+    return hits

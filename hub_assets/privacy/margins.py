@@ -1,0 +1,132 @@
+"""The shape of a publishable table: its spec, its margin (total) rows and its margin equations.
+
+A public table is a cube: the mart's cells plus a total row for every subset of its dimensions
+(row totals, column totals, ..., the grand total), marked with ``"Total"`` in the totalled
+dimension columns. Totals are computed from the unsuppressed cells *before* suppression, so they
+are cells of the table like any other. Each total equals the sum of its children along one
+dimension: those are the equations an attacker could use to recover a suppressed cell, and the
+ones suppression and the disclosure checks reason over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import polars as pl
+
+TOTAL = "Total"
+
+
+@dataclass(frozen=True)
+class PublishSpec:
+    """What a mart publishes, read from its dbt ``meta.publish``."""
+
+    dimensions: tuple[str, ...]
+    counts: tuple[str, ...]
+    rates: tuple[tuple[str, str, str], ...] = ()  # (rate, numerator, denominator)
+    totals: bool = True  # add margin rows (row, column and grand totals)
+
+    @classmethod
+    def from_meta(cls, publish: dict, where: str) -> "PublishSpec":
+        dims = tuple(publish.get("dimensions") or ())
+        counts = tuple(publish.get("counts") or ())
+        if not counts:
+            raise ValueError(f"{where}: meta.publish.counts is empty; a public table needs at least one count")
+        rates = []
+        for rate, pair in (publish.get("rates") or {}).items():
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ValueError(f"{where}: meta.publish.rates.{rate} must be [numerator, denominator]")
+            missing = [c for c in pair if c not in counts]
+            if missing:
+                raise ValueError(f"{where}: rate {rate} is built on {missing}, which are not listed in counts")
+            rates.append((rate, pair[0], pair[1]))
+        return cls(dims, counts, tuple(rates), bool(publish.get("totals", True)))
+
+    @property
+    def rate_names(self) -> tuple[str, ...]:
+        return tuple(r for r, _, _ in self.rates)
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.dimensions, *self.counts, *self.rate_names]
+
+
+def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFrame:
+    """The mart's cells, restricted to the published columns, with clear errors for bad input."""
+    missing = [c for c in spec.columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{where}: columns {missing} are declared in meta.publish but missing from the mart")
+    df = df.select(spec.columns)
+    for count in spec.counts:
+        nulls = df.with_row_index("row").filter(pl.col(count).is_null())
+        if nulls.height:
+            raise ValueError(f"{where}: count column {count!r} is NULL in row {nulls['row'][0] + 1}; "
+                             "a count must be 0 or more")
+        negative = df.with_row_index("row").filter(pl.col(count) < 0)
+        if negative.height:
+            raise ValueError(f"{where}: count column {count!r} is negative in row {negative['row'][0] + 1}")
+    if spec.dimensions:
+        dupes = df.group_by(spec.dimensions).len().filter(pl.col("len") > 1)
+        if dupes.height:
+            raise ValueError(f"{where}: more than one row for {dupes.row(0, named=True)}; "
+                             "a mart must have one row per combination of its dimensions")
+    df = df.with_columns(pl.col(d).cast(pl.String) for d in spec.dimensions)
+    for dim in spec.dimensions:
+        if (df[dim] == TOTAL).any():
+            raise ValueError(f"{where}: dimension {dim!r} has the value {TOTAL!r}, reserved for margins")
+    return df.with_columns(pl.col(c).cast(pl.Int64) for c in spec.counts)
+
+
+def add_margins(cells: pl.DataFrame, spec: PublishSpec) -> pl.DataFrame:
+    """Cells plus one total row per subset of dimensions, totals summed before any suppression."""
+    if not spec.totals:
+        return cells
+    parts = [cells]
+    dims = list(spec.dimensions)
+    for size in range(1, len(dims) + 1):
+        for totalled in combinations(dims, size):
+            kept = [d for d in dims if d not in totalled]
+            sums = [pl.col(c).sum().cast(pl.Int64) for c in spec.counts]
+            block = cells.group_by(kept, maintain_order=True).agg(sums) if kept else cells.select(sums)
+            block = block.with_columns(pl.lit(TOTAL, dtype=pl.String).alias(d) for d in totalled)
+            parts.append(block.select([*dims, *spec.counts]))
+    table = pl.concat([parts[0].select([*dims, *spec.counts]), *parts[1:]], how="vertical")
+    # Rates of total rows come from the summed numerator and denominator, at the mart's scale.
+    table = table.with_columns(
+        _rate_expr(num, den, _rate_scale(cells, rate, num, den)).alias(rate) for rate, num, den in spec.rates
+    )
+    own_rates = [cells[r].cast(pl.Float64) for r in spec.rate_names]
+    interior = table.head(cells.height).with_columns(own_rates)  # the mart's own rates on its cells
+    return pl.concat([interior, table.slice(cells.height)], how="vertical")
+
+
+def _rate_expr(num: str, den: str, scale: float) -> pl.Expr:
+    return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den) * scale).otherwise(None).round(4)
+
+
+def _rate_scale(cells: pl.DataFrame, rate: str, num: str, den: str) -> float:
+    """1 for a proportion, 100 for a percentage: read off the mart's own rates."""
+    usable = cells.filter((pl.col(den) > 0) & (pl.col(num) > 0) & pl.col(rate).is_not_null())
+    if not usable.height:
+        return 1.0
+    ratio = float(usable[rate][0]) / (float(usable[num][0]) / float(usable[den][0]))
+    return 100.0 if ratio > 10 else 1.0
+
+
+def margin_groups(rows: list[dict], dimensions: tuple[str, ...]) -> list[tuple[int, list[int]]]:
+    """Every (total row, its children along one dimension): total == sum(children)."""
+    children: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        for pos, dim in enumerate(dimensions):
+            if row[dim] != TOTAL:
+                key = (pos, *(row[d] for j, d in enumerate(dimensions) if j != pos))
+                children.setdefault(key, []).append(i)
+    groups = []
+    for i, row in enumerate(rows):
+        for pos, dim in enumerate(dimensions):
+            if row[dim] == TOTAL:
+                key = (pos, *(row[d] for j, d in enumerate(dimensions) if j != pos))
+                if children.get(key):
+                    groups.append((i, children[key]))
+    return groups

@@ -1,0 +1,98 @@
+"""Could an attacker recover a suppressed cell from what is published? Solved, not guessed.
+
+The attacker sees every visible cell and knows each total equals the sum of its children. The
+suppressed cells are the unknowns of those linear equations. A suppressed cell is recovered when
+its value is uniquely determined, found two ways:
+
+- exact elimination: reduce the equations to reduced row echelon form over the rationals; a
+  cell is determined when its unit vector lies in the row space (a pivot row with no other
+  unknown);
+- interval reasoning: the attacker also knows a suppressed cell is at least 1 (zeros are shown)
+  and counts are whole numbers; propagating these bounds through the equations can pin a cell
+  (e.g. two suppressed cells that must sum to 2 are both 1).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+Equation = tuple[dict[int, int], int]  # ({unknown: coefficient}, right-hand side)
+
+
+def equations_over_hidden(values: list[int | None], groups: list[tuple[int, list[int]]]) -> list[Equation]:
+    """total - sum(children) = 0, with visible cells moved to the right-hand side."""
+    equations = []
+    for parent, children in groups:
+        coeffs: dict[int, int] = {}
+        rhs = 0
+        for cell, sign in [(parent, 1), *((c, -1) for c in children)]:
+            if values[cell] is None:
+                coeffs[cell] = coeffs.get(cell, 0) + sign
+            else:
+                rhs -= sign * values[cell]
+        coeffs = {k: v for k, v in coeffs.items() if v}
+        if coeffs:
+            equations.append((coeffs, rhs))
+    return equations
+
+
+def recoverable_cells(values: list[int | None], groups: list[tuple[int, list[int]]]) -> dict[int, int]:
+    """Suppressed cells (None) whose value the published cells and margins determine: {cell: value}."""
+    equations = equations_over_hidden(values, groups)
+    found = _determined_by_elimination(equations)
+    for cell, value in _pinned_by_intervals(equations, [i for i, v in enumerate(values) if v is None]).items():
+        found.setdefault(cell, value)
+    return found
+
+
+def _determined_by_elimination(equations: list[Equation]) -> dict[int, int]:
+    pivots: dict[int, tuple[dict[int, Fraction], Fraction]] = {}
+    for coeffs, rhs in equations:
+        row = {k: Fraction(v) for k, v in coeffs.items()}
+        value = Fraction(rhs)
+        for col, (prow, pval) in pivots.items():
+            factor = row.get(col)
+            if factor:
+                row, value = _subtract(row, value, prow, pval, factor)
+        if not row:
+            continue
+        col = min(row)
+        lead = row[col]
+        row = {k: v / lead for k, v in row.items()}
+        value /= lead
+        for other, (prow, pval) in list(pivots.items()):
+            factor = prow.get(col)
+            if factor:
+                pivots[other] = _subtract(prow, pval, row, value, factor)
+        pivots[col] = (row, value)
+    return {col: int(val) for col, (row, val) in pivots.items() if len(row) == 1}
+
+
+def _subtract(row, value, prow, pval, factor):
+    out = dict(row)
+    for k, v in prow.items():
+        out[k] = out.get(k, 0) - factor * v
+        if out[k] == 0:
+            del out[k]
+    return out, value - factor * pval
+
+
+def _pinned_by_intervals(equations: list[Equation], hidden: list[int], passes: int = 50) -> dict[int, int]:
+    lo = {c: 1.0 for c in hidden}  # a suppressed count is never zero: zeros are published
+    hi = {c: math.inf for c in hidden}
+    for _ in range(passes):
+        changed = False
+        for coeffs, rhs in equations:
+            for cell, a in coeffs.items():
+                rest_min = sum(b * (lo[k] if b > 0 else hi[k]) for k, b in coeffs.items() if k != cell)
+                rest_max = sum(b * (hi[k] if b > 0 else lo[k]) for k, b in coeffs.items() if k != cell)
+                # a*x = rhs - rest, so x lies between (rhs - rest_max)/a and (rhs - rest_min)/a
+                bounds = sorted(((rhs - rest_max) / a, (rhs - rest_min) / a))
+                new_lo = max(lo[cell], math.ceil(bounds[0]) if math.isfinite(bounds[0]) else lo[cell])
+                new_hi = min(hi[cell], math.floor(bounds[1]) if math.isfinite(bounds[1]) else hi[cell])
+                if new_lo != lo[cell] or new_hi != hi[cell]:
+                    lo[cell], hi[cell], changed = new_lo, new_hi, True
+        if not changed:
+            break
+    return {c: int(lo[c]) for c in hidden if lo[c] == hi[c]}

@@ -1,0 +1,107 @@
+"""The one disclosure-control mechanism every public number passes through.
+
+- Primary suppression: a count from 1 to the threshold (``governance.yaml``
+  ``disclosure.min_cell_size``, default 10, overridden by ``HUB_MIN_CELL_SIZE``) is hidden.
+  Zero is shown: it describes nobody.
+- Complementary (secondary) suppression: whenever a margin group (a total and its children)
+  has exactly one hidden cell, or hidden cells whose total gives them away, the next-smallest
+  non-zero cell of the group is hidden too; repeated over rows, columns and the grand total until
+  stable, then verified by solving the margin equations (``recovery``) and widened until no
+  hidden cell can be recovered.
+- A rate whose numerator or denominator is hidden is hidden.
+
+Hidden cells are NULL with a ``<column>_suppressed`` flag, never 0.
+"""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+
+from hub_assets.privacy.margins import PublishSpec, add_margins, margin_groups, validate_cells
+from hub_assets.privacy.recovery import recoverable_cells
+
+DEFAULT_MIN_CELL_SIZE = 10
+
+
+def min_cell_size() -> int:
+    """The threshold: ``HUB_MIN_CELL_SIZE`` if set, else ``governance.yaml``, else 10."""
+    if os.environ.get("HUB_MIN_CELL_SIZE"):
+        return int(os.environ["HUB_MIN_CELL_SIZE"])
+    from hub_assets.privacy.governance import load_governance
+
+    return load_governance().min_cell_size
+
+
+def publish(mart: pl.DataFrame, spec: PublishSpec, threshold: int, where: str) -> pl.DataFrame:
+    """A mart's cells -> the public table: margins added, then suppressed."""
+    return suppress(add_margins(validate_cells(mart, spec, where), spec), spec, threshold)
+
+
+def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataFrame:
+    rows = table.to_dicts()
+    groups = margin_groups(rows, spec.dimensions)
+    hidden: dict[str, set[int]] = {}
+    for count in spec.counts:
+        hidden[count] = hidden_cells([int(r[count]) for r in rows], groups, threshold)
+    for rate, num, den in spec.rates:
+        hidden[rate] = hidden[num] | hidden[den]
+    out = table.select(spec.dimensions)
+    for column in [*spec.counts, *spec.rate_names]:
+        flag = pl.Series(f"{column}_suppressed", [i in hidden[column] for i in range(len(rows))], pl.Boolean)
+        values = table[column].scatter(sorted(hidden[column]), None) if hidden[column] else table[column]
+        out = out.with_columns(values.alias(column), flag)
+    return out
+
+
+def hidden_cells(values: list[int], groups: list[tuple[int, list[int]]], threshold: int) -> set[int]:
+    """Primary then complementary suppression of one count column; returns the hidden cells."""
+    hidden = {i for i, v in enumerate(values) if 1 <= v <= threshold}
+    while True:
+        _protect_margin_groups(values, groups, hidden)
+        published = [None if i in hidden else v for i, v in enumerate(values)]
+        leaks = recoverable_cells(published, groups)
+        if not leaks or not _widen(values, groups, hidden, leaks):
+            return hidden
+
+
+def _protect_margin_groups(values, groups, hidden) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for parent, children in groups:
+            members = [parent, *children]
+            shown = [i for i in members if i in hidden]
+            if shown and _exposed(shown, parent, values):
+                pick = _next_smallest(values, children, hidden, parent)
+                if pick is not None:
+                    hidden.add(pick)
+                    changed = True
+
+
+def _exposed(hidden_members: list[int], parent: int, values: list[int]) -> bool:
+    if len(hidden_members) == 1:
+        return True  # total minus the visible children gives it away
+    # Hidden children under a visible total, each at least 1: if they sum to their number, all are 1.
+    return parent not in hidden_members and sum(values[i] for i in hidden_members) == len(hidden_members)
+
+
+def _next_smallest(values, children, hidden, parent) -> int | None:
+    """The smallest non-zero visible child; the total itself only when no child is left."""
+    candidates = [i for i in children if i not in hidden and values[i] > 0]
+    if candidates:
+        return min(candidates, key=lambda i: (values[i], i))
+    return parent if parent not in hidden and values[parent] > 0 else None
+
+
+def _widen(values, groups, hidden, leaks: dict[int, int]) -> bool:
+    """Hide one more cell next to a recoverable one; False when nothing is left to hide."""
+    for cell in sorted(leaks):
+        for parent, children in groups:
+            if cell == parent or cell in children:
+                pick = _next_smallest(values, children, hidden, parent)
+                if pick is not None:
+                    hidden.add(pick)
+                    return True
+    return False
