@@ -1,0 +1,37 @@
+-- Births by the mother's age band at the birth (young parents: 24 or under; 25+ kept for
+-- comparison) and birth year: the mother's enrolment and work in the year after the birth, and
+-- the child's prenatal care and Head Start / pre-K enrolment.
+
+with
+
+births as (
+
+    select * from {{ ref('int_young_parents') }}
+
+),
+
+final as (
+
+    select
+        child_birth_year,
+        mother_age_band,
+        bool_and(is_young_parent) as is_young_parent,
+        count(distinct mother_person_key) as mothers,
+        count(distinct child_person_key) as children,
+        count(distinct mother_person_key) filter (where mother_enrolled_after_birth) as mothers_enrolled_after_birth,
+        count(distinct mother_person_key) filter (where mother_working_after_birth) as mothers_working_after_birth,
+        count(distinct child_person_key) filter (where prenatal_care_first_trimester) as children_first_trimester_care,
+        count(distinct child_person_key) filter (where no_prenatal_care) as children_no_prenatal_care,
+        count(distinct child_person_key) filter (where child_in_early_childhood) as children_in_early_childhood,
+        count(distinct child_person_key) filter (where child_in_head_start) as children_in_head_start,
+        count(distinct child_person_key) filter (where child_in_pre_k) as children_in_pre_k,
+        {{ rate('count(distinct child_person_key) filter (where prenatal_care_first_trimester)', 'count(distinct child_person_key)') }}
+            as first_trimester_care_rate,
+        {{ rate('count(distinct child_person_key) filter (where child_in_early_childhood)', 'count(distinct child_person_key)') }}
+            as early_childhood_rate
+    from births
+    group by child_birth_year, mother_age_band
+
+)
+
+select * from final
