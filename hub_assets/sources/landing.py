@@ -181,3 +181,26 @@ def report_unmatched(paths: HubPaths, scanned_agencies: list[str], unmatched: li
     rows = [f"| {a} | {f} | {r} |" for a in sorted(state) for f, r in state[a]]
     report.write_text("\n".join(lines + (rows or ["| | (none) | |"])) + "\n")
     return report
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What one scan did: drops to (re)register as partitions, and what it found besides."""
+
+    drop_ids: list[str]  # newly received, plus received earlier but not yet registered
+    received: list[DropCandidate]
+    redelivered: list[DropCandidate]
+    unmatched: list[UnmatchedFile]
+
+
+def receive_new_drops(source: AgencySource, paths: HubPaths, registered: set[str]) -> Registration:
+    """Receive every new or corrected file of ``source`` into the archive and say which drop_ids
+    need a partition. A drop received earlier whose partition was never added (the process
+    stopped in between) is returned again, so no drop is stranded."""
+    candidates, unmatched = scan_landing(source, paths)
+    received = [c for c in candidates if c.status in ("new", "corrected")]
+    for candidate in received:
+        receive(candidate, paths)
+    report_unmatched(paths, [source.name], unmatched)
+    drop_ids = [d for d in received_drop_ids(paths, source.name) if d not in registered]
+    return Registration(drop_ids, received, [c for c in candidates if c.status == "redelivered"], unmatched)

@@ -1,0 +1,79 @@
+"""Each agency's intake checks, per drop: nothing lost, nothing identifying in the warehouse,
+required content present."""
+
+
+import warnings
+
+import dagster as dg
+
+from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.defs.sources.partitions import drops_partitions, identity_key, raw_key
+from hub_assets.sources.declaration import AgencySource, load_agencies, snake_case
+from hub_assets.sources.stores import ensure_identity_tables, raw_table
+
+# Names that would mean an identifier reached the warehouse, whatever agency spelled them.
+GENERIC_IDENTIFIER_COLUMNS = {"first_name", "middle_name", "last_name", "full_name", "name", "dob",
+                              "date_of_birth", "birth_date", "ssn", "phone", "address", "street_address",
+                              "zip", "zip_code", "record_id", "sex", "gender"}
+
+
+def identifier_column_names() -> set[str]:
+    """Every declared identifier column of every agency, snake-cased, plus the generic ones."""
+    declared = {snake_case(c) for s in load_agencies() for c in s.identifier_columns}
+    return declared | GENERIC_IDENTIFIER_COLUMNS
+
+
+def _specs(source: AgencySource, partitions: dg.DynamicPartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("rows_accounted_for", asset=identity_key(source), partitions_def=partitions,
+                          description="rows received = rows accepted + rows quarantined, for every drop of "
+                                      "this agency; and this drop's accepted rows are all in the warehouse"),
+        dg.AssetCheckSpec("no_identifier_columns", asset=raw_key(source), partitions_def=partitions,
+                          description=f"raw.{source.name} has no identifier column (names, DOB, sex, "
+                                      "address, ZIP, agency record IDs)"),
+        dg.AssetCheckSpec("required_content_present", asset=raw_key(source), partitions_def=partitions,
+                          description="declared required content columns are never null in the warehouse"),
+    ]
+
+
+def build_intake_checks(source: AgencySource) -> dg.AssetChecksDefinition:
+    partitions = drops_partitions(source)
+    with warnings.catch_warnings():
+        # Partitioned check specs are "preview" in 1.13; per-drop check results are what we want.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        specs = _specs(source, partitions)
+
+    @dg.multi_asset_check(name=f"{source.name}_intake_checks", specs=specs, pool=WRITER_POOL)
+    def intake_checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
+        drop_id = context.partition_key if context.has_partition_key else None
+        with hub.identity(read_only=False) as con:
+            ensure_identity_tables(con)
+            drops = con.sql("select drop_id, rows_received, rows_accepted, rows_quarantined, status from drops "
+                            "where agency = ? and status in ('accepted', 'superseded')",
+                            params=[source.name]).pl()
+        with hub.warehouse(read_only=True) as con:
+            columns = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = ?", [source.name]).fetchall()]
+            loaded = con.execute(f"select count(*) from {raw_table(source)} where drop_id = ?",
+                                 [drop_id]).fetchone()[0] if columns else 0
+            required = [c.warehouse_name for c in source.content if c.required]
+            nulls = {c: con.execute(f"select count(*) from {raw_table(source)} where {c} is null").fetchone()[0]
+                     for c in required} if columns else {}
+
+        unbalanced = drops.filter(drops["rows_received"] != drops["rows_accepted"] + drops["rows_quarantined"])
+        this = drops.filter(drops["drop_id"] == drop_id)
+        expected = this["rows_accepted"][0] if this.height and this["status"][0] == "accepted" else None
+        yield dg.AssetCheckResult(
+            check_name="rows_accounted_for", asset_key=identity_key(source),
+            passed=unbalanced.is_empty() and (expected is None or expected == loaded),
+            metadata={"drops_checked": drops.height, "unbalanced_drops": unbalanced["drop_id"].to_list(),
+                      "rows_accepted": expected, "rows_in_warehouse": loaded})
+        leaked = sorted(set(columns) & identifier_column_names())
+        yield dg.AssetCheckResult(check_name="no_identifier_columns", asset_key=raw_key(source),
+                                  passed=bool(columns) and not leaked,
+                                  metadata={"columns": dg.MetadataValue.json(columns), "identifier_columns": leaked})
+        yield dg.AssetCheckResult(check_name="required_content_present", asset_key=raw_key(source),
+                                  passed=not any(nulls.values()), metadata={"null_counts": dg.MetadataValue.json(nulls)})
+
+    return intake_checks
