@@ -1,0 +1,1 @@
+"""The findings page asset: the public report, built from the public zone only."""

@@ -1,0 +1,201 @@
+"""Assembling the findings report: one section per use case, Summer Engagement in depth.
+
+The Summer Engagement Ecosystem gets its story in order: weekly participation, the rate by
+neighbourhood, participation by age, gender and race/ethnicity, and the gaps. Every other use
+case shows its headline figures and a chart per table. Whatever is not published yet is named
+as such, so the page renders from a partial public zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+from hub_assets.findings.charts import Bar, bar_chart, column_chart
+from hub_assets.findings.format import format_value, humanise
+from hub_assets.findings.tables import PublicTable, load_public_tables
+
+USE_CASES = {
+    "summer_engagement": "Summer Engagement Ecosystem",
+    "student_homelessness": "Students experiencing homelessness or housing insecurity",
+    "crossover_youth": "Crossover youth (foster care and juvenile services)",
+    "opportunity_youth": "Opportunity youth (16–24, neither in school nor working)",
+    "young_parents": "Young parents and their children's early-childhood services",
+}
+_SMALL_TABLE_ROWS = 12
+_RANK_LIKE = ("rank",)
+
+
+def _has_dim(table: PublicTable, *words: str) -> bool:
+    names = [d.lower() for d in table.dimensions] + [table.name.lower().split(" by ")[-1]]
+    return any(word in name for name in names for word in words)
+
+
+# (key, heading, which tables belong). Tables are claimed by the first topic that matches.
+SUMMER_TOPICS: list[tuple[str, str, Callable[[PublicTable], bool]]] = [
+    ("gaps", "The gaps: where participation lags", lambda t: "gap" in t.name.lower()),
+    ("weekly", "Weekly participation across the summer", lambda t: _has_dim(t, "week")),
+    ("neighbourhood", "Participation rate by neighbourhood",
+     lambda t: _has_dim(t, "neighbourhood", "neighborhood", "csa")),
+    ("age", "Participation by age", lambda t: _has_dim(t, "age")),
+    ("gender", "Participation by gender", lambda t: _has_dim(t, "sex", "gender")),
+    ("race", "Participation by race/ethnicity", lambda t: _has_dim(t, "race", "ethnic")),
+]
+SUMMER_ORDER = ["weekly", "neighbourhood", "age", "gender", "race", "gaps"]
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1000px;
+color:#1a202c;padding:0 1rem}
+h1{margin-bottom:.2rem} h2{border-bottom:2px solid #2b6cb0;padding-bottom:.2rem;margin-top:2.5rem}
+.meta,.note{color:#4a5568;font-size:.9rem} .missing{color:#a0aec0;font-style:italic}
+.figures{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
+.figure{border:1px solid #cbd5e0;border-radius:6px;padding:.7rem 1rem;min-width:150px}
+.figure .number{font-size:1.6rem;font-weight:600} .figure .caption{font-size:.85rem;color:#4a5568}
+.chart{display:block;margin:.6rem 0;font-size:12px} .chart text{fill:#2d3748}
+.chart text.suppressed,.suppressed{color:#718096;fill:#718096;font-style:italic}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0} th,td{border:1px solid #e2e8f0;
+padding:.2rem .5rem;text-align:left} td.num{text-align:right} details{margin:.4rem 0 1rem}
+.legend-swatch{display:inline-block;width:28px;height:12px;vertical-align:middle;
+background:repeating-linear-gradient(45deg,#edf2f7 0 3px,#718096 3px 5px);border:1px solid #718096}
+"""
+
+
+def _cell_html(table: PublicTable, row: dict, column: str) -> str:
+    cell = table.cell(row, column)
+    if cell.suppressed:
+        return '<td class="num"><span class="suppressed">suppressed</span></td>'
+    if column in table.measures:
+        return f'<td class="num">{escape(format_value(cell.value, column in table.rates))}</td>'
+    return f"<td>{escape(format_value(cell.value))}</td>"
+
+
+def data_table(table: PublicTable, open_: bool) -> str:
+    columns = table.dimensions + table.measures
+    head = "".join(f"<th>{escape(humanise(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell_html(table, r, c) for c in columns) + "</tr>"
+                   for r in table.rows)
+    return (f'<details{" open" if open_ else ""}><summary>Table: {escape(humanise(table.name))}'
+            f' ({len(table.rows)} rows, <code>{escape(table.use_case)}/{escape(table.path.name)}'
+            f'</code>)</summary><table class="data"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></details>")
+
+
+def headline_figures(table: PublicTable) -> str:
+    cards = []
+    for row in table.rows[:1]:
+        for measure in table.measures:
+            cell = table.cell(row, measure)
+            number = ('<span class="suppressed">suppressed</span>' if cell.suppressed
+                      else escape(format_value(cell.value, measure in table.rates)))
+            cards.append(f'<div class="figure"><div class="number">{number}</div>'
+                         f'<div class="caption">{escape(humanise(measure))}</div></div>')
+    return f'<div class="figures">{"".join(cards)}</div>'
+
+
+def _category_dimension(table: PublicTable) -> str | None:
+    """The one dimension a chart can be drawn along, ignoring rank-like helpers."""
+    dims = [d for d in table.dimensions if d.lower() not in _RANK_LIKE]
+    return dims[0] if len(dims) == 1 else None
+
+
+def _label(value: object) -> str:
+    text = format_value(value)
+    return text[5:] if len(text) == 10 and text[4] == "-" else text  # dates as MM-DD
+
+
+def _bars(table: PublicTable, category: str, measure: str, sort_desc: bool) -> list[Bar]:
+    bars = []
+    for row in table.rows:
+        cell = table.cell(row, measure)
+        value = float(cell.value) if isinstance(cell.value, (int, float)) else None
+        bars.append(Bar(_label(row.get(category)), value, cell.suppressed))
+    if sort_desc:
+        bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
+    return bars
+
+
+def table_figures(table: PublicTable, topic: str | None = None) -> str:
+    """Headline cards for one-row tables, charts for one-dimension tables, and the data."""
+    if not table.dimensions:
+        return headline_figures(table) + data_table(table, open_=False)
+    parts = []
+    category = _category_dimension(table)
+    if category and table.measures:
+        small = len(table.rows) <= _SMALL_TABLE_ROWS
+        measures = ([table.rates[0]] if table.rates else []) + (table.counts[:1] if small or not table.rates else [])
+        over_time = "week" in category.lower() or topic == "weekly"
+        for measure in measures:
+            # A split long table is named "<table> by <breakdown>": say "by age band", not "by group".
+            along = table.name.split(" by ")[-1] if " by " in table.name else category
+            title = f"{humanise(measure)} by {humanise(along).lower()}"
+            bars = _bars(table, category, measure, sort_desc=not over_time and not small)
+            draw = column_chart if over_time else bar_chart
+            parts.append(f"<h4>{escape(title)}</h4>" + draw(title, bars, measure in table.rates))
+    open_ = topic == "gaps" or len(table.rows) <= _SMALL_TABLE_ROWS
+    parts.append(data_table(table, open_=open_))
+    return "".join(parts)
+
+
+def summer_section(tables: list[PublicTable]) -> str:
+    headlines = [t for t in tables if not t.dimensions]
+    claimed: dict[str, list[PublicTable]] = {key: [] for key, _, _ in SUMMER_TOPICS}
+    others = []
+    for table in [part for t in tables if t.dimensions for part in
+                  ([t] if "gap" in t.name.lower() else t.split_long_format())]:
+        key = next((k for k, _, matches in SUMMER_TOPICS if matches(table)), None)
+        (claimed[key] if key else others).append(table)
+    headings = {key: heading for key, heading, _ in SUMMER_TOPICS}
+    parts = [table_figures(t) for t in headlines]
+    for key in SUMMER_ORDER:
+        parts.append(f'<h3 id="summer-{key}">{escape(headings[key])}</h3>')
+        if not claimed[key]:
+            parts.append('<p class="missing">Not published yet.</p>')
+        parts += [table_figures(t, key) for t in claimed[key]]
+    if others:
+        parts.append("<h3>More summer figures</h3>")
+        parts += [f"<h4>{escape(humanise(t.name))}</h4>" + table_figures(t) for t in others]
+    return "".join(parts)
+
+
+def use_case_section(tables: list[PublicTable]) -> str:
+    ordered = sorted(tables, key=lambda t: (bool(t.dimensions), t.name))
+    return "".join(f"<h3>{escape(humanise(t.name))}</h3>" + table_figures(t) for t in ordered)
+
+
+def render_findings_page(public_dir: Path, generated_at: datetime | None = None) -> str:
+    tables = load_public_tables(public_dir)
+    generated_at = generated_at or datetime.now(timezone.utc)
+    sections = []
+    for use_case in list(USE_CASES) + sorted(set(tables) - set(USE_CASES)):
+        title = USE_CASES.get(use_case, humanise(use_case))
+        found = tables.get(use_case, [])
+        if not found:
+            body = '<p class="missing">Not published yet.</p>'
+        elif use_case == "summer_engagement":
+            body = summer_section(found)
+        else:
+            body = use_case_section(found)
+        sections.append(f'<section id="{escape(use_case)}"><h2>{escape(title)}</h2>{body}</section>')
+    n_tables = sum(len(v) for v in tables.values())
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        f"<title>Youth Data Hub: findings</title><style>{STYLE}</style></head><body>"
+        "<h1>Youth Data Hub: findings</h1>"
+        f'<p class="meta">Generated {generated_at.isoformat(timespec="minutes")} from '
+        f"{n_tables} public tables. Every number on this page passed disclosure control.</p>"
+        '<p class="note"><span class="legend-swatch"></span> <span class="suppressed">suppressed'
+        "</span>: a small count (or a rate built on one) withheld to protect privacy. It is "
+        "not zero.</p>"
+        + "".join(sections) + "</body></html>"
+    )
+
+
+def write_findings_page(public_dir: Path, out: Path | None = None) -> Path:
+    """Write ``<public>/findings/index.html`` and return its path."""
+    out = out or public_dir / "findings" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_findings_page(public_dir), encoding="utf-8")
+    return out

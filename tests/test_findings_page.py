@@ -1,0 +1,173 @@
+"""The findings page renders from the public zone only, shows suppressed cells as suppressed
+(never zero), and its charts draw in headless Chromium without console errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hub_assets.findings import render_findings_page, write_findings_page
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+# A small public zone as the privacy step writes it: suppressed cells are empty with a flag.
+PUBLIC_ZONE = {
+    "summer_engagement/unduplicated_participants.csv": (
+        "participants,participants_suppressed,providers,providers_suppressed\n"
+        "812,false,4,false\n"),
+    "summer_engagement/participation_by_week.csv": (
+        "week_of_summer,participants,participants_suppressed\n"
+        "1,120,false\n2,301,false\n3,355,false\n4,342,false\n5,298,false\n6,250,false\n"
+        "7,130,false\n8,,true\n"),
+    "summer_engagement/participation_by_neighbourhood.csv": (
+        "neighbourhood,participants,participants_suppressed,enrolled_youth,enrolled_youth_suppressed,"
+        "participation_rate,participation_rate_suppressed\n"
+        "Belair-Edison,64,false,250,false,0.256,false\n"
+        "Canton,,true,95,false,,true\n"
+        "Downtown/Seton Hill,31,false,160,false,0.194,false\n"
+        "Greater Roland Park/Poplar Hill,12,false,180,false,0.067,false\n"),
+    "summer_engagement/participation_by_group.csv": (
+        "dimension,group,participants,participants_suppressed,participation_rate,"
+        "participation_rate_suppressed\n"
+        "age_band,10-13,300,false,0.31,false\nage_band,14-17,420,false,0.28,false\n"
+        "age_band,18-24,92,false,0.12,false\n"
+        "sex,F,430,false,0.29,false\nsex,M,380,false,0.25,false\nsex,X,,true,,true\n"
+        "race_ethnicity,BLACK,610,false,0.30,false\nrace_ethnicity,HISPANIC,88,false,0.21,false\n"
+        "race_ethnicity,WHITE,105,false,0.22,false\nrace_ethnicity,NHPI,,true,,true\n"),
+    "summer_engagement/participation_gaps.csv": (
+        "rank,dimension,group,participation_rate,participation_rate_suppressed,city_rate,gap\n"
+        "1,neighbourhood,Greater Roland Park/Poplar Hill,0.067,false,0.27,0.203\n"
+        "2,age_band,18-24,0.12,false,0.27,0.15\n"),
+    "crossover_youth/crossover_summary.csv": (
+        "crossover_youth,crossover_youth_suppressed,foster_care_first,foster_care_first_suppressed\n"
+        "57,false,,true\n"),
+    "student_homelessness/homelessness_by_school.csv": (
+        "school,students_flagged,students_flagged_suppressed,added_by_hmis,added_by_hmis_suppressed\n"
+        "School 101,45,false,12,false\nSchool 202,,true,,true\n"),
+}
+
+
+def make_public_zone(root: Path) -> Path:
+    public = root / "public"
+    for rel, text in PUBLIC_ZONE.items():
+        path = public / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return public
+
+
+def test_suppressed_cells_render_as_suppressed_never_zero(tmp_path):
+    html = render_findings_page(make_public_zone(tmp_path))
+
+    # Week 8, Canton, sex X, NHPI, School 202 (x2), foster_care_first: at least one mark each.
+    assert html.count('class="bar suppressed"') >= 5
+    assert 'Canton: suppressed' in html and "Canton: 0" not in html
+    assert ">0<" not in html and ">0.0%<" not in html
+    assert html.count('<span class="suppressed">suppressed</span>') >= 8
+
+
+def test_summer_story_has_every_topic_and_other_use_cases_their_headlines(tmp_path):
+    html = render_findings_page(make_public_zone(tmp_path))
+
+    for anchor in ("summer-weekly", "summer-neighbourhood", "summer-age", "summer-gender",
+                   "summer-race", "summer-gaps"):
+        assert f'id="{anchor}"' in html
+    section = html.split('id="summer-weekly"')[1].split('id="summer-neighbourhood"')[0]
+    assert 'class="chart column-chart"' in section and "Not published yet" not in section
+    assert ">812<" in html and ">57<" in html  # headline figures
+    assert "25.6%" in html  # a rate shown as a percentage
+    # Use cases without public tables are named, not silently left out.
+    assert html.split('id="opportunity_youth"')[1].split("</section>")[0].count("Not published yet") == 1
+
+
+def test_page_degrades_gracefully_without_a_public_zone(tmp_path):
+    html = render_findings_page(tmp_path / "public")  # does not exist yet
+    assert html.count("Not published yet") == 5
+    assert "<svg" not in html
+
+
+def test_parquet_wins_over_csv_and_bad_files_are_named(tmp_path):
+    import polars as pl
+
+    public = make_public_zone(tmp_path)
+    pl.DataFrame({"participants": [999], "participants_suppressed": [False]}).write_parquet(
+        public / "summer_engagement" / "unduplicated_participants.parquet")
+    assert ">999<" in render_findings_page(public)
+
+    (public / "young_parents").mkdir()
+    (public / "young_parents" / "broken.parquet").write_bytes(b"not parquet")
+    with pytest.raises(ValueError, match="young_parents/broken.parquet"):
+        render_findings_page(public)
+
+
+@pytest.mark.browser
+def test_findings_page_renders_charts_in_headless_chromium(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian package `chromium` "
+                    "(scripts/ci-system-deps.sh). The browser test does not skip.")
+    from playwright.sync_api import sync_playwright
+
+    page_path = write_findings_page(make_public_zone(tmp_path))
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            # Any request leaving the file (a CDN script, a font) would be a bug: fail it.
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+                "file://") else (errors.append(f"network: {route.request.url}"), route.abort()))
+            page.goto(page_path.as_uri())
+            page.wait_for_load_state("load")
+
+            charts = page.locator("svg.chart")
+            assert charts.count() >= 8
+            for i in range(charts.count()):
+                box = charts.nth(i).bounding_box()
+                assert box and box["width"] > 50 and box["height"] > 20, f"chart {i} has no size"
+            bars = page.locator("svg.chart rect.bar:not(.suppressed)")
+            assert bars.count() >= 20
+            assert all(bars.nth(i).bounding_box()["width"] > 0 for i in range(bars.count()))
+
+            hatched = page.locator("svg.chart rect.bar.suppressed")
+            assert hatched.count() >= 5
+            assert "url(#hatch-" in (hatched.first.get_attribute("fill") or "")
+            assert page.locator("svg.chart text.value.suppressed").count() == hatched.count()
+            canton = page.locator("table.data tr", has_text="Canton")
+            assert "suppressed" in canton.inner_text() and "\t0\t" not in canton.inner_text()
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "findings.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert (ARTIFACTS / "findings.png").stat().st_size > 10_000
+
+
+def test_findings_report_asset_writes_the_page_and_links_it(tmp_path):
+    import dagster as dg
+
+    from hub_assets.defs.findings.findings_report import (
+        FINDINGS_KEY, depend_on_every_public_asset, findings_report)
+    from hub_assets.defs.resources import HubResource
+
+    make_public_zone(tmp_path)
+    result = dg.materialize([findings_report], resources={"hub": HubResource(data_dir=str(tmp_path))})
+    metadata = result.asset_materializations_for_node(findings_report.op.name)[0].metadata
+    page = tmp_path / "public" / "findings" / "index.html"
+    assert metadata["page"].value == page.as_uri()
+    assert metadata["tables"].value == 7
+    assert "Summer Engagement Ecosystem" in page.read_text()
+
+    @dg.asset(key=["public", "opportunity_youth_by_age"], group_name="public")
+    def a_public_mart() -> None: ...
+
+    defs = depend_on_every_public_asset(dg.Definitions(
+        assets=[findings_report, a_public_mart], resources={"hub": HubResource(data_dir=".")}))
+    assert a_public_mart.key in defs.resolve_asset_graph().get(FINDINGS_KEY).parent_keys
