@@ -49,11 +49,13 @@ def rare_names(n: int, rng: np.random.Generator, surname: bool = False) -> np.nd
     """``n`` syllable-built names (duplicates are possible and realistic)."""
     a = np.array(_ONSETS)[rng.integers(0, len(_ONSETS), n)]
     b = np.array(_NUCLEI)[rng.integers(0, len(_NUCLEI), n)]
-    c = np.array(_CODAS)[rng.integers(0, len(_CODAS), n)]
-    d = np.array(_NUCLEI)[rng.integers(0, len(_NUCLEI), n)]
-    e = np.array(_SURNAME_ENDS if surname else _CODAS)[
-        rng.integers(0, len(_SURNAME_ENDS if surname else _CODAS), n)]
-    names = np.char.add(np.char.add(np.char.add(np.char.add(a, b), c), d), e)
+    if surname:
+        a = np.array(_ONSETS[1:])[rng.integers(0, len(_ONSETS) - 1, n)]
+        e = np.array(_SURNAME_ENDS)[rng.integers(0, len(_SURNAME_ENDS), n)]
+        names = np.char.add(np.char.add(a, b), e)
+    else:
+        c = np.array(_CODAS)[rng.integers(0, len(_CODAS), n)]
+        names = np.char.add(np.char.add(a, b), c)
     # Very short results ("A", "EE") are not names: prefix a consonant.
     short = np.char.str_len(names) < 4
     names[short] = np.char.add("KA", names[short])
