@@ -50,5 +50,13 @@ def link(inputs: tuple[Path, ...], out: Path) -> None:
     link_files(list(inputs), out)
 
 
+@main.command()
+def prepare() -> None:
+    """Prepare the dbt manifest Dagster builds the use-case assets from (``dbt parse``)."""
+    from hub_assets.defs.dbt.project import prepare_manifest
+
+    click.echo(f"dbt manifest: {prepare_manifest()}")
+
+
 if __name__ == "__main__":
     main()

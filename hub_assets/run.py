@@ -1,0 +1,146 @@
+"""``hub run``: the whole hub, synchronously, as the sensors and schedules would run it.
+
+1. Register every new drop in the landing zone as a partition (the same scan the sensors do).
+2. Ingest each new drop in its own run (one partition per run, as a sensor launches it).
+3. Bring everything downstream up to date in stages — linkage, spine, use cases, public —
+   each stage a run recorded in the Dagster instance, so the UI shows the same history
+   whether the hub ran by hand or by itself.
+4. Print what was built and where, and exit non-zero naming whatever failed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import dagster as dg
+
+from hub_assets.settings import HubPaths, data_dir as default_data_dir
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunOutcome:
+    label: str
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class HubRunReport:
+    outcomes: list[RunOutcome] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def run_hub(data_dir: Path | None = None) -> int:
+    paths = _prepare_environment(data_dir)
+    # Definitions read HUB_DATA_DIR when they load, so import them only now.
+    from hub_assets.definitions import defs as load_defs
+    from hub_assets.defs.sources.register import register_new_drops
+
+    defs = load_defs()
+    instance = dg.DagsterInstance.get()
+    report = HubRunReport()
+
+    new_drops = register_new_drops(instance)
+    total = sum(len(keys) for keys in new_drops.values())
+    click.echo(f"hub run: data dir {paths.root}; {total} new drop(s) to ingest")
+    done = 0
+    for agency, partition_keys in sorted(new_drops.items()):
+        for key in partition_keys:
+            done += 1
+            label = f"ingest {agency} {key}"
+            click.echo(f"[{done}/{total}] {label} ...", nl=False)
+            outcome = _execute(defs, instance, label, _ingest_keys(defs, agency), partition_key=key)
+            report.outcomes.append(outcome)
+            click.echo(f" {'ok' if outcome.ok else 'FAILED'} ({outcome.seconds:.1f}s)")
+
+    for n, (label, keys) in enumerate(_downstream_stages(defs), start=1):
+        if not keys:
+            continue
+        click.echo(f"[stage {n}] {label}: {len(keys)} asset(s) ...", nl=False)
+        outcome = _execute(defs, instance, label, keys)
+        report.outcomes.append(outcome)
+        click.echo(f" {'ok' if outcome.ok else 'FAILED'} ({outcome.seconds:.1f}s)")
+        if not outcome.ok:
+            break  # later stages read this stage's outputs
+
+    _print_summary(paths)
+    for unmatched in new_drops.unmatched:
+        click.echo(f"WARNING: {unmatched} matches no declared file pattern and was not loaded "
+                   f"(listed in {paths.reports / 'unmatched_files.md'})", err=True)
+    for failure in report.failures:
+        click.echo(f"FAILED: {failure.label}: {failure.error}", err=True)
+    return 1 if report.failures else 0
+
+
+def _prepare_environment(data_dir: Path | None) -> HubPaths:
+    paths = HubPaths((data_dir or default_data_dir()).resolve()).ensure()
+    os.environ["HUB_DATA_DIR"] = str(paths.root)
+    from hub_assets.defs.ops.instance import ensure_dagster_home
+
+    # An operator's DAGSTER_HOME wins; otherwise the instance lives in the data dir.
+    os.environ.setdefault("DAGSTER_HOME", str(ensure_dagster_home(paths.root)))
+    return paths
+
+
+def _ingest_keys(defs: dg.Definitions, agency: str) -> list[dg.AssetKey]:
+    return [key for key in defs.resolve_all_asset_keys() if key.path[-1] == agency
+            and key.path[0] in ("raw", "identity")]
+
+
+def _downstream_stages(defs: dg.Definitions) -> list[tuple[str, list[dg.AssetKey]]]:
+    """Unpartitioned assets, split into stages in the order of the flow diagram."""
+    graph = defs.resolve_asset_graph()
+    unpartitioned = {key for key in graph.get_all_asset_keys()
+                     if graph.get(key).is_materializable and not graph.get(key).is_partitioned}
+    stages = [
+        ("linkage", dg.AssetSelection.groups("linkage")),
+        ("person spine", dg.AssetSelection.groups("spine")),
+        ("use cases (dbt build)", dg.AssetSelection.kind("dbt")),
+    ]
+    taken: set[dg.AssetKey] = set()
+    ordered = []
+    for label, selection in stages:
+        keys = sorted(selection.resolve(graph) & unpartitioned - taken)
+        taken.update(keys)
+        ordered.append((label, keys))
+    ordered.append(("public zone, governance and findings", sorted(unpartitioned - taken)))
+    return ordered
+
+
+def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, label: str,
+             keys: list[dg.AssetKey], partition_key: str | None = None) -> RunOutcome:
+    started = time.monotonic()
+    job = defs.resolve_implicit_job_def_def_for_assets(keys)
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=keys,
+        partition_key=partition_key,
+        run_config=QUIET_LOGS,
+        raise_on_error=False,
+        tags={"hub/trigger": "hub run"},
+    )
+    error = "" if result.success else _first_error(result)
+    return RunOutcome(label, result.success, time.monotonic() - started, error)
+
+
+def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
+    return "run failed (see the run in the Dagster UI)"
+
+
+def _print_summary(paths: HubPaths) -> None:
+    from hub_assets.summary import hub_summary
+
+    click.echo(hub_summary(paths))
