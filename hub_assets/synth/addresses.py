@@ -35,9 +35,10 @@ def random_addresses(csa: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
     picked = csa.to_frame().join(blocks, on="csa", how="left", maintain_order="left")
     rows = picked["first"].to_numpy() + np.floor(rng.random(n) * picked["n"].to_numpy()).astype(np.int64)
     chosen = streets[rows]
-    number = rng.integers(100, 6000, n).astype(str)
-    unit = np.where(rng.random(n) < 0.15,
-                    np.char.add(np.char.add(" APT ", rng.integers(1, 5, n).astype(str)),
-                                np.array(list("ABCD"))[rng.integers(0, 4, n)]), "")
-    address = np.char.add(np.char.add(np.char.add(number, " "), chosen["street"].to_numpy().astype(str)), unit)
-    return pl.DataFrame({"address": address, "zip": chosen["zip"], "csa": chosen["csa"]})
+    # Strings are built in polars: numpy unicode arrays convert to polars slowly.
+    has_unit = pl.Series(rng.random(n) < 0.15)
+    unit = pl.format(" APT {}{}", pl.Series(rng.integers(1, 5, n)), pl.Series(np.array(list("ABCD"))[rng.integers(0, 4, n)].tolist()))
+    return chosen.select(
+        address=pl.format("{} {}", pl.Series(rng.integers(100, 6000, n)), pl.col("street"))
+        + pl.when(has_unit).then(unit).otherwise(pl.lit("")),
+        zip=pl.col("zip"), csa=pl.col("csa"))

@@ -143,7 +143,9 @@ def _plant_problems(agency: AgencySource, rows: pl.DataFrame, strings: pl.DataFr
     required = [c.name for c in agency.content if c.required]
     problems = []
     for i in map(int, chosen):
-        if rng.random() < 0.5 and date_cols:
+        if not date_cols and not required:
+            break
+        if date_cols and (not required or rng.random() < 0.5):
             col = date_cols[int(rng.integers(0, len(date_cols)))]
             year = int(rng.integers(2005, 2026))
             value = pl.select(fmt.impossible_date(pl.lit(year), agency.date_format)).item()

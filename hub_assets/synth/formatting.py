@@ -57,22 +57,21 @@ def coded(values: pl.Series, codes: dict[str, str], rng: np.random.Generator, un
     ``unknown_rate`` of rows get a code for unknown (declared as "" or UNKNOWN) when there is one."""
     inverse = _invert(codes)
     unknown = inverse.get("", []) + inverse.get("UNKNOWN", [])
-    vals = values.fill_null("").to_numpy().astype(str)
+    n = values.len()
+    vals = values.fill_null("")
     for value, alt in (fallback or {}).items():
         if value not in inverse:
-            vals = np.where(vals == value, alt, vals)
-    u = rng.random(len(vals))
-    out = np.full(len(vals), "", dtype=object)
-    for value, options in inverse.items():
-        mask = vals == value
-        out[mask] = np.array(options)[np.floor(u[mask] * len(options)).astype(int)]
-    missing = np.array([v not in inverse for v in vals]) if len(vals) else np.zeros(0, bool)
-    to_unknown = (rng.random(len(vals)) < unknown_rate) | missing
-    if unknown:
-        out[to_unknown] = np.array(unknown)[rng.integers(0, len(unknown), int(to_unknown.sum()))]
-    else:
-        out[missing] = ""
-    return pl.Series(out.astype(str))
+            vals = vals.replace(value, alt)
+    # Unmapped values, and a small share of all rows, are recorded as unknown.
+    to_unknown = pl.Series(rng.random(n) < unknown_rate) | ~vals.is_in(list(inverse))
+    vals = vals.zip_with(~to_unknown, pl.Series([codes[unknown[0]] if unknown else "?"] * n))
+    # A random one of the codes declared for each value, by "<value>|<option index>".
+    sizes = {v: len(o) for v, o in inverse.items()}
+    u = pl.Series(rng.random(n))
+    idx = (u * vals.replace_strict(sizes, default=1, return_dtype=pl.Float64)).floor().cast(pl.Int64)
+    key = pl.select(pl.concat_str([pl.lit(vals), pl.lit("|"), pl.lit(idx.cast(pl.String))])).to_series()
+    mapping = {f"{v}|{i}": code for v, options in inverse.items() for i, code in enumerate(options)}
+    return key.replace_strict(mapping, default="", return_dtype=pl.String)
 
 
 def cased(expr: pl.Expr, style: pl.Expr) -> pl.Expr:

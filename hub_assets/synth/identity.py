@@ -34,8 +34,8 @@ def assign_record_ids(rows: pl.DataFrame, person_col: str, rng: np.random.Genera
     k = people.len()
     ids = rng.permutation(2 * k) + ID_BASE
     dup = (rng.random(k) < DUPLICATE_RATE) if duplicates else np.zeros(k, bool)
-    keys = pl.DataFrame({person_col: people, "_id": ids[:k].astype(str), "_alt": ids[k:].astype(str),
-                         "_dup": dup})
+    keys = pl.DataFrame({person_col: people, "_id": pl.Series(ids[:k]).cast(pl.String),
+                         "_alt": pl.Series(ids[k:]).cast(pl.String), "_dup": dup})
     rows = rows.with_row_index("_row").join(keys, on=person_col, how="left", maintain_order="left")
     rows = rows.with_columns(
         _rank=pl.col("event_date").rank("ordinal").over(person_col) - 1,
@@ -91,13 +91,15 @@ def noisy_identities(records: pl.DataFrame, persons: pl.DataFrame, rates: dict[s
         return rng.random(n) < min(1.0, rates.get(kind, 0.0) * scale)
 
     flags: dict[str, np.ndarray] = {}
-    first = r["first_name"].to_numpy().astype(object)
-    last = (r["birth_last_name"] if maiden else r["last_name"]).to_numpy().astype(object)
+    # Edits are few: keep the columns as polars Series and scatter the changed values in.
+    first = r["first_name"].to_list()
+    last = (r["birth_last_name"] if maiden else r["last_name"]).to_list()
     flags["maiden_name"] = np.asarray(maiden & (r["birth_last_name"] != r["last_name"]).to_numpy())
 
     nick_map = _nickname_map()
-    formal = r.select(_ascii(pl.col("first_name")))["first_name"].to_numpy()
-    eligible = np.array([f in nick_map for f in formal])
+    formal = r.select(_ascii(pl.col("first_name")))["first_name"]
+    eligible = formal.is_in(list(nick_map)).to_numpy()
+    formal = formal.to_list()
     flags["nickname"] = eligible & rate("nickname")
     for i in np.flatnonzero(flags["nickname"]):
         options = nick_map[formal[i]]
@@ -105,7 +107,7 @@ def noisy_identities(records: pl.DataFrame, persons: pl.DataFrame, rates: dict[s
 
     flags["surname_change"] = rate("surname_change")
     idx = np.flatnonzero(flags["surname_change"])
-    other = surname_draw(r["race_ethnicity"].to_numpy()[idx].astype(str), rng)
+    other = surname_draw(r["race_ethnicity"].to_numpy()[idx], rng)
     hyphen = rng.random(len(idx)) < 0.5
     for j, i in enumerate(idx):
         last[i] = f"{last[i]}-{other[j]}" if hyphen[j] else other[j]
@@ -126,12 +128,12 @@ def noisy_identities(records: pl.DataFrame, persons: pl.DataFrame, rates: dict[s
     flags["swap_day_month"] = swappable & rate("swap_day_month")
     flags["missing_dob"] = rate("missing_dob")
     flags["moved"] = rate("moved")
-    moved_to = random_addresses(np.array([None] * n, dtype=object), rng)
+    moved_to = random_addresses(np.full(n, None, dtype=object), rng)
     middle_kept = rng.random(n) >= MIDDLE_OMITTED
     suffix_kept = rng.random(n) < 0.5
 
     out = r.with_columns(
-        first_name=pl.Series(first.astype(str)), last_name=pl.Series(last.astype(str)),
+        first_name=pl.Series(first, dtype=pl.String), last_name=pl.Series(last, dtype=pl.String),
         middle_name=pl.when(pl.Series(middle_kept)).then("middle_name").otherwise(pl.lit("")),
         suffix=pl.when(pl.Series(suffix_kept)).then("suffix").otherwise(pl.lit("")),
         dob=pl.when(pl.Series(flags["missing_dob"])).then(None)

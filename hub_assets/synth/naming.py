@@ -33,54 +33,54 @@ def _pool_group(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(cross, np.array(GROUPS)[rng.integers(0, len(GROUPS), len(groups))], pool)
 
 
-def _draw(table: pl.DataFrame, name_col: str, keys: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _draw(table: pl.DataFrame, name_col: str, keys: dict[str, np.ndarray], rng: np.random.Generator) -> pl.Series:
     """Weighted draw from ``table`` for each element, within the rows matching its keys."""
     n = len(next(iter(keys.values())))
-    out = np.empty(n, dtype=object)
+    out = pl.Series(name_col, [None] * n, dtype=pl.String)
     frame = pl.DataFrame(keys)
-    for combo in frame.unique(maintain_order=True).iter_rows(named=True):
+    for combo in frame.unique(maintain_order=True).sort(list(keys)).iter_rows(named=True):
         mask = np.ones(n, dtype=bool)
         sub = table
         for k, v in combo.items():
             mask &= keys[k] == v
             sub = sub.filter(pl.col(k) == v)
         w = sub["weight"].to_numpy()
-        out[mask] = sub[name_col].to_numpy()[rng.choice(sub.height, size=int(mask.sum()), p=w / w.sum())]
+        picks = rng.choice(sub.height, size=int(mask.sum()), p=w / w.sum())
+        out = out.scatter(np.flatnonzero(mask), sub[name_col].gather(picks))
     return out
 
 
 def first_name_draw(groups: np.ndarray, sexes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     names = _draw(first_names(), "first_name", {"group": _pool_group(groups, rng), "sex": sexes}, rng)
-    rare = rng.random(len(groups)) < RARE_FIRST
-    names[rare] = rare_names(int(rare.sum()), rng)
-    return names.astype(str)
+    rare = np.flatnonzero(rng.random(len(groups)) < RARE_FIRST)
+    return names.scatter(rare, pl.Series(rare_names(len(rare), rng).tolist(), dtype=pl.String)).to_numpy()
 
 
 def surname_draw(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     names = _draw(surnames(), "last_name", {"group": _pool_group(groups, rng)}, rng)
-    rare = rng.random(len(groups)) < RARE_SURNAME
-    names[rare] = rare_names(int(rare.sum()), rng, surname=True)
-    return names.astype(str)
+    rare = np.flatnonzero(rng.random(len(groups)) < RARE_SURNAME)
+    return names.scatter(rare, pl.Series(rare_names(len(rare), rng, surname=True).tolist(), dtype=pl.String)).to_numpy()
 
 
 def assign_names(people: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     n = people.height
-    groups = people["race_ethnicity"].to_numpy().astype(str)
-    sexes = people["sex"].to_numpy().astype(str)
+    groups = people["race_ethnicity"].to_numpy()
+    sexes = people["sex"].to_numpy()
     first = first_name_draw(groups, sexes, rng)
     middle = first_name_draw(groups, sexes, rng)
     middle = np.where((rng.random(n) < 0.65) & (middle != first), middle, "")
 
     fam = people.select("family_id", "race_ethnicity").unique("family_id", keep="first").sort("family_id")
-    f_groups = fam["race_ethnicity"].to_numpy().astype(str)
+    f_groups = fam["race_ethnicity"].to_numpy()
     line = rng.random(fam.height)  # which surname line the family's children carry
     fam = fam.with_columns(
-        mother_surname=pl.Series(surname_draw(f_groups, rng)),
-        father_surname=pl.Series(surname_draw(f_groups, rng)),
+        mother_surname=pl.Series(surname_draw(f_groups, rng), dtype=pl.String),
+        father_surname=pl.Series(surname_draw(f_groups, rng), dtype=pl.String),
         line=pl.Series(np.select([line < 0.45, line < 0.95], ["mother", "father"], "hyphen")),
         married=pl.Series(rng.random(fam.height) < 0.5),
     ).drop("race_ethnicity")
-    people = people.with_columns(first_name=pl.Series(first), middle_name=pl.Series(middle)).join(
+    people = people.with_columns(first_name=pl.Series(first, dtype=pl.String),
+                                 middle_name=pl.Series(middle, dtype=pl.String)).join(
         fam, on="family_id", how="left", maintain_order="left")
     kid_surname = (pl.when(pl.col("line") == "mother").then("mother_surname")
                    .when(pl.col("line") == "father").then("father_surname")
@@ -102,10 +102,10 @@ def assign_names(people: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
 def _babies_surnames(people: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """A young mother's baby takes her surname or the baby's father's."""
     moms = people.select(mother_person_id="person_id", mom_last="last_name")
-    fathers = surname_draw(people["race_ethnicity"].to_numpy().astype(str), rng)
+    fathers = pl.Series(surname_draw(people["race_ethnicity"].to_numpy(), rng), dtype=pl.String)
     use_mom = rng.random(people.height) < 0.6
     people = people.join(moms, on="mother_person_id", how="left", maintain_order="left")
-    baby_last = pl.when(pl.Series(use_mom)).then("mom_last").otherwise(pl.lit(pl.Series(fathers)))
+    baby_last = pl.when(pl.Series(use_mom)).then("mom_last").otherwise(pl.lit(fathers))
     return people.with_columns(
         last_name=pl.when(pl.col("kind") == "baby").then(baby_last).otherwise("last_name"),
         birth_last_name=pl.when(pl.col("kind") == "baby").then(baby_last).otherwise("birth_last_name"),
@@ -127,4 +127,4 @@ def _twin_names(people: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     new = np.where(keep, twins["first_name"].to_numpy().astype(str), new)
     first = people["first_name"].to_numpy().astype(object)
     first[twins["row"].to_numpy()] = new
-    return people.with_columns(first_name=pl.Series(first.astype(str)))
+    return people.with_columns(first_name=pl.Series(first, dtype=pl.String))
