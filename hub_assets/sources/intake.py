@@ -64,22 +64,20 @@ def quarantine_frame(source: AgencySource, drop_id: str, file_name: str, raw: Ra
                               file_name=pl.lit(file_name)).select(list(QUARANTINE_SCHEMA))
 
 
-def _reject(source, drop_id, file_name, sha, size, hub, exc: DropRejected) -> None:
+def _reject(con, source, drop_id, file_name, sha, size, paths, exc: DropRejected) -> None:
     _, version = split_drop_id(drop_id)
-    with hub.identity() as con:
-        stores.record_rejection(con, source.name, {
-            "drop_id": drop_id, "agency": source.name, "file_name": file_name, "sha256": sha,
-            "size_bytes": size, "version": version,
-            "supersedes": make_drop_id(file_name, version - 1) if version > 1 else None,
-            "received_at": received_at(hub.paths, source.name, drop_id), "status": "rejected"})
-    write_rejection_report(hub.paths.reports / source.name / f"{drop_id}.md", source.title, drop_id,
+    stores.record_rejection(con, source.name, {
+        "drop_id": drop_id, "agency": source.name, "file_name": file_name, "sha256": sha,
+        "size_bytes": size, "version": version,
+        "supersedes": make_drop_id(file_name, version - 1) if version > 1 else None,
+        "received_at": received_at(paths, source.name, drop_id), "status": "rejected"})
+    write_rejection_report(paths.reports / source.name / f"{drop_id}.md", source.title, drop_id,
                            file_name, exc.problem)
 
 
-def _refuse_if_newer_version_loaded(source: AgencySource, drop_id: str, hub) -> None:
+def _refuse_if_newer_version_loaded(con, source: AgencySource, drop_id: str) -> None:
     file_name, version = split_drop_id(drop_id)
-    with hub.identity() as con:
-        drops = stores.registered(con, source.name)
+    drops = stores.registered(con, source.name)
     newer = drops.filter((pl.col("file_name") == file_name) & (pl.col("version") > version)
                          & pl.col("status").is_in(["accepted", "superseded"]))
     if newer.height:
@@ -90,14 +88,20 @@ def _refuse_if_newer_version_loaded(source: AgencySource, drop_id: str, hub) -> 
 def ingest_drop(source: AgencySource, drop_id: str, hub) -> IntakeResult:
     """Load received drop ``drop_id`` of ``source`` into both stores. Raises ``DropRejected``
     (after registering the rejection) when the file cannot be read at all."""
+    # One connection per store for the whole drop: opening a DuckDB file costs ~0.1 s.
+    with hub.identity() as identity_con:
+        return _ingest(source, drop_id, hub, identity_con)
+
+
+def _ingest(source: AgencySource, drop_id: str, hub, identity_con) -> IntakeResult:
     paths = hub.paths
     file_name, version = split_drop_id(drop_id)
     data, sha = load_received(source, drop_id, paths)
-    _refuse_if_newer_version_loaded(source, drop_id, hub)
+    _refuse_if_newer_version_loaded(identity_con, source, drop_id)
     try:
         raw = read_drop(source, file_name, data)
     except DropRejected as exc:
-        _reject(source, drop_id, file_name, sha, len(data), hub, exc)
+        _reject(identity_con, source, drop_id, file_name, sha, len(data), paths, exc)
         raise
 
     failures = row_failures(source, raw.frame, SOURCE_ROW)
@@ -125,19 +129,16 @@ def ingest_drop(source: AgencySource, drop_id: str, hub) -> IntakeResult:
                 "received_at": received_at(paths, source.name, drop_id), "rows_received": result.rows_received,
                 "rows_accepted": result.rows_accepted, "rows_quarantined": result.rows_quarantined,
                 "status": "loading"}
-    with hub.identity() as con:
-        stores.write_identity(con, source.name, drop_id, drop_row, split.records, quarantine)
+    stores.write_identity(identity_con, source.name, drop_id, drop_row, split.records, quarantine)
     try:
         with hub.warehouse() as con:
             stores.write_warehouse(con, source, [drop_id, *earlier], split.content)
     except BaseException:
-        with hub.identity() as con:
-            con.begin()
-            stores.delete_identity(con, source.name, [drop_id], keep_registry=False)
-            con.commit()
+        identity_con.begin()
+        stores.delete_identity(identity_con, source.name, [drop_id], keep_registry=False)
+        identity_con.commit()
         raise
-    with hub.identity() as con:
-        stores.finish_identity(con, source.name, drop_id, earlier)
+    stores.finish_identity(identity_con, source.name, drop_id, earlier)
     result.report_path = write_report(paths.reports / source.name / f"{drop_id}.md", result, source.title,
                                       quarantine)
     return result

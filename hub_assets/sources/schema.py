@@ -117,11 +117,12 @@ def row_failures(source: AgencySource, frame: pl.DataFrame, source_row: str) -> 
     cases = cases.filter(pl.col("index").is_not_null())
     if cases.is_empty():
         raise RuntimeError(f"agency {source.name}: schema failed without row-level cases:\n{exc}")
-    rows = frame[source_row]
     return cases.select(
-        pl.col("index").map_elements(lambda i: rows[i], return_dtype=pl.Int64).alias(source_row),
+        frame[source_row].gather(cases["index"]).alias(source_row),
         pl.col("column").alias("column_name"),
-        pl.col("failure_case").map_elements(value_class, return_dtype=pl.String).alias("value_class"),
+        # map_elements skips nulls, and a null is exactly what "required_missing" found.
+        pl.col("failure_case").map_elements(value_class, return_dtype=pl.String).fill_null("missing")
+        .alias("value_class"),
         pl.when(pl.col("check") == "not_nullable").then(pl.lit("required_missing"))
         .otherwise(pl.col("check")).alias("rule"),
     ).sort(source_row, "column_name")
