@@ -19,11 +19,12 @@ from pathlib import Path
 import duckdb
 
 FIELDS = ("id", "at", "who", "action", "what", "approval", "digest")
+COLUMNS = ", ".join(f'"{f}"' for f in FIELDS)  # quoted: "at" is a keyword in DuckDB
 TABLE_DDL = """
 create schema if not exists audit;
 create table if not exists audit.events (
-    id varchar primary key, at timestamp not null, who varchar not null, action varchar not null,
-    what varchar not null, approval varchar, digest varchar
+    "id" varchar primary key, "at" timestamp not null, "who" varchar not null, "action" varchar not null,
+    "what" varchar not null, "approval" varchar, "digest" varchar
 );
 """
 
@@ -81,7 +82,7 @@ def sync_table(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
     known = {row[0] for row in con.sql("select id from audit.events").fetchall()}
     new = [tuple(e.get(f) for f in FIELDS) for e in read_log(data_dir) if e["id"] not in known]
     if new:
-        con.executemany(f"insert into audit.events ({', '.join(FIELDS)}) values (?, ?, ?, ?, ?, ?, ?)", new)
+        con.executemany(f"insert into audit.events ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", new)
     return len(new)
 
 
@@ -99,7 +100,7 @@ def table_events(con: duckdb.DuckDBPyConnection) -> list[dict]:
                      "and table_name = 'events'").fetchone()[0]
     if not exists:
         return []
-    rows = con.sql(f"select {', '.join(FIELDS)} from audit.events order by at, id").fetchall()
+    rows = con.sql(f'select {COLUMNS} from audit.events order by "at", "id"').fetchall()
     return [{f: (v.isoformat() if isinstance(v, dt.datetime) else v) for f, v in zip(FIELDS, row)} for row in rows]
 
 

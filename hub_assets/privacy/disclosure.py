@@ -41,7 +41,7 @@ def recoverable_suppressed(table: pl.DataFrame, spec: PublishSpec) -> list[str]:
     """A suppressed cell is determined by the published cells and margin equations, or a visible
     rate sits on a suppressed numerator or denominator."""
     rows = table.to_dicts()
-    groups = margin_groups(rows, spec.dimensions)
+    groups = margin_groups(rows, spec.key_dimensions)
     problems = []
     for count in spec.counts:
         for cell, value in sorted(recoverable_cells(_published(table, count), groups).items()):
@@ -61,7 +61,7 @@ def too_finely_grouped(table: pl.DataFrame, spec: PublishSpec, threshold: int) -
     quasi = [d for d in spec.dimensions if any(q in d for q in QUASI_IDENTIFIERS)] or list(spec.dimensions)
     problems = []
     for row in table.iter_rows(named=True):
-        if any(row[d] == TOTAL for d in spec.dimensions):
+        if any(row[d] == TOTAL for d in spec.key_dimensions):
             continue
         for count in spec.counts:
             value = row[count]

@@ -9,6 +9,7 @@ marts down to ``source`` nodes) is listed in that agreement. ``refusals`` says w
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,8 +81,10 @@ def parse_governance(raw: dict) -> Governance:
                       int(disclosure.get("min_cell_size", 10)))
 
 
-def load_governance(path: Path = GOVERNANCE_FILE) -> Governance:
-    with Path(path).open() as fh:
+def load_governance(path: Path | None = None) -> Governance:
+    """``governance.yaml`` at the repo root (``HUB_GOVERNANCE_FILE`` points elsewhere, e.g. in tests)."""
+    path = Path(path or os.environ.get("HUB_GOVERNANCE_FILE") or GOVERNANCE_FILE)
+    with path.open() as fh:
         return parse_governance(yaml.safe_load(fh))
 
 
@@ -96,10 +99,11 @@ def refusals(governance: Governance, manifest: dict, use_case: str, today: dt.da
         problems.append(f"use case {use_case!r}: agreement {agreement.id} expired on "
                         f"{agreement.expires_on.isoformat()} (today is {today.isoformat()})")
     allowed = set(agreement.sources) | set(governance.shared_sources)
+    via: dict[str, list[str]] = {}
     for model in use_case_models(manifest, use_case):
-        for source in sorted(sources_reached(manifest, model, set(governance.agencies))):
-            if source not in allowed:
-                problems.append(f"use case {use_case!r}: model {model.split('.')[-1]} reaches source "
-                                f"{source!r}, which agreement {agreement.id} does not list "
-                                f"(allowed: {sorted(agreement.sources)})")
+        for source in sources_reached(manifest, model, set(governance.agencies)) - allowed:
+            via.setdefault(source, []).append(model.split(".")[-1])
+    for source, models in sorted(via.items()):
+        problems.append(f"use case {use_case!r} reaches source {source!r} (via {', '.join(models)}), "
+                        f"which agreement {agreement.id} does not list (it allows {sorted(agreement.sources)})")
     return problems

@@ -9,6 +9,7 @@ use case even without the meta.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,10 @@ class PublishedMart:
     column_descriptions: dict[str, str]
 
 
-def load_manifest(path: Path = MANIFEST_PATH) -> dict:
-    """The parsed manifest, or an empty one when dbt has not been parsed yet."""
-    path = Path(path)
+def load_manifest(path: Path | None = None) -> dict:
+    """The parsed manifest (``HUB_DBT_MANIFEST`` points elsewhere), or an empty one when dbt has
+    not been parsed yet."""
+    path = Path(path or os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH)
     if not path.exists():
         return {"nodes": {}, "sources": {}}
     return json.loads(path.read_text())

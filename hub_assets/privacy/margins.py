@@ -1,8 +1,12 @@
 """The shape of a publishable table: its spec, its margin (total) rows and its margin equations.
 
-A public table is a cube: the mart's cells plus a total row for every subset of its dimensions
-(row totals, column totals, ..., the grand total), marked with ``"Total"`` in the totalled
-dimension columns. Totals are computed from the unsuppressed cells *before* suppression, so they
+A public table is a cube: the mart's cells plus a total row for every subset of its totalled
+dimensions (row totals, column totals, ..., the grand total), marked with ``"Total"`` in the
+totalled dimension columns. Totals are added only along dimensions that split people into
+disjoint groups (neighbourhood, age band, sex, school, ...): by default every dimension except
+time periods, the ``dimension`` column of a stacked table, labels and providers (a youth may
+attend several), or exactly the ``meta.publish.totals`` list. Label columns (``*_name`` next to
+an id) follow their id and read ``"Total"`` on total rows. Totals are computed from the unsuppressed cells *before* suppression, so they
 are cells of the table like any other. Each total equals the sum of its children along one
 dimension: those are the equations an attacker could use to recover a suppressed cell, and the
 ones suppression and the disclosure checks reason over.
@@ -16,6 +20,13 @@ from itertools import combinations
 import polars as pl
 
 TOTAL = "Total"
+# Dimensions along which a sum of cells is not a count of people (a youth is in many weeks, years
+# and providers), or which only label or stack other dimensions: no totals are added along them.
+NOT_TOTALLED = ("dimension", "year", "quarter", "period", "week", "month", "date", "provider", "name")
+
+
+def _label(dim: str, dims: tuple[str, ...]) -> bool:
+    return dim.endswith("_name") and len(dims) > 1
 
 
 @dataclass(frozen=True)
@@ -25,7 +36,7 @@ class PublishSpec:
     dimensions: tuple[str, ...]
     counts: tuple[str, ...]
     rates: tuple[tuple[str, str, str], ...] = ()  # (rate, numerator, denominator)
-    totals: bool = True  # add margin rows (row, column and grand totals)
+    totalled: tuple[str, ...] = ()  # dimensions along which total rows are added
 
     @classmethod
     def from_meta(cls, publish: dict, where: str) -> "PublishSpec":
@@ -41,7 +52,25 @@ class PublishSpec:
             if missing:
                 raise ValueError(f"{where}: rate {rate} is built on {missing}, which are not listed in counts")
             rates.append((rate, pair[0], pair[1]))
-        return cls(dims, counts, tuple(rates), bool(publish.get("totals", True)))
+        totals = publish.get("totals")
+        if totals is None:
+            totalled = tuple(d for d in dims if not _label(d, dims) and not any(w in d for w in NOT_TOTALLED))
+        elif totals is True:
+            totalled = tuple(d for d in dims if not _label(d, dims))
+        else:
+            totalled = tuple(totals or ())
+            unknown = [d for d in totalled if d not in dims or _label(d, dims)]
+            if unknown:
+                raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
+        return cls(dims, counts, tuple(rates), totalled)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(d for d in self.dimensions if _label(d, self.dimensions))
+
+    @property
+    def key_dimensions(self) -> tuple[str, ...]:
+        return tuple(d for d in self.dimensions if d not in self.labels)
 
     @property
     def rate_names(self) -> tuple[str, ...]:
@@ -80,16 +109,16 @@ def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFr
 
 def add_margins(cells: pl.DataFrame, spec: PublishSpec) -> pl.DataFrame:
     """Cells plus one total row per subset of dimensions, totals summed before any suppression."""
-    if not spec.totals:
+    if not spec.totalled:
         return cells
     parts = [cells]
     dims = list(spec.dimensions)
-    for size in range(1, len(dims) + 1):
-        for totalled in combinations(dims, size):
-            kept = [d for d in dims if d not in totalled]
+    for size in range(1, len(spec.totalled) + 1):
+        for totalled in combinations(spec.totalled, size):
+            kept = [d for d in spec.key_dimensions if d not in totalled]
             sums = [pl.col(c).sum().cast(pl.Int64) for c in spec.counts]
             block = cells.group_by(kept, maintain_order=True).agg(sums) if kept else cells.select(sums)
-            block = block.with_columns(pl.lit(TOTAL, dtype=pl.String).alias(d) for d in totalled)
+            block = block.with_columns(pl.lit(TOTAL, dtype=pl.String).alias(d) for d in [*totalled, *spec.labels])
             parts.append(block.select([*dims, *spec.counts]))
     table = pl.concat([parts[0].select([*dims, *spec.counts]), *parts[1:]], how="vertical")
     # Rates of total rows come from the summed numerator and denominator, at the mart's scale.
@@ -101,17 +130,23 @@ def add_margins(cells: pl.DataFrame, spec: PublishSpec) -> pl.DataFrame:
     return pl.concat([interior, table.slice(cells.height)], how="vertical")
 
 
-def _rate_expr(num: str, den: str, scale: float) -> pl.Expr:
+def _rate_expr(num: str, den: str, scale: float | None) -> pl.Expr:
+    if scale is None:  # not a plain ratio: no value on total rows
+        return pl.lit(None, dtype=pl.Float64)
     return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den) * scale).otherwise(None).round(4)
 
 
-def _rate_scale(cells: pl.DataFrame, rate: str, num: str, den: str) -> float:
-    """1 for a proportion, 100 for a percentage: read off the mart's own rates."""
-    usable = cells.filter((pl.col(den) > 0) & (pl.col(num) > 0) & pl.col(rate).is_not_null())
+def _rate_scale(cells: pl.DataFrame, rate: str, num: str, den: str) -> float | None:
+    """1 for a proportion, 100 for a percentage, read off the mart's own rates; None when the
+    mart's values are not numerator / denominator at one scale (then totals get no rate)."""
+    usable = cells.filter((pl.col(den) > 0) & pl.col(rate).is_not_null())
     if not usable.height:
         return 1.0
-    ratio = float(usable[rate][0]) / (float(usable[num][0]) / float(usable[den][0]))
-    return 100.0 if ratio > 10 else 1.0
+    ratio = (usable[num].cast(pl.Float64) / usable[den].cast(pl.Float64))
+    for scale in (1.0, 100.0):
+        if ((usable[rate].cast(pl.Float64) - ratio * scale).abs() <= 0.005 * scale + 1e-9).all():
+            return scale
+    return None
 
 
 def margin_groups(rows: list[dict], dimensions: tuple[str, ...]) -> list[tuple[int, list[int]]]:

@@ -62,7 +62,8 @@ def write_data_dictionary(public_dir: Path, use_case: str, marts: list[Published
                   "| column | meaning | suppression rule |", "|---|---|---|"]
         spec = mart.spec
         for dim in spec.dimensions:
-            lines.append(f"| {dim} | {_meaning(mart, dim, 'grouping')} | never suppressed; `{TOTAL}` = all |")
+            total = f"; `{TOTAL}` = all" if dim in spec.totalled or dim in spec.labels else ""
+            lines.append(f"| {dim} | {_meaning(mart, dim, 'grouping')} | never suppressed{total} |")
         for count in spec.counts:
             lines.append(f"| {count} | {_meaning(mart, count, 'count of people')} | empty when 1-{threshold} "
                          "or when needed to protect another cell |")

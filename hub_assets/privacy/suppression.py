@@ -41,7 +41,7 @@ def publish(mart: pl.DataFrame, spec: PublishSpec, threshold: int, where: str) -
 
 def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataFrame:
     rows = table.to_dicts()
-    groups = margin_groups(rows, spec.dimensions)
+    groups = margin_groups(rows, spec.key_dimensions)
     hidden: dict[str, set[int]] = {}
     for count in spec.counts:
         hidden[count] = hidden_cells([int(r[count]) for r in rows], groups, threshold)
