@@ -8,6 +8,7 @@ Twins (same surname, DOB and address, different first name) are included on purp
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date, timedelta
 
@@ -86,3 +87,39 @@ def people(n_persons: int = 300, seed: int = 1) -> tuple[pl.DataFrame, pl.DataFr
                              drop_id=f"{source}_2024.csv"))
             truth.append(dict(source=source, record_id=record_id, person_id=person["person_id"]))
     return pl.DataFrame(rows, infer_schema_length=None), pl.DataFrame(truth)
+
+
+def trained_model(n_persons: int = 300, seed: int = 1) -> dict:
+    """A model trained on :func:`people` (cached per process: training takes seconds)."""
+    return _trained(n_persons, seed)
+
+
+@functools.cache
+def _trained(n_persons: int, seed: int) -> dict:
+    from hub_assets.linkage.pipeline import train_model
+    from hub_assets.linkage.prepare import prepare_records
+
+    records, _ = people(n_persons, seed)
+    model, _ = train_model(prepare_records(records, NICKNAMES))
+    return model
+
+
+def write_identity_db(path, records: pl.DataFrame) -> None:
+    """An identity.duckdb with the contract's records / drops / current_records for ``records``."""
+    import duckdb
+    from datetime import datetime
+
+    frame = records.with_columns(
+        pl.lit(datetime(2024, 3, 1)).alias("loaded_at"),
+        pl.col("dob").cast(pl.Date), pl.col("middle_name").cast(pl.String))
+    drops = frame.select("drop_id").unique().with_columns(
+        pl.lit(datetime(2024, 2, 15)).alias("received_at"))
+    con = duckdb.connect(str(path))
+    try:
+        con.register("_r", frame.to_arrow())
+        con.register("_d", drops.to_arrow())
+        con.execute("create or replace table records as select * from _r")
+        con.execute("create or replace table drops as select * from _d")
+        con.execute("create or replace view current_records as select * from records")
+    finally:
+        con.close()

@@ -36,6 +36,8 @@ def carry_forward(previous: pl.DataFrame, clusters: pl.DataFrame, *, at: datetim
     ``previous``: record_token, person_key (may be empty). ``clusters``: record_token, cluster_id.
     """
     at = at or datetime.now(timezone.utc)
+    previous = previous.select(pl.col("record_token").cast(pl.String),
+                               pl.col("person_key").cast(pl.String))
     overlap = (clusters.join(previous, on="record_token", how="inner")
                .group_by("cluster_id", "person_key").agg(pl.len().alias("n"))
                .sort(["n", "person_key", "cluster_id"], descending=[True, False, False]))

@@ -47,6 +47,8 @@ def crosswalk(keys: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
 def person_spine(records: pl.DataFrame, keys: pl.DataFrame, seen: pl.DataFrame) -> pl.DataFrame:
     """``records``: current identity records; ``seen``: record_token, first_seen, last_seen."""
     agencies = agency_of_source()
+    records = records.with_columns(pl.col(c).cast(pl.String) for c in
+                                   ("source", "sex", "race_ethnicity", "address", "zip"))
     per_record = (
         records.join(keys, on="record_token", how="inner")
         .join(seen, on="record_token", how="left")

@@ -18,7 +18,7 @@ DDL = {
     "clusters": "record_token VARCHAR, cluster_id VARCHAR",
     "person_keys": "record_token VARCHAR PRIMARY KEY, person_key VARCHAR NOT NULL",
     "key_events": "event VARCHAR, before_key VARCHAR, after_key VARCHAR, n_records BIGINT, "
-                  "at TIMESTAMPTZ",
+                  '"at" TIMESTAMPTZ',
     "review_queue": "record_token VARCHAR, attached_key VARCHAR, candidate_keys VARCHAR[], "
                     "best_probability DOUBLE, reason VARCHAR, queued_at TIMESTAMPTZ",
 }
@@ -31,7 +31,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def read(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     if not table_exists(con, table):
-        return pl.DataFrame(schema={c.split()[0]: pl.String for c in DDL[table].split(", ")})
+        return pl.DataFrame(schema={c.split()[0].strip('"'): pl.String
+                                    for c in DDL[table].split(", ")})
     return con.sql(f"select * from {table}").pl()
 
 
@@ -53,7 +54,7 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
         return
     con.register("_hub_frame", frame.to_arrow())
     try:
-        cols = ", ".join(frame.columns)
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
         con.execute(f"insert into {table} ({cols}) select {cols} from _hub_frame")
     finally:
         con.unregister("_hub_frame")

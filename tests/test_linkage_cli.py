@@ -1,0 +1,72 @@
+"""``hub link``: any CSV/Parquet files of standard identity records in, record_id,person_key out."""
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from hub_assets.cli import main
+from linkage_people import people
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("link")
+    records, truth = people(120, seed=3)
+    records = records.drop("record_token", "drop_id", "race_ethnicity")
+    half = records.height // 2
+    csv_path, parquet_path = folder / "schools.csv", folder / "shelters.parquet"
+    records.head(half).write_csv(csv_path)
+    records.tail(records.height - half).drop("address", "sex").write_parquet(parquet_path)  # missing columns
+    return folder, records, truth, csv_path, parquet_path
+
+
+def _run(*args):
+    return CliRunner().invoke(main, ["link", *map(str, args)])
+
+
+@pytest.mark.parametrize("out_name", ["people.csv", "people.parquet"])
+def test_links_csv_and_parquet_inputs_into_one_row_per_record(inputs, out_name):
+    folder, records, truth, csv_path, parquet_path = inputs
+    result = _run(csv_path, parquet_path, "--out", folder / out_name)
+    assert result.exit_code == 0, result.output
+    out = (pl.read_csv(folder / out_name) if out_name.endswith(".csv")
+           else pl.read_parquet(folder / out_name))
+    assert out.columns == ["record_id", "person_key"]
+    assert sorted(out["record_id"]) == sorted(records["record_id"])
+    assert out["person_key"].null_count() == 0
+    # the people found mostly agree with the truth: records of one true person share a key
+    labelled = out.join(truth, on="record_id")
+    pure = labelled.group_by("person_key").agg(pl.col("person_id").n_unique().alias("n"))
+    assert (pure["n"] == 1).mean() > 0.95
+    assert out["person_key"].n_unique() < out.height  # some records were linked
+
+
+def test_unknown_extension_is_a_clear_error(inputs, tmp_path):
+    bad = tmp_path / "records.xlsx"
+    bad.write_text("record_id\n1\n")
+    result = _run(bad, "--out", tmp_path / "o.csv")
+    assert result.exit_code != 0 and "records.xlsx" in result.output and ".csv or .parquet" in result.output
+
+
+def test_missing_record_id_column_names_the_file(tmp_path):
+    path = tmp_path / "no_id.csv"
+    pl.DataFrame({"first_name": ["A"], "last_name": ["B"]}).write_csv(path)
+    result = _run(path, "--out", tmp_path / "o.csv")
+    assert result.exit_code != 0 and "no_id.csv" in result.output and "record_id" in result.output
+
+
+def test_duplicate_record_ids_across_inputs_are_refused(inputs, tmp_path):
+    _, _, _, csv_path, _ = inputs
+    result = _run(csv_path, csv_path, "--out", tmp_path / "o.csv")
+    assert result.exit_code != 0 and "duplicated" in result.output
+
+
+def test_unreadable_parquet_and_bad_dates_are_reported(tmp_path):
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet at all")
+    result = _run(broken, "--out", tmp_path / "o.csv")
+    assert result.exit_code != 0 and "broken.parquet" in result.output and "cannot be read" in result.output
+    dates = tmp_path / "dates.csv"
+    dates.write_text("record_id,first_name,dob\n1,ANA,2010-01-02\n2,ANA,02/01/2010\n")
+    result = _run(dates, "--out", tmp_path / "o.csv")
+    assert result.exit_code != 0 and "row 2" in result.output and "dob" in result.output

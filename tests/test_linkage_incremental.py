@@ -1,0 +1,79 @@
+"""Incremental attach: new records join the person they match, become new people, or — when
+they would join two existing people — are queued for review instead of merging them."""
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from hub_assets.linkage.incremental import attach_new_records
+from hub_assets.linkage.pipeline import full_relink
+from hub_assets.linkage.prepare import prepare_records
+from linkage_people import NICKNAMES, people, trained_model
+
+
+def _record(token, first, last, dob, address="77 GREENMOUNT AVE", zip_code="21218", sex="F"):
+    return dict(record_token=token, source="hmis", record_id=token, first_name=first,
+                middle_name=None, last_name=last, dob=date.fromisoformat(dob), sex=sex,
+                address=address, zip=zip_code, race_ethnicity="BLACK", drop_id="hmis_1.csv")
+
+
+@pytest.fixture(scope="module")
+def linked():
+    """A linked population plus two look-alike records deliberately kept as two people."""
+    records, _ = people(300)
+    twins = pl.DataFrame([_record("dup_a", "KIARA", "PEMBERTON", "2009-06-17"),
+                          _record("dup_b", "KIARA", "PEMBERTON", "2009-06-17")])
+    records = pl.concat([records, twins], how="vertical_relaxed")
+    model = trained_model()
+    relink = full_relink(prepare_records(records, NICKNAMES), model,
+                         pl.DataFrame(schema={"record_token": pl.String, "person_key": pl.String}))
+    keys = relink.keys.with_columns(
+        pl.when(pl.col("record_token") == "dup_b").then(pl.lit("separate-key"))
+        .otherwise(pl.col("person_key")).alias("person_key"))
+    return records, keys, model
+
+
+def _attach(linked, *new):
+    records, keys, model = linked
+    everyone = pl.concat([records, pl.DataFrame(list(new))], how="vertical_relaxed")
+    return attach_new_records(prepare_records(everyone, NICKNAMES), keys, model)
+
+
+def test_new_record_joins_the_existing_person_it_matches(linked):
+    records, keys, _ = linked
+    existing = records.filter(pl.col("record_token") == "tok_000000").to_dicts()[0]
+    again = {**existing, "record_token": "new_1", "record_id": "new_1", "source": "rec_parks"}
+    result = _attach(linked, again)
+    expected = keys.filter(pl.col("record_token") == "tok_000000")["person_key"][0]
+    assert dict(result.keys.iter_rows()) == {"new_1": expected}
+    assert result.review.height == 0
+
+
+def test_new_person_gets_a_new_key(linked):
+    _, keys, _ = linked
+    result = _attach(linked, _record("new_2", "XIOMARA", "QUINTANILLA", "2012-02-29",
+                                     address="5 NOWHERE CT", zip_code="21230"))
+    key = dict(result.keys.iter_rows())["new_2"]
+    assert key not in set(keys["person_key"])
+    assert result.review.height == 0
+
+
+def test_new_records_matching_each_other_share_one_new_key(linked):
+    result = _attach(linked,
+                     _record("new_3", "XIOMARA", "QUINTANILLA", "2012-02-29", address="5 NOWHERE CT"),
+                     _record("new_4", "XIOMARA", "QUINTANILLA", "2012-02-29", address="5 NOWHERE CT"))
+    got = dict(result.keys.iter_rows())
+    assert got["new_3"] == got["new_4"]
+
+
+def test_record_matching_two_existing_people_is_queued_not_merged(linked):
+    _, keys, _ = linked
+    result = _attach(linked, _record("new_5", "KIARA", "PEMBERTON", "2009-06-17"))
+    [row] = result.review.to_dicts()
+    key_a = keys.filter(pl.col("record_token") == "dup_a")["person_key"][0]
+    assert row["record_token"] == "new_5"
+    assert set(row["candidate_keys"]) == {key_a, "separate-key"}
+    # attached to the strongest candidate so it is counted once; existing keys untouched
+    assert dict(result.keys.iter_rows())["new_5"] == row["attached_key"]
+    assert set(result.keys["record_token"]) == {"new_5"}

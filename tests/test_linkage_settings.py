@@ -1,0 +1,67 @@
+"""The model's settings build, and its comparisons rank evidence the way the method intends."""
+
+import polars as pl
+import pytest
+
+from hub_assets.linkage.prepare import prepare_records
+from hub_assets.linkage.settings import linkage_settings
+from hub_assets.linkage.train import make_linker
+from linkage_people import NICKNAMES, people, trained_model
+
+BASE = dict(record_token="a", source="city_schools", first_name="ROBERT", last_name="OKAFOR",
+            dob="2008-03-11", sex="M", address="1200 HARFORD RD", zip="21218")
+
+
+def _score(model: dict, left: dict, right: dict, population: pl.DataFrame | None = None) -> float:
+    records = people(300)[0] if population is None else population
+    pair = pl.DataFrame([left, right]).with_columns(pl.col("dob").str.to_date())
+    prepared = prepare_records(pair, NICKNAMES)
+    linker = make_linker(prepare_records(records, NICKNAMES), model)
+    for column in ("first_name", "last_name", "address"):
+        linker.table_management.compute_tf_table(column)
+    rows = prepared.to_dicts()
+    scored = linker.inference.score_pair(rows[0], rows[1])
+    return scored.db_api.duckdb_con.sql(f"select match_weight from {scored.physical_name}").fetchall()[0][0]
+
+
+def test_settings_build_one_model_over_all_sources():
+    records, _ = people(40)
+    linker = make_linker(prepare_records(records, NICKNAMES), linkage_settings())
+    settings = linker.misc.save_model_to_json()
+    assert settings["link_type"] == "dedupe_only"
+    assert [c["output_column_name"] for c in settings["comparisons"]] == [
+        "first_name", "last_name", "dob", "sex", "address", "zip"]
+    first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
+    assert "Nickname or alias of the same name" in first_name_levels
+    assert any(l.get("tf_adjustment_column") == "last_name"
+               for l in settings["comparisons"][1]["comparison_levels"])
+
+
+@pytest.mark.parametrize("changed, description", [
+    ({"first_name": "BOB"}, "nickname"),
+    ({"dob": "2008-11-03"}, "day and month swapped"),
+])
+def test_near_evidence_scores_higher_than_a_mismatch(changed, description):
+    model = trained_model()
+    near = _score(model, BASE, {**BASE, "record_token": "b", **changed})
+    mismatch_value = {"first_name": "KEVIN", "dob": "2001-07-25"}[next(iter(changed))]
+    far = _score(model, BASE, {**BASE, "record_token": "b", next(iter(changed)): mismatch_value})
+    assert near > far + 3, f"{description}: {near} vs mismatch {far}"
+
+
+def test_common_surname_counts_for_less_than_a_rare_one():
+    model = trained_model()
+    records, _ = people(300)
+    # A population where SMITH is very common and ZYGMUNT appears once (term frequencies).
+    smiths = records.head(150).with_columns(pl.lit("SMITH").alias("last_name"),
+                                            ("s" + pl.col("record_token")).alias("record_token"))
+    zygmunt = records.head(1).with_columns(pl.lit("ZYGMUNT").alias("last_name"),
+                                           pl.lit("z1").alias("record_token"))
+    population = pl.concat([records, smiths, zygmunt])
+    smith = {**BASE, "last_name": "SMITH"}
+    common = _score(model, {**smith, "first_name": "KEVIN", "dob": "2001-01-01"},
+                    {**smith, "record_token": "b", "first_name": "MALIK", "dob": "2011-05-05"}, population)
+    rare = _score(model, {**BASE, "first_name": "KEVIN", "last_name": "ZYGMUNT", "dob": "2001-01-01"},
+                  {**BASE, "record_token": "b", "first_name": "MALIK", "last_name": "ZYGMUNT",
+                   "dob": "2011-05-05"}, population)
+    assert rare > common + 1
