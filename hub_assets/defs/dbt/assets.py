@@ -1,0 +1,28 @@
+"""Every dbt model (and its tests, as asset checks) as Dagster assets, built with ``dbt build``.
+
+dbt writes the warehouse, so the models run in the DuckDB writer pool. Row counts and column
+metadata are not fetched: that fetch leaves a dbt-duckdb connection open, and a later DuckDB
+writer in the same process then fails.
+"""
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from hub_assets.defs.dbt.project import dbt_project, prepare_manifest
+from hub_assets.defs.dbt.translator import HubDbtTranslator
+from hub_assets.defs.resources import WRITER_POOL, HubResource
+
+
+@dbt_assets(
+    manifest=prepare_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=HubDbtTranslator(),
+    pool=WRITER_POOL,
+)
+def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubResource):
+    # profiles.yml reads the warehouse's folder from HUB_DATA_DIR; dbt runs in the project folder,
+    # so hand it the hub's resolved (absolute) data directory.
+    os.environ["HUB_DATA_DIR"] = str(hub.paths.root)
+    yield from dbt.cli(["build"], context=context).stream()
