@@ -22,11 +22,12 @@ def add_cohorts(persons: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
     age = persons["age_now"].to_numpy()
     youth = persons["is_youth"].to_numpy()
 
-    households = persons.select("household_id").unique(maintain_order=True)["household_id"].to_numpy()
-    hh_draw = dict(zip(households, rng.random(len(households))))
-    hh_u = np.array([hh_draw[h] for h in persons["household_id"].to_numpy()])
-    hh_u2 = dict(zip(households, rng.random(len(households))))
-    ph_u = np.array([hh_u2[h] for h in persons["household_id"].to_numpy()])
+    # Household-level draws (shelter, public housing) are shared by everyone in the household.
+    households = persons.select("household_id").unique(maintain_order=True)
+    households = households.with_columns(hh_u=pl.Series(rng.random(households.height)),
+                                         ph_u=pl.Series(rng.random(households.height)))
+    drawn = persons.select("household_id").join(households, on="household_id", how="left", maintain_order="left")
+    hh_u, ph_u = drawn["hh_u"].to_numpy(), drawn["ph_u"].to_numpy()
 
     disconnected = youth & (age >= 16) & (rng.random(n) < 0.13)
     has_kids_at_home = persons.group_by("household_id").agg(kids=(pl.col("age_now") < 18).sum())
