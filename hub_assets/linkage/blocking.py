@@ -61,6 +61,11 @@ CANDIDATE_RULES = {
 }
 
 
+def block_pairs(linker):
+    """Materialise the candidate pairs the prediction rules generate (predict reuses them)."""
+    return linker.inference.compute_blocked_pairs_for_predict()
+
+
 def measure_blocking(records, *, sample: float = 1.0) -> dict:
     """Comparison counts for each candidate rule alone, and cumulatively for the chosen rules.
 

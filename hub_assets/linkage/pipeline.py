@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import time
+
 import polars as pl
 
+from hub_assets.linkage.blocking import block_pairs
 from hub_assets.linkage.cluster import cluster_records
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.predict import pairs_frame, predict_pairs
@@ -35,11 +38,12 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
                 threshold: float = MATCH_THRESHOLD, at: datetime | None = None,
                 linker=None) -> Relink:
     """Score, cluster and carry keys forward over every current record."""
-    import time
-
     timings = {}
     start = time.perf_counter()
     linker = linker or make_linker(prepared, model)
+    block_pairs(linker)
+    timings["block"] = time.perf_counter() - start
+    start = time.perf_counter()
     scored = predict_pairs(linker)
     timings["predict"] = time.perf_counter() - start
     start = time.perf_counter()

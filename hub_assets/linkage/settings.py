@@ -15,6 +15,10 @@ from splink import SettingsCreator
 
 from hub_assets.linkage.blocking import PREDICTION_RULES
 
+# Levels too rare in any city for EM to estimate (names written in swapped order): a fixed,
+# small m so that they count as evidence rather than being left without a weight.
+RARE_AGREEMENT = {"m_probability": 0.005, "fix_m_probability": True}
+
 # Match probability at which a scored pair becomes a link (see cluster.py for why).
 MATCH_THRESHOLD = 0.99
 
@@ -30,9 +34,12 @@ def first_name_comparison() -> cl.CustomComparison:
                 label_for_charts="Nickname or alias of the same name"),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.ColumnsReversedLevel("first_name", "last_name").configure(
-                label_for_charts="First and last name swapped"),
+                label_for_charts="First and last name swapped", **RARE_AGREEMENT),
             cll.JaroWinklerLevel("first_name", 0.80),
-            cll.ElseLevel(),
+            # Siblings share surname, address and (twins) DOB: EM, trained on blocks full of
+            # households, learns that a whole different first name is common among "matches".
+            # It is not — nicknames and typos have their own levels — so m is fixed small.
+            cll.ElseLevel().configure(m_probability=0.003, fix_m_probability=True),
         ],
     )
 
@@ -46,7 +53,7 @@ def last_name_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
             cll.JaroWinklerLevel("last_name", 0.92),
             cll.ColumnsReversedLevel("last_name", "first_name").configure(
-                label_for_charts="Last and first name swapped"),
+                label_for_charts="Last and first name swapped", **RARE_AGREEMENT),
             cll.JaroWinklerLevel("last_name", 0.80),
             cll.ElseLevel(),
         ],
@@ -64,7 +71,9 @@ def dob_comparison() -> cl.CustomComparison:
             cll.LevenshteinLevel("dob", 1).configure(label_for_charts="One character differs"),
             cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)",
                             label_for_charts="Same year and month"),
-            cll.ElseLevel(),
+            # A person's DOB is rarely wholly different across agencies (swaps and one-digit
+            # slips have their own levels); same-household siblings' are. Fixed, like first name.
+            cll.ElseLevel().configure(m_probability=0.005, fix_m_probability=True),
         ],
     )
 
