@@ -35,7 +35,8 @@ def hub(hub_data_dir: Path) -> HubResource:
 
 @pytest.fixture
 def instance():
-    with dg.instance_for_test() as inst:
+    """A real, in-memory Dagster instance (runs, event log, dynamic partitions)."""
+    with dg.DagsterInstance.ephemeral() as inst:
         yield inst
 
 
