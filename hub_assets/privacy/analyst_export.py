@@ -49,7 +49,7 @@ def export_analyst(warehouse_db: Path, out: Path, governance: Governance) -> Exp
                 continue
             if schema in NEVER_EXPORTED:
                 continue
-            columns = [c[0] for c in con.sql(f'describe "{schema}"."{table}"').fetchall()]
+            columns = [c[0] for c in con.execute(f'describe "{schema}"."{table}"').fetchall()]
             kept = [c for c in columns if not token_column(c)]
             dropped += [f"{schema}.{table}.{c}" for c in columns if token_column(c)]
             select = ", ".join(f'"{c}"' for c in kept)

@@ -79,7 +79,7 @@ def read_log(data_dir: Path) -> list[dict]:
 def sync_table(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
     """Insert the file's events the table lacks (never update or delete). Returns rows inserted."""
     con.execute(TABLE_DDL)
-    known = {row[0] for row in con.sql("select id from audit.events").fetchall()}
+    known = {row[0] for row in con.execute("select id from audit.events").fetchall()}
     new = [tuple(e.get(f) for f in FIELDS) for e in read_log(data_dir) if e["id"] not in known]
     if new:
         con.executemany(f"insert into audit.events ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", new)
@@ -96,11 +96,11 @@ def record(con: duckdb.DuckDBPyConnection | None, data_dir: Path, action: str, w
 
 
 def table_events(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    exists = con.sql("select count(*) from information_schema.tables where table_schema = 'audit' "
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'audit' "
                      "and table_name = 'events'").fetchone()[0]
     if not exists:
         return []
-    rows = con.sql(f'select {COLUMNS} from audit.events order by "at", "id"').fetchall()
+    rows = con.execute(f'select {COLUMNS} from audit.events order by "at", "id"').fetchall()
     return [{f: (v.isoformat() if isinstance(v, dt.datetime) else v) for f, v in zip(FIELDS, row)} for row in rows]
 
 

@@ -100,7 +100,7 @@ def scan_files(files: list[Path], identity_db: Path) -> list[Hit]:
 def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"ATTACH '{identity_db}' AS idz (READ_ONLY)")
-    has_records = con.sql("select count(*) from information_schema.tables where table_catalog = 'idz' "
+    has_records = con.execute("select count(*) from information_schema.tables where table_catalog = 'idz' "
                           "and table_name = 'records'").fetchone()[0]
     source = "idz.main.records" if has_records else (
         "(select null::varchar record_token, null::varchar record_id, null::varchar first_name, "
@@ -123,7 +123,7 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _columns(con, relation: str) -> list[tuple[str, str]]:
-    return [(row[0], row[1]) for row in con.sql(f"describe {relation}").fetchall()]
+    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]
 
 
 def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> list[Hit]:
@@ -142,7 +142,7 @@ def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> lis
 
 
 def _value_hits(con, relation, column, where) -> list[Hit]:
-    rows = con.sql(f"""
+    rows = con.execute(f"""
         with c as (select distinct upper(trim("{column}")) v from {relation} where "{column}" is not null)
         select k.kind, count(*), (select count(*) from c)
         from c join id_values k on c.v = k.v group by k.kind
@@ -174,7 +174,7 @@ def _aligned_hits(con, relation, column, where, key) -> list[Hit]:
         joined = (f'({pick} join id_rows r on r.record_token = t."{key_col}")' if kind == "token" else
                   f'({pick} join {crosswalk} x on x.person_key = t."{key_col}" '
                   f"join id_rows r on r.record_token = x.record_token)")
-        n_dob, n_name = con.sql(f"""
+        n_dob, n_name = con.execute(f"""
             select count(*) filter (where dob is not null and (try_cast(v as date) = dob
                        or v::varchar = strftime(dob, '%m/%d/%Y') or v::varchar = strftime(dob, '%Y%m%d'))),
                    count(*) filter (where length(first_name) >= 4 and upper(trim(v::varchar)) = first_name

@@ -73,7 +73,7 @@ def audit_log(context: dg.AssetExecutionContext, hub: HubResource):
     with hub.warehouse() as con:
         inserted = audit.sync_table(con, hub.paths.root)
         problems = audit.verify(con, hub.paths.root, previous_rows=before)
-        rows = con.sql("select count(*) from audit.events").fetchone()[0]
+        rows = con.execute("select count(*) from audit.events").fetchone()[0]
     yield dg.MaterializeResult(metadata={"rows": rows, "inserted": inserted})
     yield dg.AssetCheckResult(check_name=CHECK, asset_key=AUDIT_KEY, passed=not problems,
                               severity=dg.AssetCheckSeverity.ERROR,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator
 
 
-def dbt_translator() -> DagsterDbtTranslator:
+def dbt_translator():
+    from dagster_dbt import DagsterDbtTranslator  # slow to import: only when a manifest has marts
+
     try:
         module = importlib.import_module("hub_assets.defs.dbt.translator")
     except ImportError:

@@ -1,0 +1,120 @@
+"""No identifier outside the identity zone: the scan passes on a clean hub and catches each kind of
+planted leak (column name, record ID value, name values, date of birth, address in a public file)."""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from hub_assets.defs.governance.identifier_scan import CHECK, build_identifier_scan
+from hub_assets.defs.resources import HubResource
+from hub_assets.privacy.identifier_scan import (declared_identifier_columns, identifier_column, scan_database,
+                                                 scan_files)
+
+PEOPLE = [  # record_token, source, record_id, first, last, dob, address
+    ("tok1", "rec_parks", "RP-000101", "JAMAL", "WASHINGTON", dt.date(2009, 3, 14), "1204 N CHARLES ST"),
+    ("tok2", "rec_parks", "RP-000102", "MARIA", "GONZALEZ", dt.date(2010, 7, 2), "88 EASTERN AVE"),
+    ("tok3", "rec_parks", "RP-000103", "AALIYAH", "JOHNSON", dt.date(2008, 11, 30), "310 W 29TH ST"),
+    ("tok4", "rec_parks", "RP-000104", "DEVON", "BROWN", dt.date(2011, 1, 9), "5 GREENMOUNT AVE"),
+]
+
+
+@pytest.fixture
+def hub(tmp_path) -> HubResource:
+    data = tmp_path / "data"
+    data.mkdir()
+    with duckdb.connect(str(data / "identity.duckdb")) as con:
+        con.execute("create table records (record_token varchar, source varchar, record_id varchar, "
+                    "first_name varchar, middle_name varchar, last_name varchar, dob date, sex varchar, "
+                    "address varchar, zip varchar, race_ethnicity varchar, drop_id varchar, loaded_at timestamp)")
+        con.executemany("insert into records values (?, ?, ?, ?, null, ?, ?, 'F', ?, '21218', 'BLACK', 'd1', now())",
+                        [list(p) for p in PEOPLE])
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute("create schema raw; create schema spine; create schema marts")
+        con.execute("create table raw.rec_parks as select * from (values "
+                    "('tok1', 'd1', 1, 'SWIM', date '2024-06-20', 'Hamilton'), "
+                    "('tok2', 'd1', 2, 'SOCCER', date '2024-06-21', 'Waverly'), "
+                    "('tok3', 'd1', 3, 'ART', date '2024-07-01', 'Hamilton')) "
+                    "t(record_token, drop_id, source_row, program, start_date, neighbourhood)")
+        con.execute("create table spine.person_crosswalk as select * from (values "
+                    "('tok1', 'P1', 'rec_parks'), ('tok2', 'P2', 'rec_parks'), ('tok3', 'P3', 'rec_parks')) "
+                    "t(record_token, person_key, source)")
+        con.execute("create table spine.person_spine as select * from (values "
+                    "('P1', 2009, 3, 'F'), ('P2', 2010, 7, 'F'), ('P3', 2008, 11, 'F')) "
+                    "t(person_key, birth_year, birth_month, sex)")
+        con.execute("create table marts.by_neighbourhood as select * from (values ('Hamilton', 2), ('Waverly', 1)) "
+                    "t(neighbourhood, participants)")
+    return HubResource(data_dir=str(data))
+
+
+def _scan(hub: HubResource):
+    return scan_database(hub.paths.warehouse_db, hub.paths.identity_db)
+
+
+def test_a_clean_hub_has_no_hits(hub):
+    assert _scan(hub) == []
+
+
+def test_identifier_like_column_names_are_caught_and_birth_year_is_allowed():
+    declared = declared_identifier_columns()
+    for name in ("last_name", "FirstName", "dob", "child_dob", "birth_date", "street_address", "phone",
+                 "ssn", "record_id", "client_id", "STUDENT_ID", "mother_maiden_last"):
+        assert identifier_column(name, declared), name
+    for name in ("birth_year", "birth_month", "record_token", "person_key", "neighbourhood", "program_name",
+                 "street_key", "sex", "drop_id"):
+        assert not identifier_column(name, declared), name
+
+
+def test_a_planted_last_name_column_is_caught(hub):
+    with hub.warehouse() as con:
+        con.execute("create table marts.leak as select 'P1' person_key, 'x' last_name")
+    hits = _scan(hub)
+    assert [(h.where, h.kind) for h in hits] == [("marts.leak.last_name", "column_name")]
+
+
+def test_a_record_id_inside_a_content_column_is_caught(hub):
+    with hub.warehouse() as con:
+        con.execute("update raw.rec_parks set program = 'RP-000102' where source_row = 2")
+    assert [(h.where, h.kind) for h in _scan(hub)] == [("raw.rec_parks.program", "record_id")]
+
+
+def test_a_date_of_birth_in_its_own_row_is_caught_by_token_and_by_person_key(hub):
+    with hub.warehouse() as con:
+        con.execute("update raw.rec_parks set start_date = date '2010-07-02' where record_token = 'tok2'")
+        con.execute("create table marts.episodes as select 'P3' person_key, '11/30/2008' as note")
+    kinds = {(h.where, h.kind) for h in _scan(hub)}
+    assert kinds == {("raw.rec_parks.start_date", "dob"), ("marts.episodes.note", "dob")}
+
+
+def test_a_column_of_names_is_caught_but_a_neighbourhood_sharing_a_surname_is_not(hub):
+    with hub.warehouse() as con:
+        con.execute("create table marts.roster as select * from (values ('Jamal'), ('Maria'), ('Johnson')) t(who)")
+        con.execute("insert into marts.by_neighbourhood values ('Brown', 0)")  # a place named like a person
+    assert [(h.where, h.kind) for h in _scan(hub)] == [("marts.roster.who", "name")]
+
+
+def test_an_address_in_a_public_file_is_caught(hub, tmp_path):
+    clean, leaky = tmp_path / "clean.csv", tmp_path / "leaky.parquet"
+    pl.DataFrame({"neighbourhood": ["Hamilton"], "participants": [40]}).write_csv(clean)
+    pl.DataFrame({"neighbourhood": ["88 Eastern Ave"], "participants": [40]}).write_parquet(leaky)
+    hits = scan_files([clean, leaky], hub.paths.identity_db)
+    assert [(h.where, h.kind) for h in hits] == [(f"{leaky}.neighbourhood", "address")]
+
+
+def test_the_blocking_scan_check_fails_on_a_leak_and_passes_when_clean(hub):
+    asset = build_identifier_scan([])
+
+    def evaluate():
+        result = dg.materialize([asset], resources={"hub": hub}, raise_on_error=False)
+        [evaluation] = [e.asset_check_evaluation_data for e in result.all_events
+                        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+        assert evaluation.check_name == CHECK
+        return evaluation
+
+    assert evaluate().passed
+    with hub.warehouse() as con:
+        con.execute("create schema public; create table public.leak as select 'RP-000101' as cell")
+    failed = evaluate()
+    assert not failed.passed and "public.leak.cell: record_id" in failed.metadata["first_hits"].value
