@@ -30,7 +30,7 @@ def test_settings_build_one_model_over_all_sources():
     settings = linker.misc.save_model_to_json()
     assert settings["link_type"] == "dedupe_only"
     assert [c["output_column_name"] for c in settings["comparisons"]] == [
-        "first_name", "last_name", "dob", "sex", "address", "zip"]
+        "first_name", "last_name", "dob", "sex", "location"]
     first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
     assert "Nickname or alias of the same name" in first_name_levels
     assert any(l.get("tf_adjustment_column") == "last_name"

@@ -39,7 +39,7 @@ def first_name_comparison() -> cl.CustomComparison:
             # Siblings share surname, address and (twins) DOB: EM, trained on blocks full of
             # households, learns that a whole different first name is common among "matches".
             # It is not — nicknames and typos have their own levels — so m is fixed small.
-            cll.ElseLevel().configure(m_probability=0.003, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=0.0005, fix_m_probability=True),
         ],
     )
 
@@ -73,34 +73,27 @@ def dob_comparison() -> cl.CustomComparison:
                             label_for_charts="Same year and month"),
             # A person's DOB is rarely wholly different across agencies (swaps and one-digit
             # slips have their own levels); same-household siblings' are. Fixed, like first name.
-            cll.ElseLevel().configure(m_probability=0.005, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True),
         ],
     )
 
 
-def address_comparison() -> cl.CustomComparison:
+def location_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
-        output_column_name="address",
-        comparison_description="Street address: exact (term-frequency adjusted), near, else",
+        output_column_name="location",
+        comparison_description="Where they live: same address (tf-adjusted), near address, "
+                               "same ZIP, neighbouring ZIP, else",
+        # One comparison, not two: a shared address implies a shared ZIP, and counting both
+        # double-counts what a household (siblings, twins) has in common.
         comparison_levels=[
-            cll.NullLevel("address"),
+            cll.CustomLevel("(address_l is null or address_r is null) and (zip_l is null or zip_r is null)",
+                            label_for_charts="Address and ZIP missing").configure(is_null_level=True),
             # Shelters and large buildings are shared by many: tf makes them count for less.
             cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
-            cll.JaroWinklerLevel("address", 0.90),
-            cll.ElseLevel(),
-        ],
-    )
-
-
-def zip_comparison() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="zip",
-        comparison_description="ZIP code: exact, same first four digits (neighbouring), else",
-        comparison_levels=[
-            cll.NullLevel("zip"),
-            cll.ExactMatchLevel("zip"),
+            cll.JaroWinklerLevel("address", 0.90).configure(label_for_charts="Address nearly the same"),
+            cll.ExactMatchLevel("zip").configure(label_for_charts="Same ZIP"),
             cll.CustomLevel("substr(zip_l, 1, 4) = substr(zip_r, 1, 4)",
-                            label_for_charts="Same first four digits"),
+                            label_for_charts="Same first four digits of ZIP"),
             cll.ElseLevel(),
         ],
     )
@@ -116,8 +109,7 @@ def linkage_settings() -> SettingsCreator:
             last_name_comparison(),
             dob_comparison(),
             cl.ExactMatch("sex"),
-            address_comparison(),
-            zip_comparison(),
+            location_comparison(),
         ],
         blocking_rules_to_generate_predictions=PREDICTION_RULES,
         additional_columns_to_retain=["source"],
