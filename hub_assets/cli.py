@@ -58,5 +58,36 @@ def prepare() -> None:
     click.echo(f"dbt manifest: {prepare_manifest()}")
 
 
+@main.command("export-analyst")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Data directory (default: $HUB_DATA_DIR or ./data).")
+def export_analyst(out: Path, data_dir: Path | None) -> None:
+    """Write a DuckDB file with just the schemas the analyst role may read (governance.yaml)."""
+    from hub_assets.privacy.analyst_export import export_for_analysts
+    from hub_assets.settings import data_dir as default_data_dir
+
+    summary, hits = export_for_analysts(data_dir or default_data_dir(), out)
+    if hits:
+        click.echo("refused: the export held identifiers and was deleted:\n" + "\n".join(map(str, hits[:20])), err=True)
+        sys.exit(1)
+    click.echo(f"wrote {summary.out}: {len(summary.tables)} tables, "
+               f"{len(summary.dropped_columns)} record-token columns dropped, sha256 {summary.digest}")
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True, help="How many recent events to show.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Data directory (default: $HUB_DATA_DIR or ./data).")
+def audit(limit: int, data_dir: Path | None) -> None:
+    """Print the most recent audit events (materialisations, public releases, exports)."""
+    from hub_assets.privacy.audit import read_log
+    from hub_assets.settings import data_dir as default_data_dir
+
+    for event in read_log(data_dir or default_data_dir())[-limit:]:
+        click.echo(f"{event['at']}  {event['who']:<10} {event['action']:<16} {event['what']}"
+                   f"  approval={event.get('approval') or '-'}  sha256={(event.get('digest') or '-')[:12]}")
+
+
 if __name__ == "__main__":
     main()

@@ -71,7 +71,9 @@ def scan_database(db_path: Path, identity_db: Path) -> list[Hit]:
         con.execute(f"ATTACH '{db_path}' AS \"{cat}\" (READ_ONLY)")
         tables = con.execute("select table_schema, table_name from information_schema.tables "
                              "where table_catalog = ? order by all", [cat]).fetchall()
-        crosswalk = f'"{cat}".spine.person_crosswalk' if ("spine", "person_crosswalk") in tables else None
+        crosswalk = f'"{cat}".spine.person_crosswalk'
+        if ("spine", "person_crosswalk") not in tables or "record_token" not in dict(_columns(con, crosswalk)):
+            crosswalk = None  # no way from a person key back to identity rows (e.g. an analyst export)
         hits = []
         for schema, table in tables:
             try:

@@ -1,0 +1,89 @@
+"""The audit trail: releases, exports and materialisations are recorded with who, when, what,
+approval and digest; the log is append-only and the check notices when it is not."""
+
+import json
+
+import dagster as dg
+import duckdb
+import pytest
+
+from hub_assets.defs.governance.audit import AUDIT_KEY, CHECK, audit_log, log_run
+from hub_assets.defs.resources import HubResource
+from hub_assets.privacy import audit
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch) -> HubResource:
+    monkeypatch.setenv("HUB_USER", "auditor")
+    data = tmp_path / "data"
+    data.mkdir()
+    return HubResource(data_dir=str(data))
+
+
+def test_an_event_is_written_to_file_and_table_with_who_what_approval_digest(hub):
+    with hub.warehouse() as con:
+        event = audit.record(con, hub.paths.root, "public_release", "public.t", approval="DSA-1", digest="ab" * 32)
+        rows = audit.table_events(con)
+    line = json.loads(audit.log_path(hub.paths.root).read_text().splitlines()[0])
+    assert line == event and line["who"] == "auditor" and line["approval"] == "DSA-1"
+    assert [(r["id"], r["action"], r["what"], r["digest"]) for r in rows] == [
+        (event["id"], "public_release", "public.t", "ab" * 32)]
+
+
+def test_sync_only_inserts_what_the_table_lacks(hub):
+    audit.append_event(hub.paths.root, "analyst_export", "a.duckdb")
+    with hub.warehouse() as con:
+        assert audit.sync_table(con, hub.paths.root) == 1
+        assert audit.sync_table(con, hub.paths.root) == 0
+        audit.append_event(hub.paths.root, "analyst_export", "b.duckdb")
+        assert audit.sync_table(con, hub.paths.root) == 1
+        assert audit.verify(con, hub.paths.root) == []
+
+
+def test_verify_catches_a_deleted_row_and_an_edited_line(hub):
+    with hub.warehouse() as con:
+        first = audit.record(con, hub.paths.root, "public_release", "public.t", digest="1" * 64)
+        audit.record(con, hub.paths.root, "public_release", "public.u", digest="2" * 64)
+        assert audit.verify(con, hub.paths.root, previous_rows=2) == []
+        con.execute("delete from audit.events where what = 'public.u'")
+        problems = audit.verify(con, hub.paths.root, previous_rows=2)
+        assert "audit.events shrank from 2 to 1 rows" in problems
+        assert "1 audit.log events are not in audit.events" in problems
+    log = audit.log_path(hub.paths.root)
+    log.write_text(log.read_text().replace("1" * 64, "f" * 64))  # someone rewrites a digest
+    with hub.warehouse() as con:
+        assert f"audit.events row {first['id']} differs from its audit.log line" in audit.verify(con, hub.paths.root)
+
+
+def test_materialisations_of_a_run_are_logged_once(hub):
+    @dg.asset
+    def thing() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"agreement": "DSA-9", "rows": 3})
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([thing], instance=instance)
+        assert log_run(instance, result.run_id, hub.paths.root) == 1
+        assert log_run(instance, result.run_id, hub.paths.root) == 0  # a re-read adds nothing
+    [event] = audit.read_log(hub.paths.root)
+    assert event["action"] == "materialisation" and event["what"].startswith("thing (run ")
+    assert event["approval"] == "DSA-9" and len(event["digest"]) == 64
+
+
+def test_the_audit_log_asset_check_fails_when_rows_disappear(hub):
+    def materialise(instance):
+        result = dg.materialize([audit_log], instance=instance, resources={"hub": hub}, raise_on_error=False)
+        [evaluation] = [e.asset_check_evaluation_data for e in result.all_events
+                        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+        assert evaluation.asset_key == AUDIT_KEY and evaluation.check_name == CHECK
+        return evaluation
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        audit.append_event(hub.paths.root, "public_release", "public.t", digest="1" * 64)
+        audit.append_event(hub.paths.root, "public_release", "public.u", digest="2" * 64)
+        assert materialise(instance).passed
+        # Someone truncates both the file and the table: they agree, but the count dropped.
+        with duckdb.connect(str(hub.paths.warehouse_db)) as con:
+            con.execute("delete from audit.events")
+        audit.log_path(hub.paths.root).write_text("")
+        failed = materialise(instance)
+    assert not failed.passed and "shrank from 2 to 0" in failed.metadata["problems"].value
