@@ -2,6 +2,7 @@
 trains and links in full, a later run attaches only the new records, the nightly job re-links."""
 
 import dagster as dg
+import pytest
 import duckdb
 import polars as pl
 
@@ -56,6 +57,7 @@ def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
     assert set(after) == set(later["record_token"])
 
 
+@pytest.mark.slow
 def test_nightly_job_relinks_in_full_and_keeps_keys(hub, instance):
     records, _ = people(150, seed=6)
     write_identity_db(hub.paths.identity_db, records)
