@@ -100,7 +100,8 @@ def _frame(source: AgencySource, header: list[str], body: list[list[str]]) -> Ra
             good.append(row)
         else:
             ragged.append(RaggedRow(i, len(row), row))
-    columns = {name: [r[j] for r in good] for j, name in enumerate(header)}
+    transposed = list(zip(*good)) if good else [() for _ in header]
+    columns = {name: list(transposed[j]) for j, name in enumerate(header)}
     frame = pl.DataFrame({**columns, SOURCE_ROW: good_rows},
                          schema={**{h: pl.String for h in header}, SOURCE_ROW: pl.Int64})
     # Blank and whitespace-only cells are missing values.
