@@ -51,6 +51,13 @@ def test_first_last_takes_the_last_word_as_surname_after_removing_suffixes():
         ("ANA", "MARIA", "LOPEZ"), ("TIM", None, "BROWN"), ("CHER", None, None), ("JEAN-LUC", None, "PICARD")]
 
 
+def test_surname_particles_stay_with_the_surname():
+    assert split(["Maria de la Cruz", "Ludwig van Beethoven"], "first_last") == [
+        ("MARIA", None, "DE LA CRUZ"), ("LUDWIG", None, "VAN BEETHOVEN")]
+    assert split(["DE LA CRUZ MARIA T", "SMITH LA TOYA"], "last_first") == [
+        ("MARIA", "T", "DE LA CRUZ"), ("LA TOYA", None, "SMITH")]
+
+
 def test_last_first_middle_takes_the_first_word_as_surname():
     assert split(["SMITH JOHN P", "SMITH-JONES ANN", "OBRIEN SEAN MICHAEL IV", "MADONNA"], "last_first") == [
         ("JOHN", "P", "SMITH"), ("ANN", None, "SMITH-JONES"), ("SEAN", "MICHAEL", "OBRIEN"),

@@ -28,6 +28,22 @@ STREET_WORDS = {
 UNIT_WORDS = ("APARTMENT", "APT", "UNIT", "SUITE", "STE", "FLOOR", "FL", "RM", "ROOM")
 
 
+# Surname particles: "DE LA CRUZ" is one surname, so a particle is glued to the word after it
+# before a full name is split on spaces (and unglued after).
+PARTICLES = ("DE", "DEL", "DELA", "LA", "LE", "DA", "DI", "DOS", "DU", "VAN", "VON", "DER", "DEN", "ST", "BIN", "AL", "EL")
+_GLUE = "_"
+
+
+def _glue_particles(cleaned: pl.Expr) -> pl.Expr:
+    pattern = r"\b(" + "|".join(PARTICLES) + r") "
+    # Applied twice so chains glue fully ("DE LA CRUZ" -> "DE_LA_CRUZ").
+    return cleaned.str.replace_all(pattern, "${1}" + _GLUE).str.replace_all(pattern, "${1}" + _GLUE)
+
+
+def _unglue(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all(_GLUE, " ")
+
+
 def ascii_upper(expr: pl.Expr) -> pl.Expr:
     """Fold diacritics (NFKD, then drop combining marks) and upper-case."""
     return expr.str.normalize("NFKD").str.replace_all(r"\p{Mn}", "").str.to_uppercase()
@@ -67,16 +83,17 @@ def split_full_name(expr: pl.Expr, style: NameStyle) -> dict[str, pl.Expr]:
             "middle_name": pl.when(has_comma).then(_join_middle(rest_tokens, 1, 0)).otherwise(fl["middle_name"]),
             "last_name": pl.when(has_comma).then(last).otherwise(fl["last_name"]),
         }
-    cleaned = clean_name(expr)
+    cleaned = _glue_particles(clean_name(expr))
     if style == "first_last":
-        return _first_last(cleaned)
+        return {k: _unglue(v) for k, v in _first_last(cleaned).items()}
     if style == "last_first":
         tokens = cleaned.str.split(" ")
-        return {
+        parts = {
             "last_name": tokens.list.first(),
             "first_name": tokens.list.get(1, null_on_oob=True),
             "middle_name": _join_middle(tokens, 2, 0),
         }
+        return {k: _unglue(v) for k, v in parts.items()}
     raise ValueError(f"name style {style!r} has no full-name field to split")
 
 
