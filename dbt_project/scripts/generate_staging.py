@@ -68,8 +68,9 @@ def _key_column(token_column: str) -> str:
 
 
 def sources_yaml(agency: AgencySource) -> str:
+    # Data tests live on the staging model (one place); the source documents the contract.
     columns = [{"name": t, "description": f"Keyed hash of the agency record ID ({t.removesuffix('_record_token') if t != 'record_token' else 'person'} block).",
-                "data_type": "varchar", "data_tests": ["not_null"]} for t in _token_columns(agency)]
+                "data_type": "varchar"} for t in _token_columns(agency)]
     columns += [
         {"name": "drop_id", "description": "The drop (file, version) the row came in.", "data_type": "varchar"},
         {"name": "source_row", "description": "1-based data row in the file.", "data_type": "bigint"},
@@ -78,8 +79,6 @@ def sources_yaml(agency: AgencySource) -> str:
         entry = {"name": col.warehouse_name, "data_type": SQL_TYPES[col.type]}
         if col.description:
             entry["description"] = col.description
-        if col.required:
-            entry["data_tests"] = ["not_null"]
         columns.append(entry)
     columns += [
         {"name": "race_ethnicity", "description": "OMB race/ethnicity code.", "data_type": "varchar"},

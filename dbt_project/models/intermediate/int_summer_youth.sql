@@ -17,11 +17,19 @@ participants as (
 
 ),
 
+-- Only summers some provider has reported: a summer with no data yet is not a 0% summer.
+reported_summers as (
+
+    select distinct summer_year from participants
+
+),
+
 enrolled as (
 
     select person_key, summer_year
     from {{ ref('int_youth_population') }}
     where population = 'enrolled_students'
+        and summer_year in (select summer_year from reported_summers)
 
 ),
 

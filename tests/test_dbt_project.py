@@ -1,0 +1,325 @@
+"""The dbt project end to end: real dbt on a real DuckDB scratch warehouse with planted rows
+whose answers are known, plus the manifest contract the public step reads and the Dagster
+wiring. One `dbt build` (models, data tests, unit tests) serves the whole module."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from hub_assets.settings import DBT_PROJECT_DIR
+from hub_assets.sources.declaration import load_agencies
+
+DBT = str(Path(sys.executable).parent / "dbt")
+USE_CASES = {"summer_engagement", "student_homelessness", "crossover_youth", "opportunity_youth", "young_parents"}
+
+
+def _scratch_module():
+    spec = importlib.util.spec_from_file_location("scratch_warehouse", DBT_PROJECT_DIR / "scripts" / "scratch_warehouse.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- the planted city -------------------------------------------------------------------------
+# Summer 2025 runs Monday 16 June (week 1) to Sunday 24 August (week 10).
+PEOPLE = {
+    # key: (birth_year, birth_month, sex, race_ethnicity, neighbourhood)
+    "y1": (2012, 3, "F", "BLACK", "Oldtown"),  # enrolled; rec_parks + youthworks in summer 2025
+    "y2": (2011, 8, "M", "WHITE", "Canton"),  # enrolled; no summer programme; in HMIS during school
+    "y3": (2010, 1, "M", "HISPANIC", "Oldtown"),  # not enrolled; summer_funding 2025
+    "y4": (2013, 5, "F", "BLACK", "Canton"),  # enrolled; family_league summer + after-school; public housing
+    "y5": (2012, 9, "M", "ASIAN", "Canton"),  # enrolled; rec_parks in October only
+    "c1": (2006, 5, "M", "BLACK", "Oldtown"),  # foster care, then juvenile intake 100 days later
+    "c2": (2007, 2, "F", "WHITE", "Canton"),  # juvenile services only
+    "o1": (2003, 6, "F", "BLACK", "Oldtown"),  # 22, neither enrolled nor working
+    "o2": (2004, 2, "M", "BLACK", "Canton"),  # 21, working in 2025
+    "o3": (2008, 9, "F", "HISPANIC", "Oldtown"),  # 17, enrolled 2025-26
+    "m1": (2002, 4, "F", "BLACK", "Oldtown"),  # mother at 22; works after the birth
+    "k1": (2024, 6, "M", "BLACK", "Oldtown"),  # m1's child, prenatal care from month 2
+    "m2": (1990, 1, "F", "WHITE", "Canton"),  # mother at 34 (comparison group)
+    "k2": (2024, 2, "F", "WHITE", "Canton"),  # m2's child, in Early Head Start
+}
+
+
+def _rows(agency: str, person: str, n: int, **content) -> dict:
+    return {"record_token": f"tok_{agency}_{person}", "drop_id": content.pop("drop_id", f"{agency}_2025.csv"),
+            "source_row": n, "race_ethnicity": PEOPLE[person][3], "neighbourhood": PEOPLE[person][4], **content}
+
+
+def _date(text: str):
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
+RAW = {
+    "city_schools": [
+        # y1's row is resent in two monthly snapshots: counted once.
+        _rows("city_schools", "y1", 1, drop_id="cps_enrollment_2025-01.csv", school_year="2024-25", school_id="S1",
+              school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
+        _rows("city_schools", "y1", 1, drop_id="cps_enrollment_2025-02.csv", school_year="2024-25", school_id="S1",
+              school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
+        _rows("city_schools", "y2", 2, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
+              grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False),
+        _rows("city_schools", "y4", 3, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
+              grade="05", entry_date=_date("2024-08-26"), mckinney_vento=False),
+        _rows("city_schools", "y5", 4, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
+              grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False),
+        _rows("city_schools", "o3", 5, school_year="2025-26", school_id="S2", school_name="Canton High",
+              grade="12", entry_date=_date("2025-08-25"), mckinney_vento=False),
+    ],
+    "rec_parks": [
+        _rows("rec_parks", "y1", 1, registration_id="R1", program="Day Camp", program_type="Camp", site="Park A",
+              start_date=_date("2025-06-20"), end_date=_date("2025-07-10")),
+        _rows("rec_parks", "y5", 2, registration_id="R2", program="Fall League", program_type="League", site="Park B",
+              start_date=_date("2025-10-01"), end_date=_date("2025-11-15")),
+    ],
+    "youthworks": [
+        _rows("youthworks", "y1", 1, summer=2025, worksite="Library", worksite_sector="Public",
+              start_date=_date("2025-07-07"), end_date=_date("2025-08-01"), hours_worked=80.0, wages_paid=960.0),
+    ],
+    "summer_funding": [
+        _rows("summer_funding", "y3", 1, grantee="Arts Org", program_name="Summer Arts", summer=2025,
+              program_start=_date("2025-07-01"), program_end=_date("2025-07-31"), days_attended=18),
+    ],
+    "family_league": [
+        _rows("family_league", "y4", 1, provider="OST Co", program="Summer STEM", session_type="summer",
+              session_start=_date("2025-06-23"), session_end=_date("2025-08-08"), days_attended=25),
+        _rows("family_league", "y4", 2, provider="OST Co", program="After School", session_type="after_school",
+              session_start=_date("2025-09-08"), session_end=_date("2025-12-19"), days_attended=40),
+    ],
+    "hmis": [
+        _rows("hmis", "y2", 1, enrollment_id="E1", household_id="H1", relationship_to_ho_h=2, project_type="ES",
+              entry_date=_date("2024-10-01"), exit_date=_date("2024-12-01")),
+    ],
+    "public_housing": [
+        _rows("public_housing", "y4", 1, household_id="PH1", relationship="CHILD", program="PUBLIC_HOUSING",
+              development="Canton Homes", move_in_date=_date("2023-01-01"), snapshot_date=_date("2025-03-31")),
+    ],
+    "child_welfare": [
+        _rows("child_welfare", "c1", 1, removal_date=_date("2020-01-01"), placement_type="FOSTER_FAMILY",
+              placement_start=_date("2020-01-01")),
+    ],
+    "juvenile_services": [
+        _rows("juvenile_services", "c1", 1, intake_date=_date("2020-04-10"), offense_category="PROPERTY",
+              intake_decision="INFORMAL"),
+        _rows("juvenile_services", "c2", 2, intake_date=_date("2024-03-01"), offense_category="PERSON",
+              intake_decision="FORMAL"),
+    ],
+    "wage_records": [
+        _rows("wage_records", "o2", 1, year_qtr="2025Q2", employer_id="EMP1", naics2="44", wages=4200.0),
+        _rows("wage_records", "m1", 2, year_qtr="2025Q1", employer_id="EMP2", naics2="62", wages=3100.0),
+        _rows("wage_records", "o2", 3, year_qtr="2025Q4", employer_id="EMP1", naics2="44", wages=4500.0),
+    ],
+    "vital_records": [
+        {**_rows("vital_records", "k1", 1, prenatal_care_began_month=2, prenatal_visits=11,
+                 birth_weight_grams=3300, plurality=1), "mother_record_token": "tok_vital_records_mother_m1"},
+        {**_rows("vital_records", "k2", 2, prenatal_care_began_month=5, prenatal_visits=6,
+                 birth_weight_grams=3000, plurality=1), "mother_record_token": "tok_vital_records_mother_m2"},
+    ],
+    "early_childhood": [
+        _rows("early_childhood", "k2", 1, program_type="EARLY_HEAD_START", program_year="2025-26", site="EHS Canton",
+              enroll_date=_date("2025-09-02")),
+    ],
+}
+
+
+def _plant(con) -> None:
+    scratch = _scratch_module()
+    scratch.create_tables(con)
+    crosswalk = []
+    for agency, rows in RAW.items():
+        scratch.insert(con, f"raw.{agency}", rows)
+        for row in rows:
+            for column in ("record_token", "mother_record_token"):
+                if row.get(column):
+                    person = row[column].rsplit("_", 1)[1]
+                    crosswalk.append({"record_token": row[column], "person_key": f"pk_{person}", "source": agency})
+    unique = {row["record_token"]: row for row in crosswalk}
+    scratch.insert(con, "spine.person_crosswalk", list(unique.values()))
+    scratch.insert(con, "spine.person_spine", [
+        {"person_key": f"pk_{p}", "birth_year": by, "birth_month": bm, "sex": sex, "race_ethnicity": race,
+         "neighbourhood": hood, "systems": ["x"], "n_records": 1}
+        for p, (by, bm, sex, race, hood) in PEOPLE.items()
+    ])
+
+
+def _dbt(args: list[str], data_dir: Path, target: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HUB_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.run([DBT, *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("hub")
+    target = data_dir / "dbt_target"
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        _plant(con)
+    result = _dbt(["build"], data_dir, target)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return data_dir, target
+
+
+def _query(built, sql: str) -> list[tuple]:
+    with duckdb.connect(str(built[0] / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _manifest(built) -> dict:
+    return json.loads((built[1] / "manifest.json").read_text())
+
+
+# --- summer engagement ----------------------------------------------------------------------------
+
+def test_youth_in_two_summer_providers_is_counted_once(built):
+    row = _query(built, """select participants, provider_participations, participants_in_two_or_more,
+                                  enrolled_youth, enrolled_participants, participation_rate
+                           from marts.summer_engagement_overview where summer_year = 2025""")
+    # y1 (rec_parks + youthworks), y3, y4; y5's October league is not summer.
+    assert row == [(3, 4, 1, 4, 2, 0.5)]
+    by_provider = dict(_query(built, "select provider, participants from marts.summer_participants_by_provider"))
+    assert by_provider == {"rec_parks": 1, "youthworks": 1, "summer_funding": 1, "family_league": 1}
+    assert _query(built, "select provider_a, provider_b, shared_participants from marts.summer_provider_overlap") == [
+        ("rec_parks", "youthworks", 1)]
+
+
+def test_weekly_participation_counts_overlapping_programmes_once(built):
+    weeks = dict(_query(built, "select week_of_summer, participants from marts.summer_participation_by_week "
+                               "where summer_year = 2025"))
+    # y1: rec_parks weeks 1-4, youthworks weeks 4-7 (week 4 once); y4: weeks 2-8; y3: weeks 3-7.
+    assert weeks == {1: 1, 2: 2, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 1}
+
+
+def test_participation_rate_by_neighbourhood_is_against_enrolled_youth(built):
+    rows = _query(built, """select neighbourhood, enrolled_youth, enrolled_participants, participation_rate, participants
+                            from marts.summer_participation_by_neighbourhood order by neighbourhood""")
+    assert rows == [("Canton", 3, 1, 1 / 3, 1), ("Oldtown", 1, 1, 1.0, 2)]
+    gaps = _query(built, """select group_value, participants_short from marts.summer_engagement_gaps
+                            where dimension = 'neighbourhood' order by group_value""")
+    # City-wide rate 0.5: Canton needed ceil(1.5) = 2 enrolled participants, had 1.
+    assert gaps == [("Canton", 1), ("Oldtown", 0)]
+
+
+def test_snapshot_roster_resent_in_two_drops_is_one_enrolment(built):
+    assert _query(built, "select count(*) from staging.stg_city_schools__enrollments where person_key = 'pk_y1'") == [(1,)]
+
+
+# --- the other use cases --------------------------------------------------------------------------
+
+def test_students_identified_beyond_the_mckinney_vento_flag(built):
+    rows = _query(built, """select enrolled_students, mckinney_vento_students, hmis_students, public_housing_students,
+                                   identified_students, hmis_added_beyond_flag, public_housing_added_beyond_flag,
+                                   added_beyond_flag
+                            from marts.student_homelessness_by_school where school_id = 'S1'""")
+    assert rows == [(4, 1, 1, 1, 3, 1, 1, 2)]
+
+
+def test_crossover_youth_order_and_time_between(built):
+    assert _query(built, "select sequence, time_between_band, crossover_youth from marts.crossover_youth_by_sequence") == [
+        ("child_welfare_first", "1 under 6 months", 1)]
+    by_sex = dict((r[0], r[1:]) for r in _query(built, """select group_value, child_welfare_youth,
+        juvenile_services_youth, crossover_youth from marts.crossover_youth_by_group where dimension = 'sex'"""))
+    assert by_sex == {"M": (1, 1, 1), "F": (0, 1, 0)}
+
+
+def test_opportunity_youth_are_neither_enrolled_nor_working(built):
+    rows = _query(built, """select period_end_quarter, youth_16_24, enrolled_youth, working_youth, opportunity_youth
+                            from marts.opportunity_youth_by_group where dimension = 'all'""")
+    # o1, c1, c2 are neither; o2 and m1 worked in 2025; o3 enrolled.
+    assert rows == [("2025Q4", 6, 1, 2, 3)]
+
+
+def test_young_parents_and_their_childrens_services(built):
+    rows = _query(built, """select mother_age_band, is_young_parent, mothers, mothers_working_after_birth,
+                                   children_first_trimester_care, children_in_early_childhood
+                            from marts.young_parents_outcomes order by mother_age_band""")
+    assert rows == [("20-24", True, 1, 1, 1, 0), ("25+", False, 1, 0, 0, 1)]
+
+
+# --- the project itself ---------------------------------------------------------------------------
+
+def test_dbt_unit_tests_run_and_pass(built):
+    results = json.loads((built[1] / "run_results.json").read_text())["results"]
+    unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) >= 4
+    assert {r["status"] for r in unit} == {"pass"}
+
+
+def test_models_land_in_verbatim_schemas(built):
+    schemas = {r[0] for r in _query(built, "select distinct table_schema from information_schema.tables")}
+    assert {"staging", "intermediate", "marts"} <= schemas
+    assert not any(s.startswith("main_") for s in schemas)
+
+
+def test_every_mart_is_published_with_a_valid_spec(built):
+    manifest = _manifest(built)
+    marts = [n for n in manifest["nodes"].values()
+             if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")]
+    assert {m["original_file_path"].split("/")[2] for m in marts} == USE_CASES
+    for mart in marts:
+        meta = mart["config"]["meta"]
+        assert meta["use_case"] == mart["original_file_path"].split("/")[2], mart["name"]
+        assert mart["config"]["contract"]["enforced"], mart["name"]
+        columns = {name: col["data_type"] for name, col in mart["columns"].items()}
+        spec = meta["publish"]
+        assert set(spec["dimensions"]) <= set(columns), mart["name"]
+        assert all(columns[c] == "bigint" for c in spec["counts"]), mart["name"]
+        for rate, (numerator, denominator) in spec.get("rates", {}).items():
+            assert rate in columns and {numerator, denominator} <= set(spec["counts"]), (mart["name"], rate)
+
+
+def test_every_agency_has_a_staging_folder_reading_its_raw_table(built):
+    manifest = _manifest(built)
+    sources = {n["name"]: n for n in manifest["sources"].values() if n["source_name"] == "raw"}
+    assert set(sources) == {a.name for a in load_agencies()}
+    for agency in load_agencies():
+        assert sources[agency.name]["meta"]["dagster"]["asset_key"] == ["raw", agency.name]
+        assert (DBT_PROJECT_DIR / "models" / "staging" / agency.name / f"stg_{agency.name}__{agency.entity}.sql").exists()
+
+
+def test_dagster_dbt_assets_have_upstream_sources_and_use_case_groups():
+    from hub_assets.defs.dbt.assets import hub_dbt_models
+
+    specs = {spec.key: spec for spec in hub_dbt_models.specs}
+    deps = {dep.asset_key for spec in specs.values() for dep in spec.deps}
+    for agency in load_agencies():
+        assert dg.AssetKey(["raw", agency.name]) in deps
+    assert {dg.AssetKey(["spine", "person_crosswalk"]), dg.AssetKey(["spine", "person_spine"])} <= deps
+    assert specs[dg.AssetKey(["marts", "summer_engagement_overview"])].group_name == "summer_engagement"
+    assert specs[dg.AssetKey(["marts", "young_parents_outcomes"])].group_name == "young_parents"
+    assert specs[dg.AssetKey(["staging", "stg_city_schools__enrollments"])].group_name == "staging"
+    assert specs[dg.AssetKey(["intermediate", "int_service_episodes"])].group_name == "intermediate"
+    assert {spec.group_name for spec in specs.values()} == USE_CASES | {"staging", "intermediate"}
+    assert hub_dbt_models.check_specs, "dbt tests should be asset checks"
+    assert hub_dbt_models.node_def.pool == "duckdb_writer"
+
+
+def test_dagster_materialises_dbt_models_into_the_hubs_warehouse(built, monkeypatch):
+    from hub_assets.defs.dbt.assets import hub_dbt_models
+    from hub_assets.defs.dbt.resources import dbt_resource
+    from hub_assets.defs.resources import HubResource
+
+    data_dir = built[0]
+    monkeypatch.setenv("HUB_DATA_DIR", str(data_dir))  # the asset sets it too; restored after the test
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute("drop view staging.stg_spine__person_crosswalk")
+    key = dg.AssetKey(["staging", "stg_spine__person_crosswalk"])
+    result = dg.materialize(
+        [hub_dbt_models], selection=[key],
+        resources={"dbt": dbt_resource(), "hub": HubResource(data_dir=str(data_dir))},
+    )
+    assert result.success
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [key]
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    assert _query(built, "select count(*) from staging.stg_spine__person_crosswalk")[0][0] > 0
