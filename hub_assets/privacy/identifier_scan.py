@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from hub_assets.sources.declaration import load_agencies, snake_case
+from hub_assets.sources.declaration import OMB_RACE_ETHNICITY, load_agencies, snake_case
 
 IDENTIFIER_NAME_PATTERNS = [
     r"^name$", r"^(fname|lname)$", r"(^|_)(first|last|middle|full|given|family|maiden|sur|birth)_?name$",
@@ -53,6 +53,17 @@ def declared_identifier_columns() -> set[str]:
                 if col:
                     names.add(snake_case(col))
     return names
+
+
+def code_words() -> set[str]:
+    """Declared code values (race categories, sex and content codes): a surname such as WHITE
+    that is also a race category is content, not a leak."""
+    words = set(OMB_RACE_ETHNICITY)
+    for source in load_agencies():
+        words |= {str(v).upper() for v in (*source.sex_codes, *source.race_codes, *source.race_codes.values())}
+        for column in source.content:
+            words |= {str(v).upper() for v in (column.codes or ())}
+    return words
 
 
 def identifier_column(name: str, declared: set[str]) -> bool:
@@ -116,9 +127,17 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
         union select distinct 'name', upper(trim(first_name)) from {source} where length(first_name) >= 4
         union select distinct 'name', upper(trim(last_name)) from {source} where length(last_name) >= 4
     """)
+    con.execute("create temp table code_words (v varchar)")
+    con.executemany("insert into code_words values (?)", [[w] for w in sorted(code_words())])
+    con.execute("delete from id_values where kind = 'name' and v in (select v from code_words)")
+    # Names of 4+ letters that are not code words; shorter ones match too much content by chance.
     con.execute(f"""
         create temp table id_rows as
-        select record_token, upper(trim(first_name)) first_name, upper(trim(last_name)) last_name, dob
+        select record_token, dob,
+            case when length(first_name) >= 4 and upper(trim(first_name)) not in (select v from code_words)
+                 then upper(trim(first_name)) end first_name,
+            case when length(last_name) >= 4 and upper(trim(last_name)) not in (select v from code_words)
+                 then upper(trim(last_name)) end last_name
         from {source}
     """)
     return con
@@ -134,25 +153,30 @@ def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> lis
     hits = [Hit(f"{label}.{c}", "column_name", "identifier-like column name")
             for c, _ in columns if identifier_column(c, declared)]
     key = _row_key(columns, crosswalk)
-    for column, dtype in columns:
-        where = f"{label}.{column}"
-        if dtype == "VARCHAR":
-            hits += _value_hits(con, relation, column, where)
-        if key and (dtype in ("DATE", "VARCHAR") or dtype.startswith("TIMESTAMP")) and column not in key[1]:
-            hits += _aligned_hits(con, relation, column, where, key)
+    texts = [c for c, t in columns if t == "VARCHAR"]
+    hits += _value_hits(con, relation, label, texts)
+    if key:
+        dated = [c for c, t in columns if (t in ("DATE", "VARCHAR") or t.startswith("TIMESTAMP")) and c not in key[1]]
+        hits += _aligned_hits(con, relation, label, dated, key)
     return hits
 
 
-def _value_hits(con, relation, column, where) -> list[Hit]:
+def _value_hits(con, relation, label, columns) -> list[Hit]:
+    """Whole-value matches of every text column against identity values, in one query."""
+    if not columns:
+        return []
+    parts = " union all ".join(
+        f"select '{c}' col, v from (select distinct upper(trim(\"{c}\")) v from {relation} where \"{c}\" is not null)"
+        for c in columns)
     rows = con.execute(f"""
-        with c as (select distinct upper(trim("{column}")) v from {relation} where "{column}" is not null)
-        select k.kind, count(*), (select count(*) from c)
-        from c join id_values k on c.v = k.v group by k.kind
+        with c as ({parts}), n as (select col, count(*) distinct_values from c group by col)
+        select c.col, k.kind, count(*), any_value(n.distinct_values)
+        from c join id_values k on c.v = k.v join n on n.col = c.col group by c.col, k.kind order by all
     """).fetchall()
     hits = []
-    for kind, n, distinct in rows:
+    for col, kind, n, distinct in rows:
         if kind != "name" or (n >= NAME_HIT_MIN_VALUES and n / distinct >= NAME_HIT_MIN_SHARE):
-            hits.append(Hit(where, kind, f"{n} distinct identity-zone values"))
+            hits.append(Hit(f"{label}.{col}", kind, f"{n} distinct identity-zone values"))
     return hits
 
 
@@ -168,23 +192,29 @@ def _row_key(columns, crosswalk) -> tuple[str, tuple[str, ...], str | None] | No
     return None
 
 
-def _aligned_hits(con, relation, column, where, key) -> list[Hit]:
+def _aligned_hits(con, relation, label, columns, key) -> list[Hit]:
+    """Dates of birth and names of the very record (or person) each row is keyed by."""
+    if not columns:
+        return []
     kind, key_cols, crosswalk = key
     hits = []
     for key_col in key_cols:
-        pick = f'select t."{column}" as v, r.dob, r.first_name, r.last_name from {relation} t'
+        picked = ", ".join(f't."{c}"::varchar as "v{i}"' for i, c in enumerate(columns))
+        pick = f"select {picked}, r.dob, r.first_name, r.last_name from {relation} t"
         joined = (f'({pick} join id_rows r on r.record_token = t."{key_col}")' if kind == "token" else
                   f'({pick} join {crosswalk} x on x.person_key = t."{key_col}" '
                   f"join id_rows r on r.record_token = x.record_token)")
-        n_dob, n_name = con.execute(f"""
-            select count(*) filter (where dob is not null and (try_cast(v as date) = dob
-                       or v::varchar = strftime(dob, '%m/%d/%Y') or v::varchar = strftime(dob, '%Y%m%d'))),
-                   count(*) filter (where length(first_name) >= 4 and upper(trim(v::varchar)) = first_name
-                       or length(last_name) >= 4 and upper(trim(v::varchar)) = last_name)
-            from {joined}
-        """).fetchone()
-        if n_dob:
-            hits.append(Hit(where, "dob", f"{n_dob} rows hold the date of birth of their own record"))
-        if n_name:
-            hits.append(Hit(where, "name", f"{n_name} rows hold the name of their own record"))
+        counts = []
+        for i in range(len(columns)):
+            v = f'"v{i}"'
+            counts.append(f"count(*) filter (where dob is not null and (try_cast({v} as date) = dob "
+                          f"or {v} = strftime(dob, '%m/%d/%Y') or {v} = strftime(dob, '%Y%m%d')))")
+            counts.append(f"count(*) filter (where upper(trim({v})) = first_name or upper(trim({v})) = last_name)")
+        row = con.execute(f"select {', '.join(counts)} from {joined}").fetchone()
+        for i, column in enumerate(columns):
+            n_dob, n_name = row[2 * i], row[2 * i + 1]
+            if n_dob:
+                hits.append(Hit(f"{label}.{column}", "dob", f"{n_dob} rows hold the date of birth of their own record"))
+            if n_name:
+                hits.append(Hit(f"{label}.{column}", "name", f"{n_name} rows hold the name of their own record"))
     return hits

@@ -33,7 +33,7 @@ def write_public_table(con: duckdb.DuckDBPyConnection, name: str, table: pl.Data
 
 
 def read_public_table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(f'select * from public."{name}"').fetch_arrow_table())
+    return pl.from_arrow(con.sql(f'select * from public."{name}"').to_arrow_table())
 
 
 def write_files(public_dir: Path, mart: PublishedMart, table: pl.DataFrame) -> Release:

@@ -39,7 +39,7 @@ def build_public_asset(mart: PublishedMart, mart_key: dg.AssetKey) -> dg.AssetsD
             raise dg.Failure(description="Governance refuses this release: " + "; ".join(refused))
         threshold = min_cell_size()
         with hub.warehouse(read_only=True) as con:
-            cells = pl.from_arrow(con.sql(f'select * from "{mart.schema}"."{mart.relation}"').fetch_arrow_table())
+            cells = pl.from_arrow(con.sql(f'select * from "{mart.schema}"."{mart.relation}"').to_arrow_table())
         table = publish(cells, mart.spec, threshold, where=f"mart {mart.name}")
         unsafe = (small_counts_visible(table, mart.spec, threshold) + recoverable_suppressed(table, mart.spec)
                   + too_finely_grouped(table, mart.spec, threshold))
