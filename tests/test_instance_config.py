@@ -101,6 +101,7 @@ def _writer_windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[flo
     return [(starts[k], ends[k], f"{run_id[:8]}:{k}") for k in starts if k in ends]
 
 
+@pytest.mark.slow  # four worker processes on two cores: ~30 s idle, minutes under load
 def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_path):
     from hub_assets.defs.resources import hub_resource
     from hub_assets.defs.sources.register import register_new_drops
