@@ -7,7 +7,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from hub_assets.defs.governance.audit import AUDIT_KEY, CHECK, audit_log, log_run
+from hub_assets.defs.governance.audit import (AUDIT_KEY, CHECK, audit_log, audit_materialisations,
+                                              governance_after_build, log_run)
 from hub_assets.defs.resources import HubResource
 from hub_assets.privacy import audit
 
@@ -87,3 +88,29 @@ def test_the_audit_log_asset_check_fails_when_rows_disappear(hub):
         audit.log_path(hub.paths.root).write_text("")
         failed = materialise(instance)
     assert not failed.passed and "shrank from 2 to 0" in failed.metadata["problems"].value
+
+
+def test_every_run_is_audited_and_followed_by_the_governance_job(hub):
+    @dg.asset
+    def thing() -> None:
+        return None
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([thing], instance=instance)
+        run = instance.get_run_by_id(result.run_id)
+        success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="audit_materialisations", dagster_event=success, dagster_instance=instance,
+            dagster_run=run, resources={"hub": hub})
+        request = audit_materialisations(context)
+        assert isinstance(request, dg.RunRequest) and request.run_key == f"governance-after-{run.run_id}"
+        # The governance job's own run is audited but requests nothing: no loop.
+        second = dg.materialize([thing], instance=instance)
+        own = instance.get_run_by_id(second.run_id)
+        own = own.with_job_name(governance_after_build.name) if hasattr(own, "with_job_name") else \
+            own._replace(job_name=governance_after_build.name)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="audit_materialisations", dagster_event=success, dagster_instance=instance,
+            dagster_run=own, resources={"hub": hub})
+        assert isinstance(audit_materialisations(context), dg.SkipReason)
+    assert [e["action"] for e in audit.read_log(hub.paths.root)] == ["materialisation", "materialisation"]

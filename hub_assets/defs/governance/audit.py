@@ -1,8 +1,13 @@
-"""The audit trail in Dagster: a sensor that logs every successful run's materialisations, and
-``governance/audit_log``, which brings ``audit.events`` up to date from ``audit.log`` and checks
-the two agree and never shrink.
+"""The audit trail in Dagster, and governance after every build.
 
-The sensor only appends to the file: it runs outside the writer pool and must never take the
+- Two run sensors (success and failure) log every materialisation of every run to ``audit.log``
+  and then request ``governance_after_build``: the identifier scan and ``governance/audit_log``.
+  So the scan runs after every build, even one where a public release was refused (within that
+  run it is skipped, being downstream of the refused asset).
+- ``governance/audit_log`` brings ``audit.events`` up to date from ``audit.log`` and checks that
+  the two agree and that the table never shrinks.
+
+The sensors only append to the file: they run outside the writer pool and must never take the
 warehouse's lock from a running asset. The asset, in the writer pool, does the inserting.
 """
 
@@ -12,12 +17,16 @@ import json
 
 import dagster as dg
 
-from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
+from hub_assets.defs.governance.identifier_scan import SCAN_KEY
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy import audit
 
 AUDIT_KEY = dg.AssetKey(["governance", "audit_log"])
 CHECK = "audit_log_append_only"
+
+governance_after_build = dg.define_asset_job(
+    "governance_after_build", selection=dg.AssetSelection.assets(SCAN_KEY, AUDIT_KEY),
+    description="Identifier scan and audit-table sync, requested after every run.")
 
 
 def materialisation_events(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
@@ -48,19 +57,35 @@ def log_run(instance: dg.DagsterInstance, run_id: str, data_dir) -> int:
     return len(new)
 
 
+def _after_run(context, hub: HubResource):
+    run = context.dagster_run
+    n = log_run(context.instance, run.run_id, hub.paths.root)
+    context.log.info(f"audited {n} materialisations of run {run.run_id}")
+    if run.job_name != governance_after_build.name and n:
+        return dg.RunRequest(run_key=f"governance-after-{run.run_id}")
+    return dg.SkipReason("nothing materialised, or the run was the governance job itself")
+
+
 @dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS, name="audit_materialisations",
+    run_status=dg.DagsterRunStatus.SUCCESS, name="audit_materialisations", request_job=governance_after_build,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Appends every materialisation of every successful run to $HUB_DATA_DIR/audit.log.",
+    description="Audits every materialisation of a successful run, then runs the identifier scan.",
 )
 def audit_materialisations(context: dg.RunStatusSensorContext, hub: HubResource):
-    n = log_run(context.instance, context.dagster_run.run_id, hub.paths.root)
-    context.log.info(f"audited {n} materialisations of run {context.dagster_run.run_id}")
+    return _after_run(context, hub)
+
+
+@dg.run_failure_sensor(
+    name="audit_materialisations_of_failed_runs", request_job=governance_after_build,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Audits what a failed run did materialise, then runs the identifier scan.",
+)
+def audit_failed_runs(context: dg.RunFailureSensorContext, hub: HubResource):
+    return _after_run(context, hub)
 
 
 @dg.asset(
     key=AUDIT_KEY, group_name="governance", pool=WRITER_POOL, kinds={"duckdb"},
-    deps=[dg.AssetKey(["governance", "identifier_scan"])], automation_condition=AFTER_UPSTREAM,
     check_specs=[dg.AssetCheckSpec(CHECK, asset=AUDIT_KEY, blocking=True,
                                    description="audit.events and audit.log agree and never lose rows.")],
     description="audit.events in the warehouse, brought up to date from the append-only audit.log.",
