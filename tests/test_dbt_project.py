@@ -304,6 +304,7 @@ def test_dagster_dbt_assets_have_upstream_sources_and_use_case_groups():
     assert hub_dbt_models.node_def.pool == "duckdb_writer"
 
 
+@pytest.mark.slow  # dagster-dbt runs dbt in a fresh target folder: a full re-parse (15-70 s here)
 def test_dagster_materialises_dbt_models_into_the_hubs_warehouse(built, monkeypatch):
     from hub_assets.defs.dbt.assets import hub_dbt_models
     from hub_assets.defs.dbt.resources import dbt_resource
@@ -323,3 +324,29 @@ def test_dagster_materialises_dbt_models_into_the_hubs_warehouse(built, monkeypa
     checks = result.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
     assert _query(built, "select count(*) from staging.stg_spine__person_crosswalk")[0][0] > 0
+
+
+def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
+    import yaml
+
+    from hub_assets.settings import GOVERNANCE_FILE
+
+    governance = yaml.safe_load(GOVERNANCE_FILE.read_text())
+    allowed = {a["use_case"]: set(a["sources"]) | set(governance.get("shared_sources", []))
+               for a in governance["agreements"]}
+    manifest = _manifest(built)
+
+    def sources_of(unique_id: str, seen: set) -> set[str]:
+        if unique_id in seen:
+            return set()
+        seen.add(unique_id)
+        if unique_id.startswith("source."):
+            node = manifest["sources"][unique_id]
+            return {node["name"] if node["source_name"] == "raw" else node["source_name"]}
+        return set().union(*(sources_of(u, seen) for u in manifest["nodes"][unique_id]["depends_on"]["nodes"]))
+
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/"):
+            use_case = node["original_file_path"].split("/")[2]
+            reached = sources_of(node["unique_id"], set())
+            assert reached <= allowed[use_case], (node["name"], reached - allowed[use_case])

@@ -32,22 +32,21 @@ period as (
 
 enrolled as (
 
-    select distinct episodes.person_key
-    from {{ ref('int_service_episodes') }} as episodes
+    select distinct enrolments.person_key
+    from {{ ref('stg_city_schools__enrollments') }} as enrolments
     cross join period
-    where episodes.agency = 'city_schools'
-        and episodes.start_date <= period.period_end
-        and coalesce(episodes.end_date, period.period_end) >= period.period_start
+    where enrolments.entry_date <= period.period_end
+        and coalesce(enrolments.exit_date, period.period_end) >= period.period_start
 
 ),
 
 working as (
 
-    select distinct episodes.person_key
-    from {{ ref('int_service_episodes') }} as episodes
+    select distinct wages.person_key
+    from {{ ref('stg_wage_records__wages') }} as wages
     cross join period
-    where episodes.agency = 'wage_records'
-        and episodes.start_date between period.period_start and period.period_end
+    where wages.wages > 0
+        and {{ quarter_start('wages.year_qtr') }} between period.period_start and period.period_end
 
 ),
 

@@ -1,6 +1,7 @@
 -- Every service contact across agencies as one episode: who, which agency and programme, when,
--- where. Summer programmes are flagged here once, so every summer mart agrees on who was served.
--- Vital records are events, not services, and are used directly by the young_parents marts.
+-- where: the hub-wide service history for analysts. Use-case marts read the narrower models
+-- (int_summer_episodes, staging) so their lineage stays inside their data-sharing agreement.
+-- Vital records are events, not services, and are used directly by the young_parents models.
 
 with
 
@@ -12,50 +13,6 @@ schools as (
         entry_date as start_date, exit_date as end_date, neighbourhood,
         false as is_summer_program, cast(null as integer) as summer_year
     from {{ ref('stg_city_schools__enrollments') }}
-
-),
-
-rec_parks as (
-
-    select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'rec_parks' as agency, 'recreation' as service_type,
-        program, site as provider, start_date, end_date, neighbourhood,
-        -- A registration is a summer programme when it runs during that year's summer weeks.
-        start_date <= {{ summer_end('year(start_date)') }}
-            and coalesce(end_date, start_date) >= {{ summer_start('year(start_date)') }} as is_summer_program,
-        year(start_date) as summer_year
-    from {{ ref('stg_rec_parks__registrations') }}
-
-),
-
-youthworks as (
-
-    select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'youthworks' as agency, 'summer_jobs' as service_type,
-        'YouthWorks' as program, worksite as provider, start_date, end_date, neighbourhood,
-        true as is_summer_program, cast(summer as integer) as summer_year
-    from {{ ref('stg_youthworks__placements') }}
-
-),
-
-summer_funding as (
-
-    select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'summer_funding' as agency, 'summer_program' as service_type,
-        program_name as program, grantee as provider, program_start as start_date,
-        program_end as end_date, neighbourhood,
-        true as is_summer_program, cast(summer as integer) as summer_year
-    from {{ ref('stg_summer_funding__participants') }}
-
-),
-
-family_league as (
-
-    select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'family_league' as agency, 'out_of_school_time' as service_type,
-        program, provider, session_start as start_date, session_end as end_date, neighbourhood,
-        session_type = 'summer' as is_summer_program, year(session_start) as summer_year
-    from {{ ref('stg_family_league__attendance') }}
 
 ),
 
@@ -133,10 +90,6 @@ wages as (
 unioned as (
 
     select * from schools
-    union all select * from rec_parks
-    union all select * from youthworks
-    union all select * from summer_funding
-    union all select * from family_league
     union all select * from child_welfare
     union all select * from juvenile_services
     union all select * from hmis
@@ -146,7 +99,7 @@ unioned as (
 
 ),
 
-final as (
+others as (
 
     select
         md5(concat_ws('|', agency, record_token, source_ref)) as episode_id,
@@ -162,6 +115,14 @@ final as (
         cast(case when is_summer_program then summer_year end as integer) as summer_year,
         end_date is null as is_open_ended
     from unioned
+
+),
+
+final as (
+
+    select * from {{ ref('int_summer_episodes') }}
+    union all
+    select * from others
 
 )
 

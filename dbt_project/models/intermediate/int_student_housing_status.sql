@@ -38,17 +38,21 @@ students as (
 
 hmis as (
 
-    select person_key, start_date, coalesce(end_date, start_date) as end_date
-    from {{ ref('int_service_episodes') }}
-    where agency = 'hmis'
+    select person_key, entry_date as start_date, exit_date as end_date
+    from {{ ref('stg_hmis__enrollments') }}
 
 ),
 
+-- Public housing arrives as dated snapshots: a tenancy runs from move-in (or the first snapshot
+-- listing the person) to the last snapshot listing them.
 public_housing as (
 
-    select person_key, start_date, end_date
-    from {{ ref('int_service_episodes') }}
-    where agency = 'public_housing'
+    select
+        person_key,
+        coalesce(min(move_in_date), min(snapshot_date)) as start_date,
+        max(snapshot_date) as end_date
+    from {{ ref('stg_public_housing__household_members') }}
+    group by person_key, household_id
 
 ),
 

@@ -6,7 +6,7 @@ with
 summer_episodes as (
 
     select distinct person_key, summer_year, agency as provider
-    from {{ ref('int_service_episodes') }}
+    from {{ ref('int_summer_episodes') }}
     where is_summer_program
 
 ),

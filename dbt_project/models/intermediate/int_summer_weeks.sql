@@ -13,7 +13,7 @@ summer_episodes as (
         greatest(start_date, {{ summer_start('summer_year') }}) as clipped_start,
         -- An open episode (no end date yet) is known to have run on its start date only.
         least(coalesce(end_date, start_date), {{ summer_end('summer_year') }}) as clipped_end
-    from {{ ref('int_service_episodes') }}
+    from {{ ref('int_summer_episodes') }}
     where is_summer_program
 
 ),

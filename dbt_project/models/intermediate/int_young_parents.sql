@@ -39,9 +39,15 @@ dated as (
 
 episodes as (
 
-    select person_key, agency, program, start_date, end_date
-    from {{ ref('int_service_episodes') }}
-    where agency in ('city_schools', 'wage_records', 'early_childhood')
+    select person_key, 'city_schools' as agency, grade as program, entry_date as start_date, exit_date as end_date
+    from {{ ref('stg_city_schools__enrollments') }}
+    union all
+    select person_key, 'wage_records', 'wages', {{ quarter_start('year_qtr') }}, {{ quarter_end('year_qtr') }}
+    from {{ ref('stg_wage_records__wages') }}
+    where wages > 0
+    union all
+    select person_key, 'early_childhood', program_type, enroll_date, exit_date
+    from {{ ref('stg_early_childhood__enrollments') }}
 
 ),
 
