@@ -9,4 +9,8 @@ partition upstream of linkage); upstream failures are reported by the alert sens
 
 import dagster as dg
 
-AFTER_UPSTREAM = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+AFTER_UPSTREAM = (
+    dg.AutomationCondition.eager()
+    .without(~dg.AutomationCondition.any_deps_missing())
+    .with_label("after_upstream")
+)

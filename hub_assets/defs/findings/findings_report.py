@@ -10,6 +10,7 @@ import warnings
 
 import dagster as dg
 
+from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import HubResource
 from hub_assets.findings import load_public_tables, write_findings_page
 
@@ -22,7 +23,7 @@ FINDINGS_KEY = dg.AssetKey(["public", "findings_report"])
     kinds={"html"},
     description="Findings page (static HTML, charts inline) from the disclosure-controlled "
     "public tables: Summer Engagement in depth, headline figures for every use case.",
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_UPSTREAM,
 )
 def findings_report(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
     public_dir = hub.paths.public

@@ -11,6 +11,7 @@ from typing import Literal
 
 import dagster as dg
 
+from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.linkage import operations
 from hub_assets.linkage.quality import LINK_RATE_BOUNDS, MAX_CLUSTER_SIZE
@@ -55,7 +56,7 @@ CHECKS = [
 
 @dg.asset(key=PERSON_KEYS_KEY, group_name="linkage", pool=WRITER_POOL,
           deps=[*IDENTITY_KEYS, MODEL_KEY], check_specs=CHECKS,
-          automation_condition=dg.AutomationCondition.eager(),
+          automation_condition=AFTER_UPSTREAM,
           description="record_token -> stable person key in identity.duckdb, with key events, "
                       "review queue and the linkage quality report.")
 def person_keys(context: dg.AssetExecutionContext, config: LinkageConfig,

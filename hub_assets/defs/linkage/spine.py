@@ -5,6 +5,7 @@ in the warehouse (schema ``spine``), rebuilt from the identity zone after every 
 import dagster as dg
 import polars as pl
 
+from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.linkage.assets import PERSON_KEYS_KEY
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.linkage import operations
@@ -17,14 +18,14 @@ KEYS = {name: dg.AssetKey(["spine", name]) for name in SPINE_TABLES}
 @dg.multi_asset(
     specs=[dg.AssetSpec(KEYS["person_crosswalk"], group_name="spine", deps=[PERSON_KEYS_KEY],
                         description="record_token -> person_key, source (one row per current record)",
-                        automation_condition=dg.AutomationCondition.eager()),
+                        automation_condition=AFTER_UPSTREAM),
            dg.AssetSpec(KEYS["person_spine"], group_name="spine", deps=[PERSON_KEYS_KEY],
                         description="One row per person: birth year/month, sex, race/ethnicity, "
                                     "neighbourhood, first/last seen, systems, records",
-                        automation_condition=dg.AutomationCondition.eager()),
+                        automation_condition=AFTER_UPSTREAM),
            dg.AssetSpec(KEYS["person_key_history"], group_name="spine", deps=[PERSON_KEYS_KEY],
                         description="Merges and splits of person keys (keys only)",
-                        automation_condition=dg.AutomationCondition.eager())],
+                        automation_condition=AFTER_UPSTREAM)],
     pool=WRITER_POOL, can_subset=False, name="spine_tables")
 def spine_tables(hub: HubResource):
     with hub.identity() as identity, hub.warehouse() as warehouse:
