@@ -145,3 +145,42 @@ def test_expired_agreement_blocks_the_public_release_in_dagster(tmp_path, monkey
                    if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     governance = next(ev for ev in evaluations if ev.check_name == "governance_agreement")
     assert governance.passed is False and governance.metadata["agreement"].value == "DSA-2025-01-summer"
+
+
+def test_the_blocking_check_on_a_mart_stops_its_public_release(tmp_path, monkeypatch):
+    """With the agreement expired, the mart's governance check fails and the public asset downstream
+    of it is not even started in the same run."""
+    from test_disclosure_checks import MART, _manifest
+
+    from hub_assets.defs.public.definitions import public_definitions
+    from hub_assets.defs.resources import HubResource
+
+    monkeypatch.setenv("HUB_DBT_MANIFEST", str(tmp_path / "manifest.json"))
+    raw = yaml.safe_load(GOVERNANCE_FILE.read_text())
+    for agreement in raw["agreements"]:
+        if agreement["use_case"] == "summer_engagement":
+            agreement["expires_on"] = "2020-01-01"
+    (tmp_path / "governance.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(tmp_path / "governance.yaml"))
+    mart_key, public = dg.AssetKey(["marts", MART]), dg.AssetKey(["public", MART])
+    hub = HubResource(data_dir=str(tmp_path / "data"))
+
+    @dg.asset(key=mart_key)
+    def mart(hub: HubResource) -> None:  # stands in for the dbt model
+        with hub.warehouse() as con:
+            con.execute(f"create schema if not exists marts; create or replace table marts.{MART} as "
+                        "select 'A' neighbourhood, 40 participants, 80 enrolled_youth, 0.5 participation_rate")
+
+    defs = dg.Definitions.merge(public_definitions(_manifest(tmp_path), key_of=lambda m, uid: mart_key),
+                                dg.Definitions(assets=[mart], resources={"hub": hub}))
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, asset_selection=[mart_key, public], raise_on_error=False)
+    evaluations = {(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
+                   e.asset_check_evaluation_data.passed
+                   for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    assert evaluations[(mart_key, "governance_agreement")] is False
+    assert result.asset_materializations_for_node("public__" + MART) == []
+    started = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START}
+    assert f"public__{MART}" not in started  # blocked by the check, not refused by the asset itself
+    assert not (hub.paths.public / "summer_engagement").exists()

@@ -51,14 +51,14 @@ def build_disclosure_checks(mart: PublishedMart) -> dg.AssetChecksDefinition:
     return _checks
 
 
-def build_governance_check(mart: PublishedMart, asset_key: dg.AssetKey, suffix: str = "") -> dg.AssetChecksDefinition:
+def build_governance_check(use_case: str, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset_key, name="governance_agreement", blocking=True,
-                    description=f"The {mart.use_case} agreement covers this lineage and is in force.")
+                    description=f"The {use_case} agreement covers this lineage and is in force.")
     def _governance() -> dg.AssetCheckResult:
         governance = load_governance()
-        problems = refusals(governance, load_manifest(), mart.use_case)
-        agreement = governance.agreement_for(mart.use_case)
+        problems = refusals(governance, load_manifest(), use_case)
+        agreement = governance.agreement_for(use_case)
         return _result("governance_agreement", asset_key, problems,
-                       agreement=agreement.id if agreement else "none", use_case=mart.use_case)
+                       agreement=agreement.id if agreement else "none", use_case=use_case)
 
     return _governance
