@@ -171,3 +171,47 @@ def test_findings_report_asset_writes_the_page_and_links_it(tmp_path):
     defs = depend_on_every_public_asset(dg.Definitions(
         assets=[findings_report, a_public_mart], resources={"hub": HubResource(data_dir=".")}))
     assert a_public_mart.key in defs.resolve_asset_graph().get(FINDINGS_KEY).parent_keys
+
+
+# The shape disclosure control actually writes: a period column, `Total` margin rows, a long
+# breakdown table (dimension, group_value) and a ranked gaps table.
+PRIVACY_SHAPED = {
+    "summer_engagement/summer_participation_by_week.csv": (
+        "summer_year,week_of_summer,participants,participants_suppressed\n"
+        "2024,1,50,false\n2024,2,60,false\n"
+        "2025,1,140,false\n2025,2,,true\n2025,3,210,false\n2025,Total,380,false\n"),
+    "summer_engagement/summer_participation_by_group.csv": (
+        "summer_year,dimension,group_value,participants,participants_suppressed,"
+        "participation_rate,participation_rate_suppressed\n"
+        "2025,sex,F,200,false,0.31,false\n2025,sex,M,170,false,0.27,false\n"
+        "2025,sex,Total,380,false,0.29,false\n"
+        "2025,age_band,14-17,300,false,0.33,false\n2025,age_band,18-24,,true,,true\n"),
+    "summer_engagement/summer_engagement_gaps.csv": (
+        "summer_year,dimension,group_value,enrolled_youth,enrolled_youth_suppressed,"
+        "participation_rate,participation_rate_suppressed,citywide_rate,rate_gap,rate_gap_suppressed,"
+        "participants_short,participants_short_suppressed,gap_rank\n"
+        "2025,neighbourhood,Canton,300,false,0.10,false,0.29,0.19,false,57,false,1\n"
+        "2025,age_band,18-24,120,false,,true,0.29,,true,,true,2\n"
+        "2025,sex,F,600,false,0.31,false,0.29,-0.02,false,0,false,\n"),
+}
+
+
+def test_privacy_shaped_tables_chart_the_latest_period_without_totals(tmp_path):
+    public = tmp_path / "public"
+    for rel, text in PRIVACY_SHAPED.items():
+        (public / rel).parent.mkdir(parents=True, exist_ok=True)
+        (public / rel).write_text(text)
+    html = render_findings_page(public)
+
+    weekly = html.split('id="summer-weekly"')[1].split('id="summer-neighbourhood"')[0]
+    assert "summer year 2025" in weekly
+    chart = weekly.split("<svg")[1].split("</svg>")[0]
+    assert chart.count('class="bar"') == 2 and chart.count('class="bar suppressed"') == 1
+    assert ">50<" not in chart and "Total" not in chart  # 2024 and the margin stay out
+    gender = html.split('id="summer-gender"')[1].split('id="summer-race"')[0]
+    assert "<svg" in gender and "Total:" not in gender.split("</svg>")[0]
+    assert "Participation rate by sex" in gender
+    gaps = html.split('id="summer-gaps"')[1].split("</section>")[0]
+    gap_chart = gaps.split("<svg")[1].split("</svg>")[0]
+    assert "neighbourhood: Canton" in gap_chart and "18-24: suppressed" in gap_chart
+    assert "sex: F" not in gap_chart  # unranked (not lagging) rows are not charted as gaps

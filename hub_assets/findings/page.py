@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hub_assets.findings.charts import Bar, bar_chart, column_chart
 from hub_assets.findings.format import format_value, humanise
-from hub_assets.findings.tables import PublicTable, load_public_tables
+from hub_assets.findings.tables import RANK, PublicTable, load_public_tables
 
 USE_CASES = {
     "summer_engagement": "Summer Engagement Ecosystem",
@@ -25,7 +25,7 @@ USE_CASES = {
     "young_parents": "Young parents and their children's early-childhood services",
 }
 _SMALL_TABLE_ROWS = 12
-_RANK_LIKE = ("rank",)
+_TOTAL = "total"
 
 
 def _has_dim(table: PublicTable, *words: str) -> bool:
@@ -94,10 +94,14 @@ def headline_figures(table: PublicTable) -> str:
     return f'<div class="figures">{"".join(cards)}</div>'
 
 
-def _category_dimension(table: PublicTable) -> str | None:
-    """The one dimension a chart can be drawn along, ignoring rank-like helpers."""
-    dims = [d for d in table.dimensions if d.lower() not in _RANK_LIKE]
-    return dims[0] if len(dims) == 1 else None
+def _chart_rows(table: PublicTable, dims: list[str], topic: str | None) -> list[dict]:
+    """Rows worth a bar: not the ``Total`` margin rows (they would dwarf the rest); for the
+    gaps, only the ranked rows, in rank order."""
+    rows = [r for r in table.rows if not any(str(r.get(d, "")).lower() == _TOTAL for d in dims)]
+    rank = next((d for d in table.dimensions if RANK.search(d.lower())), None)
+    if topic == "gaps" and rank:
+        rows = sorted((r for r in rows if r.get(rank) is not None), key=lambda r: r[rank])
+    return rows
 
 
 def _label(value: object) -> str:
@@ -105,32 +109,45 @@ def _label(value: object) -> str:
     return text[5:] if len(text) == 10 and text[4] == "-" else text  # dates as MM-DD
 
 
-def _bars(table: PublicTable, category: str, measure: str, sort_desc: bool) -> list[Bar]:
+def _bars(table: PublicTable, rows: list[dict], dims: list[str], measure: str,
+          sort_desc: bool) -> list[Bar]:
     bars = []
-    for row in table.rows:
+    for row in rows:
         cell = table.cell(row, measure)
         value = float(cell.value) if isinstance(cell.value, (int, float)) else None
-        bars.append(Bar(_label(row.get(category)), value, cell.suppressed))
+        label = ": ".join(_label(row.get(d)) for d in dims)
+        bars.append(Bar(label, value, cell.suppressed))
     if sort_desc:
         bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
     return bars
 
 
+def _chart_measures(table: PublicTable, topic: str | None, small: bool) -> list[str]:
+    if topic == "gaps":
+        short = [m for m in table.measures if "short" in m]
+        return short[:1] or [m for m in table.rates if "gap" in m][:1] or table.measures[:1]
+    rates = [r for r in table.rates if "gap" not in r]
+    return rates[:1] + (table.counts[:1] if small or not rates else [])
+
+
 def table_figures(table: PublicTable, topic: str | None = None) -> str:
-    """Headline cards for one-row tables, charts for one-dimension tables, and the data."""
-    if not table.dimensions:
-        return headline_figures(table) + data_table(table, open_=False)
-    parts = []
-    category = _category_dimension(table)
-    if category and table.measures:
-        small = len(table.rows) <= _SMALL_TABLE_ROWS
-        measures = ([table.rates[0]] if table.rates else []) + (table.counts[:1] if small or not table.rates else [])
-        over_time = "week" in category.lower() or topic == "weekly"
-        for measure in measures:
+    """Headline cards for one-row tables, charts along the dimensions that vary, the data."""
+    table = table.latest_period()
+    caption = f'<p class="note">{escape(table.caption)}</p>' if table.caption else ""
+    if not table.dimensions or len(table.rows) == 1:
+        return caption + headline_figures(table) + data_table(table, open_=False)
+    parts = [caption]
+    dims = table.varying_dimensions
+    rows = _chart_rows(table, dims, topic)
+    if dims and rows and len(dims) <= 2 and len(rows) <= 80:
+        small = len(rows) <= _SMALL_TABLE_ROWS
+        over_time = any("week" in d.lower() for d in dims) or topic == "weekly"
+        for measure in _chart_measures(table, topic, small):
             # A split long table is named "<table> by <breakdown>": say "by age band", not "by group".
-            along = table.name.split(" by ")[-1] if " by " in table.name else category
+            along = table.name.split(" by ")[-1] if " by " in table.name else " and ".join(dims)
             title = f"{humanise(measure)} by {humanise(along).lower()}"
-            bars = _bars(table, category, measure, sort_desc=not over_time and not small)
+            sort_desc = not over_time and topic != "gaps" and len(rows) > _SMALL_TABLE_ROWS
+            bars = _bars(table, rows, dims, measure, sort_desc)
             draw = column_chart if over_time else bar_chart
             parts.append(f"<h4>{escape(title)}</h4>" + draw(title, bars, measure in table.rates))
     open_ = topic == "gaps" or len(table.rows) <= _SMALL_TABLE_ROWS
@@ -139,10 +156,12 @@ def table_figures(table: PublicTable, topic: str | None = None) -> str:
 
 
 def summer_section(tables: list[PublicTable]) -> str:
-    headlines = [t for t in tables if not t.dimensions]
+    tables = [t.latest_period() for t in tables]
+    headlines = [t for t in tables if not t.dimensions or len(t.rows) == 1]
     claimed: dict[str, list[PublicTable]] = {key: [] for key, _, _ in SUMMER_TOPICS}
     others = []
-    for table in [part for t in tables if t.dimensions for part in
+    headline_ids = {id(t) for t in headlines}
+    for table in [part for t in tables if id(t) not in headline_ids for part in
                   ([t] if "gap" in t.name.lower() else t.split_long_format())]:
         key = next((k for k, _, matches in SUMMER_TOPICS if matches(table)), None)
         (claimed[key] if key else others).append(table)
@@ -160,7 +179,7 @@ def summer_section(tables: list[PublicTable]) -> str:
 
 
 def use_case_section(tables: list[PublicTable]) -> str:
-    ordered = sorted(tables, key=lambda t: (bool(t.dimensions), t.name))
+    ordered = sorted(tables, key=lambda t: (bool(t.dimensions) and len(t.rows) > 1, t.name))
     return "".join(f"<h3>{escape(humanise(t.name))}</h3>" + table_figures(t) for t in ordered)
 
 

@@ -17,7 +17,11 @@ import polars as pl
 
 SUPPRESSED_SUFFIX = "_suppressed"
 # Numeric columns that group rather than measure (week 3, age 16, rank 1 ...).
-_NUMERIC_DIMENSION = re.compile(r"(^|_)(week|year|month|quarter|age|rank|school_id|id|code|order)($|_)")
+_NUMERIC_DIMENSION = re.compile(
+    r"(^|_)(week|year|month|quarter|age|rank|school_id|id|code|order|used|band)($|_)")
+# A dimension that is a reporting period: charts show its latest value.
+_PERIOD = re.compile(r"(^|_)(year|period)$")
+RANK = re.compile(r"(^|_)rank($|_)")
 _RATE = re.compile(r"(rate|pct|percent|share|proportion|ratio)")
 _GAP = re.compile(r"(gap|shortfall|difference)")
 # A column holding the name of the breakdown in a "long" table (dimension=sex, group=F, ...).
@@ -43,6 +47,7 @@ class PublicTable:
     name: str
     path: Path
     frame: pl.DataFrame
+    caption: str = ""  # what was narrowed for display, e.g. "summer year 2025"
 
     @cached_property
     def flag_columns(self) -> set[str]:
@@ -87,19 +92,43 @@ class PublicTable:
     def split_long_format(self) -> list["PublicTable"]:
         """One table per breakdown of a long table (dimension=sex / age_band / ...)."""
         key = self.long_format_key
-        if key is None or len(self.dimensions) != 2:
+        if key is None or len([d for d in self.varying_dimensions if d != key]) != 1:
             return [self]
         parts = []
         for (value,), part in self.frame.group_by(key, maintain_order=True):
             parts.append(PublicTable(self.use_case, f"{self.name} by {value}", self.path,
-                                     part.drop(key)))
+                                     part.drop(key), self.caption))
         return parts
 
     def _is_measure(self, column: str) -> bool:
         if f"{column}{SUPPRESSED_SUFFIX}" in self.frame.columns:
             return True
         dtype = self.frame.schema[column]
-        return dtype.is_numeric() and not _NUMERIC_DIMENSION.search(column.lower())
+        if not dtype.is_numeric() or RANK.search(column.lower()):
+            return False
+        if self.flag_columns:
+            # Disclosure control flags every published count and rate; an unflagged number is a
+            # dimension (providers_used = 2) unless it is a derived rate (citywide_rate).
+            return bool(_RATE.search(column) or _GAP.search(column))
+        return not _NUMERIC_DIMENSION.search(column.lower())
+
+    def latest_period(self) -> "PublicTable":
+        """Rows of the latest reporting period (summer_year, school_year ...), when several."""
+        frame, notes = self.frame, []
+        for dim in self.dimensions:
+            if _PERIOD.search(dim.lower()) and frame[dim].n_unique() > 1:
+                latest = frame[dim].drop_nulls().max()
+                frame = frame.filter(pl.col(dim) == latest)
+                notes.append(f"{dim.replace('_', ' ')} {latest}")
+        if not notes:
+            return self
+        return PublicTable(self.use_case, self.name, self.path, frame, ", ".join(notes))
+
+    @property
+    def varying_dimensions(self) -> list[str]:
+        """Dimensions that tell rows apart (a single summer_year does not); no rank helpers."""
+        return [d for d in self.dimensions
+                if not RANK.search(d.lower()) and (self.frame[d].n_unique() > 1 or len(self.rows) == 1)]
 
 
 def _truthy(value: object) -> bool:
