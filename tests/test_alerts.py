@@ -65,3 +65,30 @@ def test_alerts_accumulate_one_line_per_failed_run(tmp_path):
 
 def test_alert_sensor_is_running_by_default():
     assert hub_run_failure_alert.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir, hub, write_drop):
+    """The real ingest asset, fed a drop missing a declared column, fails; the alert says which."""
+    from hub_assets.defs.sources.assets import build_ingest_asset
+    from hub_assets.defs.sources.register import register_new_drops
+    from hub_assets.sources.declaration import agency
+
+    source = agency("rec_parks")
+    header = [c for c in source.expected_columns if c != "Program"]
+    write_drop("rec_parks", "recparks_registrations_2024_08.csv", header=header)
+    home = ensure_dagster_home(hub_data_dir)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        register_new_drops(instance, hub)
+        result = dg.materialize([build_ingest_asset(source)], instance=instance, resources={"hub": hub},
+                                partition_key="recparks_registrations_2024_08.csv", raise_on_error=False)
+        assert not result.success
+        hub_run_failure_alert(dg.build_run_status_sensor_context(
+            sensor_name=hub_run_failure_alert.name, dagster_instance=instance,
+            dagster_run=result.dagster_run, dagster_event=result.get_run_failure_event(),
+            resources={"hub": hub}).for_run_failure())
+
+    alert = json.loads(hub.paths.alerts_log.read_text().splitlines()[-1])
+    assert alert["failed_assets"] == ["identity/rec_parks", "raw/rec_parks"]
+    assert alert["partition"] == "recparks_registrations_2024_08.csv"
+    assert "rec_parks" in alert["error"] and "recparks_registrations_2024_08.csv" in alert["error"]
+    assert "Program" in alert["error"]
