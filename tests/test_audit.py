@@ -114,3 +114,17 @@ def test_every_run_is_audited_and_followed_by_the_governance_job(hub):
             dagster_run=own, resources={"hub": hub})
         assert isinstance(audit_materialisations(context), dg.SkipReason)
     assert [e["action"] for e in audit.read_log(hub.paths.root)] == ["materialisation", "materialisation"]
+
+
+def test_hub_audit_prints_the_most_recent_events(hub):
+    from click.testing import CliRunner
+
+    from hub_assets.cli import main
+
+    for n in range(5):
+        audit.append_event(hub.paths.root, "public_release", f"public.t{n}", approval="DSA-1", digest=f"{n}" * 64)
+    result = CliRunner().invoke(main, ["audit", "--limit", "2", "--data-dir", str(hub.paths.root)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2 and "public.t3" in lines[0] and "public.t4" in lines[1]
+    assert "auditor" in lines[1] and "approval=DSA-1" in lines[1]

@@ -10,6 +10,7 @@ the table holds has disappeared from the file.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
 import os
@@ -34,7 +35,12 @@ def log_path(data_dir: Path) -> Path:
 
 
 def current_user() -> str:
-    return os.environ.get("HUB_USER") or os.environ.get("USER") or "unknown"
+    if os.environ.get("HUB_USER") or os.environ.get("USER"):
+        return os.environ.get("HUB_USER") or os.environ["USER"]
+    try:
+        return getpass.getuser()  # the account's login name when no variable says otherwise
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def sha256_file(path: Path) -> str:

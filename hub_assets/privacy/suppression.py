@@ -19,7 +19,7 @@ import os
 
 import polars as pl
 
-from hub_assets.privacy.margins import PublishSpec, add_margins, margin_groups, validate_cells
+from hub_assets.privacy.margins import TOTAL, PublishSpec, add_margins, margin_groups, validate_cells
 from hub_assets.privacy.recovery import recoverable_cells
 
 DEFAULT_MIN_CELL_SIZE = 10
@@ -35,8 +35,12 @@ def min_cell_size() -> int:
 
 
 def publish(mart: pl.DataFrame, spec: PublishSpec, threshold: int, where: str) -> pl.DataFrame:
-    """A mart's cells -> the public table: margins added, then suppressed."""
-    return suppress(add_margins(validate_cells(mart, spec, where), spec), spec, threshold)
+    """A mart's cells -> the public table: margins added, then suppressed; sorted, totals last."""
+    table = suppress(add_margins(validate_cells(mart, spec, where), spec), spec, threshold)
+    if not spec.dimensions:
+        return table
+    order = [e for d in spec.dimensions for e in ((pl.col(d) == TOTAL), pl.col(d))]
+    return table.sort(order, nulls_last=True)
 
 
 def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataFrame:

@@ -41,6 +41,9 @@ def build_public_asset(mart: PublishedMart, mart_key: dg.AssetKey) -> dg.AssetsD
         with hub.warehouse(read_only=True) as con:
             cells = pl.from_arrow(con.sql(f'select * from "{mart.schema}"."{mart.relation}"').to_arrow_table())
         table = publish(cells, mart.spec, threshold, where=f"mart {mart.name}")
+        unpublished = [c for c in cells.columns if c not in mart.spec.columns]
+        if unpublished:  # said out loud: only what meta.publish declares goes public
+            context.log.info(f"{mart.name}: columns not in meta.publish stay in the warehouse: {unpublished}")
         unsafe = (small_counts_visible(table, mart.spec, threshold) + recoverable_suppressed(table, mart.spec)
                   + too_finely_grouped(table, mart.spec, threshold))
         if unsafe:
@@ -58,7 +61,7 @@ def build_public_asset(mart: PublishedMart, mart_key: dg.AssetKey) -> dg.AssetsD
         return dg.MaterializeResult(metadata={
             "rows": release.rows, "suppressed_cells": release.suppressed_cells, "min_cell_size": threshold,
             "files": [str(p) for p in release.files], "data_dictionary": str(dictionary),
-            "sha256": release.digest, "agreement": agreement.id,
+            "sha256": release.digest, "agreement": agreement.id, "unpublished_columns": ", ".join(unpublished),
         })
 
     return _public
