@@ -92,3 +92,4 @@ def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir,
     assert alert["partition"] == "recparks_registrations_2024_08.csv"
     assert "rec_parks" in alert["error"] and "recparks_registrations_2024_08.csv" in alert["error"]
     assert "Program" in alert["error"]
+    assert alert["error"].startswith("DropRejected: agency rec_parks")

@@ -47,8 +47,11 @@ def _root_cause(error) -> str:
     while error.cause is not None:
         error = error.cause
     message = error.message.strip()
-    # SerializableErrorInfo messages are "ClassName: text"; keep one class prefix.
-    return message if message.startswith(f"{error.cls_name}:") else f"{error.cls_name}: {message}"
+    # Messages read "ClassName: text" or "package.module.ClassName: text"; keep one short prefix.
+    head, sep, text = message.partition(": ")
+    if sep and head.split(".")[-1] == error.cls_name:
+        message = text
+    return f"{error.cls_name}: {message}"
 
 
 def append_alert(alerts_log: Path, alert: dict) -> None:
