@@ -37,6 +37,7 @@ test: install system-deps
 
 ## dev: the Dagster UI on the same data dir.
 dev: install city
+	$(PY) -c "from hub_assets.defs.ops.instance import ensure_dagster_home; ensure_dagster_home('$(HUB_DATA_DIR)')"
 	$(VENV)/bin/dg dev
 
 bench: install
