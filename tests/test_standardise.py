@@ -33,6 +33,9 @@ def split(values, style):
     ("St. Clair", "ST CLAIR"),
     ("Zoë  Ann", "ZOE ANN"),
     ("---", None),
+    ("Jr-Smith", "JR-SMITH"),
+    ("Smith, Jr.", "SMITH"),
+    ("Ray Jr III", "RAY"),
     ("", None),
 ])
 def test_names_are_upper_ascii_without_punctuation_or_suffix(raw, expected):

@@ -16,7 +16,6 @@ import polars as pl
 from hub_assets.sources.declaration import NameStyle
 
 SUFFIXES = ("JR", "SR", "II", "III", "IV")
-_SUFFIX_RE = r"\b(?:" + "|".join(SUFFIXES) + r")\b"
 
 # USPS standard abbreviations for the words that vary most between agencies' address entry.
 STREET_WORDS = {
@@ -58,8 +57,10 @@ def clean_name(expr: pl.Expr, *, keep_comma: bool = False) -> pl.Expr:
     punctuation becomes a space, hyphens lose surrounding spaces; suffixes removed."""
     e = ascii_upper(expr).str.replace_all(r"['’`.]", "")
     e = e.str.replace_all(r"[^A-Z\-, ]" if keep_comma else r"[^A-Z\- ]", " ")
-    e = e.str.replace_all(r"\s*-\s*", "-").str.replace_all(r"^-+|-+$", "")
-    e = e.str.replace_all(_SUFFIX_RE, " ")
+    # Suffixes only as whole words ("JR-SMITH" keeps JR); then hyphens lose surrounding spaces.
+    suffix = r"(^|\s)(?:" + "|".join(SUFFIXES) + r")(\s|,|$)"
+    e = e.str.replace_all(suffix, "${1}${2}").str.replace_all(suffix, "${1}${2}")  # twice: "JR III"
+    e = e.str.replace_all(r"\s*-\s*", "-").str.replace_all(r"(?:^|\s)-+|-+(?:\s|$)", " ")
     return _collapse(e)
 
 
