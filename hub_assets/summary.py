@@ -10,7 +10,10 @@ from hub_assets.settings import HubPaths
 def table_counts(db_path, schemas: tuple[str, ...]) -> list[tuple[str, int]]:
     if not db_path.exists():
         return []
-    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.IOException as exc:  # another process holds the write lock
+        return [(f"(not readable now: {exc})", 0)]
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
