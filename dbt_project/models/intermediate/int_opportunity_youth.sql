@@ -1,9 +1,12 @@
--- One row per youth aged 16-24 at the end of the measurement period: enrolled in City Schools
--- during it? working (any wages) during it? Opportunity youth are neither.
+-- One row per youth aged 16-24 at the start of the measurement period: enrolled in City Schools
+-- in the school year the period ends in? working (any wages) during the period? Opportunity
+-- youth are neither.
 -- Period: the latest four wage quarters on file (or the four ending at the var
 -- opportunity_period_end_quarter, e.g. '2026Q2'), so wages are never judged on quarters not yet
--- reported. Limits: the spine is not a census (youth no agency served are missing), and school
--- enrolment covers City Schools only (no college or GED data yet).
+-- reported. Enrolment is judged on the current school year only: a student who left school last
+-- spring and has done nothing since is disconnected now. Limits: the spine is not a census
+-- (youth no agency served are missing), and enrolment covers City Schools only (no college or
+-- GED data yet).
 
 with
 
@@ -35,8 +38,8 @@ enrolled as (
     select distinct enrolments.person_key
     from {{ ref('stg_city_schools__enrollments') }} as enrolments
     cross join period
-    where enrolments.entry_date <= period.period_end
-        and coalesce(enrolments.exit_date, period.period_end) >= period.period_start
+    where {{ school_year_start('enrolments.school_year') }} <= period.period_end
+        and {{ school_year_end('enrolments.school_year') }} >= period.period_end
 
 ),
 
@@ -57,7 +60,7 @@ youth as (
         period.period_start,
         period.period_end,
         period.end_quarter,
-        {{ age_at('spine.birth_year', 'spine.birth_month', 'period.period_end') }} as age
+        {{ age_at('spine.birth_year', 'spine.birth_month', 'period.period_start') }} as age
     from spine
     cross join period
 
