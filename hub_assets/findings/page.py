@@ -118,8 +118,20 @@ def _bars(table: PublicTable, rows: list[dict], dims: list[str], measure: str,
         label = ": ".join(_label(row.get(d)) for d in dims)
         bars.append(Bar(label, value, cell.suppressed))
     if sort_desc:
-        bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
+        bars.sort(key=lambda b: (b.suppressed, b.value is None, -(b.value or 0)))
     return bars
+
+
+def _in_time_order(rows: list[dict], dims: list[str]) -> list[dict]:
+    """Weeks in calendar order, whatever order the table came in. Week columns arrive as text
+    when the table carries a ``Total`` row, so "10" must still sort after "9"."""
+    def as_number(value: object) -> tuple:
+        try:
+            return (0, float(value), "")
+        except (TypeError, ValueError):
+            return (1, 0.0, str(value))
+
+    return sorted(rows, key=lambda row: tuple(as_number(row.get(d)) for d in dims))
 
 
 def _chart_measures(table: PublicTable, topic: str | None, small: bool) -> list[str]:
@@ -142,6 +154,8 @@ def table_figures(table: PublicTable, topic: str | None = None) -> str:
     if dims and rows and len(dims) <= 2 and len(rows) <= 80:
         small = len(rows) <= _SMALL_TABLE_ROWS
         over_time = any("week" in d.lower() for d in dims) or topic == "weekly"
+        if over_time:
+            rows = _in_time_order(rows, dims)
         for measure in _chart_measures(table, topic, small):
             # A split long table is named "<table> by <breakdown>": say "by age band", not "by group".
             along = table.name.split(" by ")[-1] if " by " in table.name else " and ".join(dims)
