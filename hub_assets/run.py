@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import click
@@ -73,6 +74,7 @@ def run_hub(data_dir: Path | None = None) -> int:
         if not outcome.ok:
             break  # later stages read this stage's outputs
 
+    _write_run_report(paths, report)
     _print_summary(paths)
     for unmatched in new_drops.unmatched:
         click.echo(f"WARNING: {unmatched} matches no declared file pattern and was not loaded "
@@ -138,6 +140,12 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             return f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
     return "run failed (see the run in the Dagster UI)"
+
+
+def _write_run_report(paths: HubPaths, report: HubRunReport) -> None:
+    """What ran and how long it took, for operators and the end-to-end benchmark."""
+    out = paths.reports / "hub_run.json"
+    out.write_text(json.dumps({"outcomes": [asdict(o) for o in report.outcomes]}, indent=2))
 
 
 def _print_summary(paths: HubPaths) -> None:
