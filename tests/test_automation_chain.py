@@ -5,10 +5,24 @@ asset downstream of a per-drop dynamic-partitioned one) and check which assets t
 automation sensors and schedules cover. The slow test proves the whole chain on a real hub.
 """
 
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 import pytest
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
+from hub_assets.settings import FIXTURE_CITY_DIR, HubPaths
+from hub_assets.sources.declaration import agency
+from conftest import TEST_SECRET_KEY, drop_text
+
+# evaluate_automation_conditions selects with a beta parameter of its own; nothing to act on here.
+pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")
 
 DROPS = dg.DynamicPartitionsDefinition(name="toy_drops")
 
@@ -91,3 +105,172 @@ def test_linkage_waits_while_an_ingest_run_is_in_progress(instance):
     assert ticks.requested() == 1, "once nothing is in progress, one linkage run covers both drops"
     materialise_linkage(assets, instance)
     assert ticks.requested() == 0
+
+
+
+@pytest.fixture
+def hub_defs(hub_data_dir) -> dg.Definitions:
+    from hub_assets.definitions import defs
+
+    return defs()
+
+
+def test_everything_downstream_of_ingest_follows_its_upstream_and_one_sensor_evaluates_it(hub_defs):
+    from hub_assets.defs.automation.sensors import dbt_automation_sensor, hub_automation_sensor
+
+    graph = hub_defs.resolve_asset_graph()
+    conditioned = {key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition}
+    assert {k for k in conditioned if graph.get(k).automation_condition.get_label() != "after_upstream"} == set()
+    expected = {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview",
+                "public/summer_engagement_overview", "public/findings_report"}
+    assert {dg.AssetKey.from_user_string(k) for k in expected} <= conditioned
+    targeted = [s.asset_selection.resolve(graph) & conditioned for s in (hub_automation_sensor, dbt_automation_sensor)]
+    assert targeted[0] | targeted[1] == conditioned and not targeted[0] & targeted[1]
+    for sensor in (hub_automation_sensor, dbt_automation_sensor):
+        assert hub_defs.resolve_sensor_def(sensor.name).default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_weekly_public_release_and_nightly_relink_run_by_default(hub_defs):
+    graph = hub_defs.resolve_asset_graph()
+    release = hub_defs.resolve_schedule_def("public_release_schedule")
+    relink = hub_defs.resolve_schedule_def("nightly_full_relink")
+    assert release.default_status == relink.default_status == dg.DefaultScheduleStatus.RUNNING
+    released = hub_defs.resolve_job_def(release.job_name).asset_layer.selected_asset_keys
+    public = {key for key in graph.get_all_asset_keys() if key.path[0] == "public"}
+    assert dg.AssetKey(["public", "findings_report"]) in public and released == public
+
+
+# ---- the whole chain on a real hub -------------------------------------------------------------
+
+AGENCY = "summer_funding"
+NEW_DROP = "sfc_roster_2026_z.csv"
+NEW_YOUTH_ID = "990000001"
+# Nobody in the fixture city is called this: the new youth must become a new person.
+NEW_IDENTITY = {"youth_name": "Zebediah Quillfeather", "birthdate": "14/03/2011", "gender": "Boy",
+                "address": "712 E Pratt St", "zip": "21202", "ethnicity": "Black"}
+MAX_ROUNDS = 6
+
+
+def latest_drops(landing: Path) -> list[Path]:
+    """The newest file of every agency: a small city that still has every source and summer 2026."""
+    return [sorted(folder.iterdir())[-1] for folder in sorted(landing.iterdir()) if folder.is_dir()]
+
+
+@pytest.fixture(scope="module")
+def small_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A hub built by ``hub run`` (in a subprocess, as the Quick start runs it) from the newest
+    drop of every agency; its Dagster instance lives in ``<data>/.dagster``."""
+    data = tmp_path_factory.mktemp("automation") / "data"
+    for drop in latest_drops(FIXTURE_CITY_DIR / "landing"):
+        (data / "landing" / drop.parent.name).mkdir(parents=True)
+        shutil.copy2(drop, data / "landing" / drop.parent.name / drop.name)
+    env = dict(os.environ, HUB_DATA_DIR=str(data), HUB_SECRET_KEY=TEST_SECRET_KEY,
+               DAGSTER_HOME=str(data / ".dagster"))
+    done = subprocess.run([sys.executable, "-m", "hub_assets.cli", "run"], env=env,
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    return data
+
+
+def write_new_person_drop(landing: Path) -> None:
+    """A one-row roster from a new grantee file: a real 2026 row's content, a brand-new identity."""
+    source = agency(AGENCY)
+    template = sorted((FIXTURE_CITY_DIR / "landing" / AGENCY).glob("sfc_roster_2026_*.csv"))[0]
+    with template.open(encoding=source.encoding, newline="") as f:
+        row = next(csv.DictReader(f, delimiter=source.delimiter))
+    row.update(NEW_IDENTITY, youth_id=NEW_YOUTH_ID)
+    assert list(row) == source.expected_columns
+    (landing / AGENCY / NEW_DROP).write_bytes(drop_text(source, [row]).encode(source.encoding))
+
+
+class AutomationSensorTicks:
+    """One automation sensor's ticks, evaluated over exactly its target as the daemon does."""
+
+    def __init__(self, sensor: dg.AutomationConditionSensorDefinition, defs: dg.Definitions,
+                 instance: dg.DagsterInstance):
+        self.sensor, self.defs, self.instance, self.cursor = sensor, defs, instance, None
+
+    def requested(self) -> list[dg.AssetKey]:
+        result = dg.evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.cursor,
+                                                   asset_selection=self.sensor.asset_selection)
+        self.cursor = result.cursor
+        return sorted(r.key for r in result.results
+                      if isinstance(r.key, dg.AssetKey) and result.get_num_requested(r.key))
+
+
+def execute(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[dg.AssetKey],
+            partition_key: str | None = None, tags: dict | None = None) -> None:
+    """Run what was requested, in process, recorded in the hub's instance (as a launched run would be)."""
+    result = defs.resolve_implicit_job_def_def_for_assets(keys).execute_in_process(
+        instance=instance, asset_selection=keys, partition_key=partition_key, tags=tags or {},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}, raise_on_error=False)
+    assert result.success, [e.message for e in result.all_events if e.is_failure][:3]
+
+
+def summer_participants(con: duckdb.DuckDBPyConnection, table: str, summer: int) -> int:
+    return con.execute(f"select participants from {table} where summer_year = ?", [summer]).fetchone()[0]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hub_build")
+def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub: Path, monkeypatch):
+    paths = HubPaths(small_hub)
+    for name, value in {"HUB_DATA_DIR": str(small_hub), "HUB_SECRET_KEY": TEST_SECRET_KEY,
+                        "DAGSTER_HOME": str(small_hub / ".dagster")}.items():
+        monkeypatch.setenv(name, value)
+    from hub_assets.definitions import defs as load_defs
+    from hub_assets.defs.automation.sensors import dbt_automation_sensor, hub_automation_sensor
+    from hub_assets.defs.resources import hub_resource
+
+    defs = load_defs()
+    with dg.DagsterInstance.get() as instance:
+        ticks = [AutomationSensorTicks(s, defs, instance) for s in (hub_automation_sensor, dbt_automation_sensor)]
+        assert [t.requested() for t in ticks] == [[], []], "a freshly built hub needs nothing"
+        with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+            before = {t: summer_participants(con, t, 2026)
+                      for t in ("marts.summer_engagement_overview", "public.summer_engagement_overview")}
+
+        # The drop lands; the agency's sensor notices it and requests one ingest run.
+        write_new_person_drop(paths.landing)
+        drops_sensor = defs.resolve_sensor_def(f"{AGENCY}_drops")
+        sensor_resources = {"hub": hub_resource()}
+        sensed = drops_sensor(dg.build_sensor_context(instance=instance, resources=sensor_resources))
+        assert [r.partition_key for r in sensed.run_requests] == [NEW_DROP]
+        for request in sensed.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for request in sensed.run_requests:
+            execute(defs, instance, list(request.asset_selection), request.partition_key, request.tags)
+        again = drops_sensor(dg.build_sensor_context(instance=instance, resources=sensor_resources,
+                                                    cursor=sensed.cursor))
+        assert not again.run_requests if isinstance(again, dg.SensorResult) else isinstance(again, dg.SkipReason)
+
+        # Both automation sensors tick until nothing more is requested, each request run in order.
+        launched: list[list[dg.AssetKey]] = []
+        for _ in range(MAX_ROUNDS):
+            round_requests = [t.requested() for t in ticks]
+            if not any(round_requests):
+                break
+            for keys in filter(None, round_requests):
+                launched.append(keys)
+                print("automation requested:", [k.to_user_string() for k in keys])
+                execute(defs, instance, keys)
+        else:
+            pytest.fail(f"automation still requesting after {MAX_ROUNDS} rounds: {launched[-2:]}")
+        assert [t.requested() for t in ticks] == [[], []], "no churn once the hub is up to date"
+
+    ran = {key.to_user_string() for keys in launched for key in keys}
+    assert {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview",
+            "public/summer_engagement_overview", "public/findings_report"} <= ran, sorted(ran)
+    assert "linkage/model" not in ran, "a drop attaches incrementally; retraining is scheduled"
+
+    with duckdb.connect(str(paths.identity_db), read_only=True) as con:
+        token = con.execute("select record_token from records where source = ? and record_id = ?",
+                            [AGENCY, NEW_YOUTH_ID]).fetchone()[0]
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+        (person_key,) = con.execute("select person_key from spine.person_crosswalk where record_token = ?",
+                                    [token]).fetchone()
+        systems, n_records = con.execute("select systems, n_records from spine.person_spine where person_key = ?",
+                                         [person_key]).fetchone()
+        after = {t: summer_participants(con, t, 2026) for t in before}
+    assert (systems, n_records) == ([AGENCY], 1), "the new youth is a new person, linked to nobody"
+    assert after == {t: n + 1 for t, n in before.items()}
