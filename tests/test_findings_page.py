@@ -188,11 +188,12 @@ PRIVACY_SHAPED = {
         "2025,age_band,14-17,300,false,0.33,false\n2025,age_band,18-24,,true,,true\n"),
     "summer_engagement/summer_engagement_gaps.csv": (
         "summer_year,dimension,group_value,enrolled_youth,enrolled_youth_suppressed,"
-        "participation_rate,participation_rate_suppressed,citywide_rate,rate_gap,rate_gap_suppressed,"
-        "participants_short,participants_short_suppressed,gap_rank\n"
-        "2025,neighbourhood,Canton,300,false,0.10,false,0.29,0.19,false,57,false,1\n"
-        "2025,age_band,18-24,120,false,,true,0.29,,true,,true,2\n"
-        "2025,sex,F,600,false,0.31,false,0.29,-0.02,false,0,false,\n"),
+        "participation_rate,participation_rate_suppressed,rate_gap,rate_gap_suppressed,"
+        "participants_short,participants_short_suppressed\n"
+        "2025,neighbourhood,Canton,300,false,0.10,false,0.19,false,57,false\n"
+        "2025,age_band,18-24,120,false,,true,,true,,true\n"
+        "2025,race_ethnicity,WHITE,160,false,0.2,false,0.02,false,4.0,false\n"
+        "2025,sex,F,600,false,0.31,false,-0.02,false,0,false\n"),
 }
 
 
@@ -214,5 +215,7 @@ def test_privacy_shaped_tables_chart_the_latest_period_without_totals(tmp_path):
     assert "Participation rate by sex" in gender
     gaps = html.split('id="summer-gaps"')[1].split("</section>")[0]
     gap_chart = gaps.split("<svg")[1].split("</svg>")[0]
-    assert "neighbourhood: Canton" in gap_chart and "18-24: suppressed" in gap_chart
-    assert "sex: F" not in gap_chart  # unranked (not lagging) rows are not charted as gaps
+    # Lagging groups, largest shortfall first; a group at or above the city rate is no gap.
+    assert gap_chart.index("neighbourhood: Canton") < gap_chart.index("race_ethnicity: WHITE")
+    assert "sex: F" not in gap_chart
+    assert "1 groups are too small to show (suppressed)" in gaps  # counted, not hidden

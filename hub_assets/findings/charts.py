@@ -30,6 +30,10 @@ def _hatch(pattern_id: str) -> str:
             f'<line x1="0" y1="0" x2="0" y2="6" stroke="#718096" stroke-width="2"/></pattern></defs>')
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _scale_max(bars: list[Bar]) -> float:
     values = [b.value for b in bars if b.value is not None and not b.suppressed]
     return max([v for v in values if v > 0], default=1.0)
@@ -37,7 +41,7 @@ def _scale_max(bars: list[Bar]) -> float:
 
 def bar_chart(title: str, bars: list[Bar], is_rate: bool = False) -> str:
     """Horizontal bars, one per category, for breakdowns (neighbourhood, age band, ...)."""
-    label_w, plot_w, row_h, top = 230, 380, 22, 8
+    label_w, plot_w, row_h, top = 300, 360, 22, 8
     height = top + row_h * len(bars) + 8
     width = label_w + plot_w + 110
     top_value = _scale_max(bars)
@@ -49,7 +53,7 @@ def bar_chart(title: str, bars: list[Bar], is_rate: bool = False) -> str:
     for i, bar in enumerate(bars):
         y = top + i * row_h
         parts.append(f'<text class="label" x="{label_w - 8}" y="{y + 15}" text-anchor="end">'
-                     f"{escape(bar.label[:34])}</text>")
+                     f"{escape(_short(bar.label, 46))}</text>")
         if bar.suppressed:
             parts.append(f'<rect class="bar suppressed" x="{label_w}" y="{y + 3}" width="40" '
                          f'height="{row_h - 6}" fill="url(#{hatch_id})" stroke="#718096">'

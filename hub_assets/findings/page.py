@@ -8,6 +8,7 @@ as such, so the page renders from a partial public zone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import datetime, timezone
 from html import escape
@@ -26,6 +27,7 @@ USE_CASES = {
 }
 _SMALL_TABLE_ROWS = 12
 _TOTAL = "total"
+_MAX_GAPS = 15
 
 
 def _has_dim(table: PublicTable, *words: str) -> bool:
@@ -94,14 +96,37 @@ def headline_figures(table: PublicTable) -> str:
     return f'<div class="figures">{"".join(cards)}</div>'
 
 
-def _chart_rows(table: PublicTable, dims: list[str], topic: str | None) -> list[dict]:
-    """Rows worth a bar: not the ``Total`` margin rows (they would dwarf the rest); for the
-    gaps, only the ranked rows, in rank order."""
-    rows = [r for r in table.rows if not any(str(r.get(d, "")).lower() == _TOTAL for d in dims)]
+def _chart_rows(table: PublicTable, dims: list[str]) -> list[dict]:
+    """Rows worth a bar: not the ``Total`` margin rows (they would dwarf the rest)."""
+    return [r for r in table.rows if not any(str(r.get(d, "")).lower() == _TOTAL for d in dims)]
+
+
+def _gap_rows(table: PublicTable, rows: list[dict], measure: str) -> tuple[list[dict], str]:
+    """The gaps worth showing: the ranked rows in rank order when the table ranks them,
+    otherwise the groups that lag (a positive shortfall), largest first. Suppressed groups
+    cannot be ranked; the note says how many there are rather than hiding them silently."""
     rank = next((d for d in table.dimensions if RANK.search(d.lower())), None)
-    if topic == "gaps" and rank:
-        rows = sorted((r for r in rows if r.get(rank) is not None), key=lambda r: r[rank])
-    return rows
+    if rank:
+        return sorted((r for r in rows if r.get(rank) is not None), key=lambda r: r[rank]), ""
+    suppressed = sum(table.cell(r, measure).suppressed for r in rows)
+    lagging = [r for r in rows if not table.cell(r, measure).suppressed
+               and isinstance(r.get(measure), (int, float)) and r[measure] > 0]
+    lagging.sort(key=lambda r: -r[measure])
+    note = (f"The {min(len(lagging), _MAX_GAPS)} largest of {len(lagging)} groups that lag the "
+            f"city-wide rate. {suppressed} groups are too small to show (suppressed).")
+    return lagging[:_MAX_GAPS], note
+
+
+def _natural(rows: list[dict], dims: list[str]) -> list[dict]:
+    """Bands in numeric order (5-10, 11-13, 14-15 ...), words after numbers."""
+    def key(row: dict) -> tuple:
+        out = []
+        for d in dims:
+            text = str(row.get(d, ""))
+            digits = "".join(itertools.takewhile(str.isdigit, text))
+            out.append((0, int(digits), text) if digits else (1, 0, text.lower()))
+        return tuple(out)
+    return sorted(rows, key=key)
 
 
 def _label(value: object) -> str:
@@ -139,7 +164,9 @@ def _chart_measures(table: PublicTable, topic: str | None, small: bool) -> list[
         short = [m for m in table.measures if "short" in m]
         return short[:1] or [m for m in table.rates if "gap" in m][:1] or table.measures[:1]
     rates = [r for r in table.rates if "gap" not in r]
-    return rates[:1] + (table.counts[:1] if small or not rates else [])
+    # The participants count tells the story; a denominator (enrolled youth) is context.
+    counts = sorted(table.counts, key=lambda c: "particip" not in c)
+    return rates[:1] + (counts[:1] if small or not rates else [])
 
 
 def table_figures(table: PublicTable, topic: str | None = None) -> str:
@@ -150,20 +177,22 @@ def table_figures(table: PublicTable, topic: str | None = None) -> str:
         return caption + headline_figures(table) + data_table(table, open_=False)
     parts = [caption]
     dims = table.varying_dimensions
-    rows = _chart_rows(table, dims, topic)
+    rows = _chart_rows(table, dims)
     if dims and rows and len(dims) <= 2 and len(rows) <= 80:
         small = len(rows) <= _SMALL_TABLE_ROWS
         over_time = any("week" in d.lower() for d in dims) or topic == "weekly"
-        if over_time:
-            rows = _in_time_order(rows, dims)
+        rows = _in_time_order(rows, dims) if over_time else _natural(rows, dims)
         for measure in _chart_measures(table, topic, small):
+            shown, note = _gap_rows(table, rows, measure) if topic == "gaps" else (rows, "")
             # A split long table is named "<table> by <breakdown>": say "by age band", not "by group".
             along = table.name.split(" by ")[-1] if " by " in table.name else " and ".join(dims)
             title = f"{humanise(measure)} by {humanise(along).lower()}"
-            sort_desc = not over_time and topic != "gaps" and len(rows) > _SMALL_TABLE_ROWS
-            bars = _bars(table, rows, dims, measure, sort_desc)
+            sort_desc = not over_time and topic != "gaps" and not small
+            bars = _bars(table, shown, dims, measure, sort_desc)
             draw = column_chart if over_time else bar_chart
             parts.append(f"<h4>{escape(title)}</h4>" + draw(title, bars, measure in table.rates))
+            if note:
+                parts.append(f'<p class="note">{escape(note)}</p>')
     open_ = topic == "gaps" or len(table.rows) <= _SMALL_TABLE_ROWS
     parts.append(data_table(table, open_=open_))
     return "".join(parts)
