@@ -22,7 +22,7 @@ _NUMERIC_DIMENSION = re.compile(
 # A dimension that is a reporting period: charts show its latest value.
 _PERIOD = re.compile(r"(^|_)(year|period)$")
 RANK = re.compile(r"(^|_)rank($|_)")
-_RATE = re.compile(r"(rate|pct|percent|share|proportion|ratio)")
+_RATE = re.compile(r"(rate|pct|percent|(^|_)share($|_)|proportion|ratio)")  # not "shared_participants"
 _GAP = re.compile(r"(gap|shortfall|difference)")
 # A column holding the name of the breakdown in a "long" table (dimension=sex, group=F, ...).
 LONG_FORMAT_KEYS = ("dimension", "breakdown", "group_type", "dimension_name", "by")
