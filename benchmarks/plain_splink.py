@@ -19,6 +19,7 @@ from splink import DuckDBAPI, Linker  # noqa: E402
 
 from hub_assets.linkage.blocking import DETERMINISTIC_RECALL, DETERMINISTIC_RULES, TRAINING_RULES  # noqa: E402
 from hub_assets.linkage.settings import MATCH_THRESHOLD, linkage_settings  # noqa: E402
+from hub_assets.linkage.train import U_MAX_PAIRS  # noqa: E402
 
 
 def main(prepared: Path) -> dict:
@@ -32,7 +33,7 @@ def main(prepared: Path) -> dict:
 
     start = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=DETERMINISTIC_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=42)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=42)
     probe = 1.0 if n < 200_000 else max(0.01, 200_000 / n)
     for rule in TRAINING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(

@@ -77,3 +77,32 @@ def test_record_matching_two_existing_people_is_queued_not_merged(linked):
     # attached to the strongest candidate so it is counted once; existing keys untouched
     assert dict(result.keys.iter_rows())["new_5"] == row["attached_key"]
     assert set(result.keys["record_token"]) == {"new_5"}
+
+
+def test_candidate_selection_keeps_every_existing_record_splink_would_block_with(linked):
+    """The polars keys (blocking.BLOCKING_KEYS) must select exactly the existing records that
+    Splink's prediction rules pair with some new record: fewer would lose links."""
+    from hub_assets.linkage.incremental import candidate_records
+    from hub_assets.linkage.settings import linkage_settings
+    from hub_assets.linkage.train import make_linker
+
+    records, _, _ = linked
+    prepared = prepare_records(records, NICKNAMES)
+    new = prepared.sample(40, seed=3)
+    existing = prepared.join(new, on="unique_id", how="anti")
+    chosen = set(candidate_records(existing, new)["unique_id"])
+    linker = make_linker(new, linkage_settings(), table="hub_new_records")
+    db_api = linker._db_api
+    con = db_api.duckdb_con
+    for column in ("first_name", "last_name", "address"):
+        linker.table_management.compute_tf_table(column)
+    con.register("_e", existing.to_arrow())
+    con.execute("create table hub_known as select * from _e")
+    blocked = linker.inference.predict_between(db_api.register("hub_known"),
+                                               db_api.register("hub_new_records"),
+                                               warning_mode="never")
+    splink_side = {row[0] for row in con.sql(
+        f"select unique_id_l from {blocked.physical_name} union "
+        f"select unique_id_r from {blocked.physical_name}").fetchall()} - set(new["unique_id"])
+    assert len(splink_side) > 40
+    assert chosen == splink_side

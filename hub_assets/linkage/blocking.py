@@ -7,14 +7,18 @@ agencies' data carries (see docs/linkage.md for the counts, written by
 
 1. same date of birth and first letter of last name — the bulk of matches, including
    nicknames, first-name typos and moves;
-2. same date of birth and first letter of first name — surname changes (marriage, adoption);
+2. same date of birth and first letter of first name — surname changes (marriage, adoption,
+   a mother's maiden name on a birth record);
 3. same first and last name and birth year — day/month swaps, DOB typos in day or month;
-4. same last name and first letter of first name and ZIP — DOB missing or mistyped in the year;
+4. same first and last name and ZIP — DOB missing (a quarter of wage records) or mistyped
+   in the year;
 5. first and last name swapped, same date of birth — agencies that write "last first".
 
-Plain ``dob`` alone would also catch rules 1-2, but on a city of 1M records it produces
-several times the comparisons (twins, very common birthdays across a 25-year span) for no
-extra recall; the measurements are in ``blocking_counts.json``.
+Measured alternatives (``blocking_counts.json``, docs/linkage.md): ``first + last`` alone and
+``last + first initial + ZIP`` each add a little recall (missing DOB plus a move, or plus a
+first-name typo) but grow quadratically with the city (a common name, one of ~30 ZIPs):
+on a 50k-record city 175k and 127k pairs against 20k and 27k for rules 3 and 4, i.e. tens of
+millions at 1M records. Plain ``dob`` alone would catch rules 1-2 at several times the pairs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 from splink import block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
@@ -29,8 +34,29 @@ PREDICTION_RULES = [
     block_on("dob", "substr(last_name, 1, 1)"),
     block_on("dob", "substr(first_name, 1, 1)"),
     block_on("first_name", "last_name", "birth_year"),
-    block_on("last_name", "substr(first_name, 1, 1)", "zip"),
+    block_on("first_name", "last_name", "zip"),
     "l.first_name = r.last_name and l.last_name = r.first_name and l.dob = r.dob",
+]
+
+# The same rules as equality keys in polars, so an incremental attach can pick the existing
+# records a new record could be blocked with before anything enters Splink: (keys of the
+# existing record, keys of the new record). Keep in step with PREDICTION_RULES
+# (tests/test_linkage_incremental.py checks that they select the same pairs).
+def _initial(column: str) -> pl.Expr:
+    return pl.col(column).str.slice(0, 1)
+
+
+def _same(*exprs: pl.Expr) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    return list(exprs), list(exprs)
+
+
+BLOCKING_KEYS = [
+    _same(pl.col("dob"), _initial("last_name")),
+    _same(pl.col("dob"), _initial("first_name")),
+    _same(pl.col("first_name"), pl.col("last_name"), pl.col("birth_year")),
+    _same(pl.col("first_name"), pl.col("last_name"), pl.col("zip")),
+    ([pl.col("first_name"), pl.col("last_name"), pl.col("dob")],
+     [pl.col("last_name"), pl.col("first_name"), pl.col("dob")]),
 ]
 
 # EM estimates the m of every comparison except the ones a rule holds fixed, so two rules
@@ -54,8 +80,9 @@ CANDIDATE_RULES = {
     "dob + last initial": PREDICTION_RULES[0],
     "dob + first initial": PREDICTION_RULES[1],
     "first + last + birth year": PREDICTION_RULES[2],
+    "first + last + zip": PREDICTION_RULES[3],
     "first + last": block_on("first_name", "last_name"),
-    "last + first initial + zip": PREDICTION_RULES[3],
+    "last + first initial + zip": block_on("last_name", "substr(first_name, 1, 1)", "zip"),
     "last + zip": block_on("last_name", "zip"),
     "names swapped + dob": PREDICTION_RULES[4],
 }

@@ -1,49 +1,113 @@
-"""Group linked records into people: connected components of pairs at the match threshold.
+"""Group linked records into people: links taken strongest first, never joining records whose
+dates of birth cannot belong to one person.
 
-Why 0.99 (``settings.MATCH_THRESHOLD``): connected components are transitive, so one false
-link merges two whole people, and a merged person corrupts every count a use case makes
-(unduplicated participants, crossover youth). Counts tolerate a missed link better than a
-false one: a person split in two is over-counted once, a false merge can hide a crossover
-or invent one. At 0.99 a pair needs roughly agreeing name + DOB + one more field; the pairs
-between 0.5 and 0.99 are reported as the uncertain band (quality.py) for clerical review.
-The threshold was tuned on synthetic cities (benchmarks/results/linkage.md), never on truth
-inside the pipeline.
+Plain connected components are transitive, so one record with a missing date of birth that
+matches two siblings by name and ZIP (or a false link between twins) joins two whole people,
+and a merged person corrupts every count a use case makes. So clustering is Kruskal-style:
+links at or above the threshold are taken from the strongest down, and a link that would put
+into one person two known dates of birth that are incompatible (not equal, not day and month
+swapped, not one character apart — the errors agencies make), both M and F, or two first names
+that are incompatible (not equal, not sharing a nickname alias, not one typo apart, not the
+other record's last name) is skipped. Why the first-name rule: twins and siblings share
+surname, address and (twins) birth date, and term-frequency weights on a rare surname and a
+unique address can outweigh even a wholly different first name in the pairwise model; a
+person's records, on the other hand, almost never carry two unrelated first names. A skipped link is still a scored pair: it shows in the uncertain band of the
+quality report and stays available for clerical review.
+
+Why ``settings.MATCH_THRESHOLD``: see docs/linkage.md (measured on synthetic cities, never
+tuned on truth inside the pipeline).
 """
 
 from __future__ import annotations
 
 import polars as pl
-from splink import Linker
 
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 
 
-def cluster_records(linker: Linker, pairs, threshold: float = MATCH_THRESHOLD) -> pl.DataFrame:
-    """``record_token, cluster_id`` for every input record (singletons get their own cluster)."""
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pairs, threshold_match_probability=threshold)
-    con = clusters.db_api.duckdb_con
-    return con.sql(
-        f"select unique_id as record_token, cluster_id from {clusters.physical_name}").pl()
+def dobs_compatible(a: str, b: str) -> bool:
+    """ISO dates ``YYYY-MM-DD``: the same person's date as another agency may have keyed it."""
+    if a == b:
+        return True
+    if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
+        return True  # day and month swapped
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) <= 1
 
 
-def cluster_pairs(tokens: pl.Series, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD
+def one_typo_apart(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1: a letter substituted, dropped, added or transposed."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_)) if x != y), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+Name = tuple[str, str, frozenset[str]]  # first name, last name, first-name aliases
+
+
+def names_compatible(a: Name, b: Name) -> bool:
+    (first_a, last_a, alias_a), (first_b, last_b, alias_b) = a, b
+    return (bool(alias_a & alias_b) or one_typo_apart(first_a, first_b)
+            or first_a == last_b or first_b == last_a)
+
+
+def _compatible(values_a: frozenset, values_b: frozenset, test) -> bool:
+    if not values_a or not values_b or values_a == values_b:
+        return True
+    return all(test(x, y) for x in values_a for y in values_b)
+
+
+def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD
                   ) -> pl.DataFrame:
-    """The same clustering without Splink, for pairs already in memory (incremental attach).
+    """``record_token, cluster_id`` for every record in ``records`` (prepared records: at least
+    ``unique_id``; ``dob``, ``sex``, ``first_name``, ``last_name`` and ``first_name_aliases``
+    are used when present).
 
-    Union-find over the links; the cluster id is the smallest record token in the cluster."""
-    parent: dict[str, str] = {t: t for t in tokens.to_list()}
+    ``pairs``: unique_id_l, unique_id_r, match_probability. The cluster id is the smallest
+    record token in the cluster, so it does not depend on the order records arrive in."""
+    tokens = records["unique_id"].to_list()
+    n = len(tokens)
 
-    def root(x: str) -> str:
+    def column(name: str) -> list:
+        return records[name].to_list() if name in records.columns else [None] * n
+
+    dobs = [frozenset([d]) if d else frozenset() for d in column("dob")]
+    sexes = [frozenset([s]) if s in ("M", "F") else frozenset() for s in column("sex")]
+    names = [frozenset([(f, l or "", frozenset(a or [f]))]) if f else frozenset()
+             for f, l, a in zip(column("first_name"), column("last_name"), column("first_name_aliases"))]
+    index = {t: i for i, t in enumerate(tokens)}
+    parent = list(range(n))
+    facts = {i: (dobs[i], sexes[i], names[i]) for i in range(n)}
+
+    def root(x: int) -> int:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    links = pairs.filter(pl.col("match_probability") >= threshold)
+    links = (pairs.filter(pl.col("match_probability") >= threshold)
+             .sort(["match_probability", "unique_id_l", "unique_id_r"],
+                   descending=[True, False, False]))
     for left, right in links.select("unique_id_l", "unique_id_r").iter_rows():
-        a, b = root(left), root(right)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return pl.DataFrame({"record_token": list(parent), "cluster_id": [root(t) for t in parent]},
+        if left not in index or right not in index:
+            continue
+        a, b = root(index[left]), root(index[right])
+        if a == b:
+            continue
+        (dob_a, sex_a, name_a), (dob_b, sex_b, name_b) = facts[a], facts[b]
+        if (not _compatible(dob_a, dob_b, dobs_compatible) or len(sex_a | sex_b) > 1
+                or not _compatible(name_a, name_b, names_compatible)):
+            continue
+        keep, gone = (a, b) if tokens[a] < tokens[b] else (b, a)
+        parent[gone] = keep
+        facts[keep] = (dob_a | dob_b, sex_a | sex_b, name_a | name_b)
+        del facts[gone]
+    return pl.DataFrame({"record_token": tokens, "cluster_id": [tokens[root(i)] for i in range(n)]},
                         schema={"record_token": pl.String, "cluster_id": pl.String})

@@ -2,8 +2,11 @@
 
 New records are those whose record_token has no person key yet. They are scored against the
 records that have one (``predict_between``) and among themselves (``predict_within``), with
-the saved model and term frequencies from all current records. New records linked to each
-other at the match threshold form groups; then each group:
+the saved model and term frequencies from all current records. An attach must cost a small
+fraction of a full re-link, so only the existing records that share a blocking key with some
+new record (``candidate_records``) enter Splink, and the term-frequency tables are counted in
+polars over all records and registered, not rebuilt by Splink. New records linked to each
+other at the match threshold form groups (clustered as in cluster.py); then each group:
 
 - matches no existing person  -> becomes a new person (new random key);
 - matches exactly one person  -> joins that person (takes its key);
@@ -25,6 +28,7 @@ from datetime import datetime, timezone
 import polars as pl
 from splink import Linker
 
+from hub_assets.linkage.blocking import BLOCKING_KEYS
 from hub_assets.linkage.cluster import cluster_pairs
 from hub_assets.linkage.keys import new_person_key
 from hub_assets.linkage.predict import PAIR_COLUMNS, PAIR_FLOOR
@@ -32,6 +36,7 @@ from hub_assets.linkage.settings import MATCH_THRESHOLD
 from hub_assets.linkage.train import make_linker
 
 TF_COLUMNS = ("first_name", "last_name", "address")
+NEW_TABLE = "hub_new_records"
 REVIEW_SCHEMA = {"record_token": pl.String, "attached_key": pl.String,
                  "candidate_keys": pl.List(pl.String), "best_probability": pl.Float64,
                  "reason": pl.String, "queued_at": pl.Datetime("us", "UTC")}
@@ -54,21 +59,43 @@ def attach_new_records(prepared: pl.DataFrame, person_keys: pl.DataFrame, model:
     if new.height == 0:
         return Attachment(known.clear(), pl.DataFrame(schema=REVIEW_SCHEMA), _no_pairs())
 
-    linker = make_linker(prepared, model)
-    pairs = _score_new(linker, prepared.filter(~is_new), new)
-    groups = cluster_pairs(new["unique_id"], pairs.filter(
+    candidates = candidate_records(prepared.filter(~is_new), new)
+    linker = make_linker(new, model, table=NEW_TABLE)
+    pairs = _score_new(linker, prepared, candidates, new)
+    groups = cluster_pairs(new, pairs.filter(
         pl.col("unique_id_l").is_in(new["unique_id"].implode())
         & pl.col("unique_id_r").is_in(new["unique_id"].implode())), threshold)
     to_existing = _links_to_existing(pairs, new["unique_id"], known, threshold)
     return _decide(groups, to_existing, known, threshold, at, pairs)
 
 
-def _score_new(linker: Linker, existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    for column in TF_COLUMNS:
-        linker.table_management.compute_tf_table(column)
+def candidate_records(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The existing records that share at least one prediction blocking key with a new record
+    (``blocking.BLOCKING_KEYS``): no other existing record can be scored against them."""
+    frames = []
+    for existing_keys, new_keys in BLOCKING_KEYS:
+        names = [f"_key{i}" for i in range(len(existing_keys))]
+        left = existing.with_columns([e.alias(n) for e, n in zip(existing_keys, names)])
+        right = new.select([e.alias(n) for e, n in zip(new_keys, names)]).drop_nulls().unique()
+        frames.append(left.join(right, on=names, how="semi").select(existing.columns))
+    return pl.concat(frames).unique("unique_id", maintain_order=True)
+
+
+def term_frequencies(prepared: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Splink's term-frequency lookup (value, share of non-null values), over every record."""
+    values = prepared.select(column).drop_nulls()
+    return (values.group_by(column).len()
+            .select(column, (pl.col("len") / max(values.height, 1)).alias(f"tf_{column}")))
+
+
+def _score_new(linker: Linker, prepared: pl.DataFrame, existing: pl.DataFrame,
+               new: pl.DataFrame) -> pl.DataFrame:
     db_api = linker._db_api
     con = db_api.duckdb_con
-    new_sdf = _register(db_api, "hub_new_records", new)
+    for column in TF_COLUMNS:
+        tf = _register(db_api, f"hub_tf_{column}", term_frequencies(prepared, column))
+        linker.table_management.register_term_frequency_lookup(tf, column)
+    new_sdf = db_api.register(NEW_TABLE)
     frames = [linker.inference.predict_within(new_sdf, threshold_match_probability=PAIR_FLOOR,
                                               warning_mode="never")]
     if existing.height:
@@ -76,8 +103,7 @@ def _score_new(linker: Linker, existing: pl.DataFrame, new: pl.DataFrame) -> pl.
         frames.append(linker.inference.predict_between(
             old_sdf, new_sdf, threshold_match_probability=PAIR_FLOOR, warning_mode="never"))
     cols = ", ".join(PAIR_COLUMNS)
-    return pl.concat([con.sql(f"select {cols} from {f.physical_name}").pl()
-                      for f in frames]) if frames else _no_pairs()
+    return pl.concat([con.sql(f"select {cols} from {f.physical_name}").pl() for f in frames])
 
 
 def _register(db_api, table: str, frame: pl.DataFrame):

@@ -12,7 +12,7 @@ import time
 import polars as pl
 
 from hub_assets.linkage.blocking import block_pairs
-from hub_assets.linkage.cluster import cluster_records
+from hub_assets.linkage.cluster import cluster_pairs
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.predict import pairs_frame, predict_pairs
 from hub_assets.linkage.settings import MATCH_THRESHOLD
@@ -47,8 +47,8 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
     scored = predict_pairs(linker)
     timings["predict"] = time.perf_counter() - start
     start = time.perf_counter()
-    clusters = cluster_records(linker, scored, threshold)
     pairs = pairs_frame(scored)
+    clusters = cluster_pairs(prepared, pairs, threshold)
     timings["cluster"] = time.perf_counter() - start
     start = time.perf_counter()
     keys, events = carry_forward(previous_keys, clusters, at=at)

@@ -19,8 +19,12 @@ from hub_assets.linkage.blocking import PREDICTION_RULES
 # small m so that they count as evidence rather than being left without a weight.
 RARE_AGREEMENT = {"m_probability": 0.005, "fix_m_probability": True}
 
+# A true match's first name is almost never different once nicknames and typos have their
+# own levels (see first_name_comparison).
+OTHER_FIRST_NAME = {"m_probability": 0.00001, "fix_m_probability": True}
+
 # Match probability at which a scored pair becomes a link (see cluster.py for why).
-MATCH_THRESHOLD = 0.99
+MATCH_THRESHOLD = 0.95
 
 
 def first_name_comparison() -> cl.CustomComparison:
@@ -32,14 +36,16 @@ def first_name_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
             cll.ArrayIntersectLevel("first_name_aliases", min_intersection=1).configure(
                 label_for_charts="Nickname or alias of the same name"),
+            # One keying error (a letter substituted, dropped, doubled or transposed).
+            cll.DamerauLevenshteinLevel("first_name", 1).configure(label_for_charts="One typo"),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.ColumnsReversedLevel("first_name", "last_name").configure(
                 label_for_charts="First and last name swapped", **RARE_AGREEMENT),
-            cll.JaroWinklerLevel("first_name", 0.80),
             # Siblings share surname, address and (twins) DOB: EM, trained on blocks full of
-            # households, learns that a whole different first name is common among "matches".
-            # It is not — nicknames and typos have their own levels — so m is fixed small.
-            cll.ElseLevel().configure(m_probability=0.0005, fix_m_probability=True),
+            # households, learns that a different first name (ETHAN/EVAN, DAVID/JAYDEN) is
+            # common among "matches". It is not — nicknames and typos have their own levels —
+            # so its m is fixed small; a merely similar name (JW >= 0.8) is a sibling's too.
+            cll.ElseLevel().configure(**OTHER_FIRST_NAME),
         ],
     )
 
@@ -51,6 +57,7 @@ def last_name_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("last_name"),
             cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
+            cll.DamerauLevenshteinLevel("last_name", 1).configure(label_for_charts="One typo"),
             cll.JaroWinklerLevel("last_name", 0.92),
             cll.ColumnsReversedLevel("last_name", "first_name").configure(
                 label_for_charts="Last and first name swapped", **RARE_AGREEMENT),
@@ -91,7 +98,11 @@ def location_comparison() -> cl.CustomComparison:
             # Shelters and large buildings are shared by many: tf makes them count for less.
             cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
             cll.JaroWinklerLevel("address", 0.90).configure(label_for_charts="Address nearly the same"),
-            cll.ExactMatchLevel("zip").configure(label_for_charts="Same ZIP"),
+            # A source without addresses (wage records) agreeing on ZIP is stronger evidence
+            # than two addresses that differ within one ZIP, so it has its own level.
+            cll.CustomLevel("(address_l is null or address_r is null) and zip_l = zip_r",
+                            label_for_charts="Same ZIP, address not recorded on one side"),
+            cll.ExactMatchLevel("zip").configure(label_for_charts="Same ZIP, different address"),
             cll.CustomLevel("substr(zip_l, 1, 4) = substr(zip_r, 1, 4)",
                             label_for_charts="Same first four digits of ZIP"),
             cll.ElseLevel(),
