@@ -93,8 +93,9 @@ def predict_count_error(pairs: pl.DataFrame, person_keys: pl.DataFrame,
     ``person_keys``: record_token, person_key; ``records``: optional subset of record tokens
     whose distinct people are being counted (default: every record with a key)."""
     keys = person_keys.select("record_token", "person_key")
-    in_subset = (keys if records is None else keys.filter(
-        pl.col("record_token").is_in(pl.Series(list(records), dtype=pl.String))))
+    in_subset = (keys if records is None else keys.join(
+        pl.DataFrame({"record_token": pl.Series(list(records), dtype=pl.String)}).unique(),
+        on="record_token", how="semi"))
     subset_per_key = in_subset.group_by("person_key").agg(pl.len().alias("n_in_subset"))
 
     keyed = (pairs.select("unique_id_l", "unique_id_r", pl.col("match_probability").cast(pl.Float64))
@@ -128,9 +129,10 @@ def _false_links(keyed: pl.DataFrame, subset_per_key: pl.DataFrame, threshold: f
 
 def _missed_links(keyed: pl.DataFrame, subset_per_key: pl.DataFrame) -> pl.DataFrame:
     """Per pair of different person keys, both in the subset: chance they are one person."""
-    subset_keys = subset_per_key["person_key"]
-    between = keyed.filter((pl.col("key_l") != pl.col("key_r"))
-                           & pl.col("key_l").is_in(subset_keys) & pl.col("key_r").is_in(subset_keys))
+    subset_keys = subset_per_key.select("person_key")
+    between = (keyed.filter(pl.col("key_l") != pl.col("key_r"))
+               .join(subset_keys, left_on="key_l", right_on="person_key", how="semi")
+               .join(subset_keys, left_on="key_r", right_on="person_key", how="semi"))
     ordered = between.select(pl.min_horizontal("key_l", "key_r").alias("a"),
                              pl.max_horizontal("key_l", "key_r").alias("b"), "match_probability")
     return ordered.group_by("a", "b").agg(pl.col("match_probability").max().alias("q"))
