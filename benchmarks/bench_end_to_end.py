@@ -1,0 +1,166 @@
+"""End-to-end benchmark: the whole hub on synthetic cities, then one incremental drop.
+
+For each size (source records = data rows across all agency drop files):
+1. ``hub synth`` a city big enough, and hold back the newest drops (about 10k rows) as the
+   later "incremental" delivery;
+2. ``hub run`` on the rest (ingest, link, spine, use cases, public) — wall time per stage and
+   in total, peak memory of the whole process tree;
+3. copy the held-back drops into landing and ``hub run`` again — the incremental drop from
+   registration (what the sensor does) to the public zone.
+
+Writes ``benchmarks/results/end_to_end.json`` and ``.md``. Targets on this 2-core machine:
+1M source records end to end in at most 3 minutes within 4 GB; the incremental drop in at most
+60 seconds. Usage: ``python benchmarks/bench_end_to_end.py [--sizes 100000 1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+ROWS_PER_PERSON = 4.7  # measured: 946,390 rows for 200,000 youth (benchmarks/results/synth.json)
+INCREMENTAL_ROWS = 10_000
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as fh:
+        return max(sum(1 for _ in fh) - 1, 0)
+
+
+def hold_back_newest(landing: Path, held: Path, target_rows: int) -> int:
+    """Move the newest drop files (by name, across agencies) out of landing until ~target rows."""
+    files = sorted((p for p in landing.rglob("*") if p.is_file()), key=lambda p: p.name, reverse=True)
+    moved = 0
+    for path in files:
+        rows = count_rows(path)
+        if moved + rows > target_rows * 1.5:
+            continue
+        dest = held / path.relative_to(landing)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), dest)
+        moved += rows
+        if moved >= target_rows:
+            break
+    return moved
+
+
+class PeakMemory:
+    """Polls the resident memory of a process and all its children (dbt runs as a child)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _tree_rss(self) -> int:
+        total = 0
+        pids = [self.pid]
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                total += next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS")) * 1024
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                pids += [int(c) for c in children]
+            except (FileNotFoundError, ProcessLookupError, StopIteration):
+                continue
+        return total
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._tree_rss())
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def hub_run(data_dir: Path) -> dict:
+    env = dict(os.environ, HUB_DATA_DIR=str(data_dir), HUB_SECRET_KEY="benchmark-key",
+               DAGSTER_HOME=str(data_dir / ".dagster"))
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "hub_assets.cli", "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    memory = PeakMemory(proc.pid)
+    output = proc.communicate()[0]
+    peak = memory.stop()
+    seconds = time.monotonic() - started
+    outcomes = json.loads((data_dir / "reports" / "hub_run.json").read_text())["outcomes"]
+    stages: dict[str, float] = {}
+    for o in outcomes:
+        stage = "ingest" if o["label"].startswith("ingest ") else o["label"]
+        stages[stage] = round(stages.get(stage, 0.0) + o["seconds"], 2)
+    return {"returncode": proc.returncode, "seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20),
+            "stages": stages, "failures": [o for o in outcomes if not o["ok"]],
+            "output_tail": output[-1500:] if proc.returncode else ""}
+
+
+def bench_size(source_records: int, workdir: Path) -> dict:
+    from hub_assets.synth import generate_city
+
+    city = workdir / f"city_{source_records}"
+    persons = int(source_records / ROWS_PER_PERSON)
+    generate_city(persons=persons, seed=11, out=city)
+    landing = city / "landing"
+    total_rows = sum(count_rows(p) for p in landing.rglob("*") if p.is_file())
+    held = workdir / f"held_{source_records}"
+    # The incremental drop is 10k rows, or a tenth of a city too small for that to make sense.
+    held_rows = hold_back_newest(landing, held, min(INCREMENTAL_ROWS, total_rows // 10))
+    full = hub_run(city)
+    shutil.copytree(held, landing, dirs_exist_ok=True)
+    incremental = hub_run(city)
+    return {"target_source_records": source_records, "persons": persons,
+            "source_records": total_rows, "initial_rows": total_rows - held_rows,
+            "full": full, "incremental_rows": held_rows, "incremental": incremental}
+
+
+def write_results(results: list[dict]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    meta = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    (RESULTS / "end_to_end.json").write_text(json.dumps({**meta, "sizes": results}, indent=2))
+    lines = ["# End-to-end benchmark", "", f"Run {meta['at']} on {meta['machine']}.", "",
+             "| source records | full run s | peak MB | stages (s) | incremental rows | incremental s | incremental peak MB | ok |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        stages = "; ".join(f"{k} {v}" for k, v in r["full"]["stages"].items())
+        ok = r["full"]["returncode"] == 0 and r["incremental"]["returncode"] == 0
+        lines.append(f"| {r['initial_rows']:,} | {r['full']['seconds']} | {r['full']['peak_rss_mb']} | {stages} | "
+                     f"{r['incremental_rows']:,} | {r['incremental']['seconds']} | {r['incremental']['peak_rss_mb']} | {ok} |")
+    lines += ["", "Targets: 1M source records end to end in <= 180 s within 4 GB; a 10k-record incremental "
+              "drop in <= 60 s.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
+    (RESULTS / "end_to_end.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="hub-e2e-", dir=args.workdir) as tmp:
+        for size in args.sizes:
+            print(f"end-to-end: {size:,} source records ...", flush=True)
+            results.append(bench_size(size, Path(tmp)))
+            write_results(results)  # keep what finished even if a larger size fails
+            r = results[-1]
+            print(f"  full {r['full']['seconds']} s (peak {r['full']['peak_rss_mb']} MB), "
+                  f"incremental {r['incremental']['seconds']} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
