@@ -64,6 +64,33 @@ def _compatible(values_a: frozenset, values_b: frozenset, test) -> bool:
     return all(test(x, y) for x in values_a for y in values_b)
 
 
+Facts = tuple[frozenset, frozenset, frozenset]  # DOBs, sexes (M/F), names of a group of records
+
+
+def record_facts(records: pl.DataFrame) -> list[Facts]:
+    """Per prepared record, what the clustering checks: its DOB, sex and name (when known)."""
+    n = records.height
+
+    def column(name: str) -> list:
+        return records[name].to_list() if name in records.columns else [None] * n
+
+    return [(frozenset([d]) if d else frozenset(),
+             frozenset([s]) if s in ("M", "F") else frozenset(),
+             frozenset([(f, l or "", frozenset(a or [f]))]) if f else frozenset())
+            for d, s, f, l, a in zip(column("dob"), column("sex"), column("first_name"),
+                                     column("last_name"), column("first_name_aliases"))]
+
+
+def facts_compatible(a: Facts, b: Facts) -> bool:
+    """Could the records behind ``a`` and those behind ``b`` be one person?"""
+    return (_compatible(a[0], b[0], dobs_compatible) and len(a[1] | b[1]) <= 1
+            and _compatible(a[2], b[2], names_compatible))
+
+
+def merge_facts(a: Facts, b: Facts) -> Facts:
+    return a[0] | b[0], a[1] | b[1], a[2] | b[2]
+
+
 def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD
                   ) -> pl.DataFrame:
     """``record_token, cluster_id`` for every record in ``records`` (prepared records: at least
@@ -74,17 +101,9 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
     record token in the cluster, so it does not depend on the order records arrive in."""
     tokens = records["unique_id"].to_list()
     n = len(tokens)
-
-    def column(name: str) -> list:
-        return records[name].to_list() if name in records.columns else [None] * n
-
-    dobs = [frozenset([d]) if d else frozenset() for d in column("dob")]
-    sexes = [frozenset([s]) if s in ("M", "F") else frozenset() for s in column("sex")]
-    names = [frozenset([(f, l or "", frozenset(a or [f]))]) if f else frozenset()
-             for f, l, a in zip(column("first_name"), column("last_name"), column("first_name_aliases"))]
     index = {t: i for i, t in enumerate(tokens)}
     parent = list(range(n))
-    facts = {i: (dobs[i], sexes[i], names[i]) for i in range(n)}
+    facts = dict(enumerate(record_facts(records)))
 
     def root(x: int) -> int:
         while parent[x] != x:
@@ -99,15 +118,11 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
         if left not in index or right not in index:
             continue
         a, b = root(index[left]), root(index[right])
-        if a == b:
-            continue
-        (dob_a, sex_a, name_a), (dob_b, sex_b, name_b) = facts[a], facts[b]
-        if (not _compatible(dob_a, dob_b, dobs_compatible) or len(sex_a | sex_b) > 1
-                or not _compatible(name_a, name_b, names_compatible)):
+        if a == b or not facts_compatible(facts[a], facts[b]):
             continue
         keep, gone = (a, b) if tokens[a] < tokens[b] else (b, a)
         parent[gone] = keep
-        facts[keep] = (dob_a | dob_b, sex_a | sex_b, name_a | name_b)
+        facts[keep] = merge_facts(facts[a], facts[b])
         del facts[gone]
     return pl.DataFrame({"record_token": tokens, "cluster_id": [tokens[root(i)] for i in range(n)]},
                         schema={"record_token": pl.String, "cluster_id": pl.String})

@@ -29,7 +29,7 @@ import polars as pl
 from splink import Linker
 
 from hub_assets.linkage.blocking import BLOCKING_KEYS
-from hub_assets.linkage.cluster import cluster_pairs
+from hub_assets.linkage.cluster import Facts, cluster_pairs, facts_compatible, merge_facts, record_facts
 from hub_assets.linkage.keys import new_person_key
 from hub_assets.linkage.predict import PAIR_COLUMNS, PAIR_FLOOR
 from hub_assets.linkage.settings import MATCH_THRESHOLD
@@ -60,13 +60,35 @@ def attach_new_records(prepared: pl.DataFrame, person_keys: pl.DataFrame, model:
         return Attachment(known.clear(), pl.DataFrame(schema=REVIEW_SCHEMA), _no_pairs())
 
     candidates = candidate_records(prepared.filter(~is_new), new)
-    linker = make_linker(new, model, table=NEW_TABLE)
+    linker = make_linker(new, model, table=NEW_TABLE, validate=False)
     pairs = _score_new(linker, prepared, candidates, new)
     groups = cluster_pairs(new, pairs.filter(
         pl.col("unique_id_l").is_in(new["unique_id"].implode())
         & pl.col("unique_id_r").is_in(new["unique_id"].implode())), threshold)
     to_existing = _links_to_existing(pairs, new["unique_id"], known, threshold)
+    to_existing = _compatible_only(groups, to_existing, new, prepared, known)
     return _decide(groups, to_existing, known, threshold, at, pairs)
+
+
+def _compatible_only(groups: pl.DataFrame, to_existing: pl.DataFrame, new: pl.DataFrame,
+                     prepared: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """Drop links from a new group to a person it cannot be (cluster.py's DOB, sex and
+    first-name rules), so an attach never makes a person the next full re-link would split."""
+    if to_existing.height == 0:
+        return to_existing
+    group_of = dict(groups.iter_rows())
+    group_facts: dict[str, Facts] = {}
+    for token, facts in zip(new["unique_id"].to_list(), record_facts(new)):
+        group = group_of[token]
+        group_facts[group] = merge_facts(group_facts[group], facts) if group in group_facts else facts
+    persons = (known.join(to_existing.select("person_key").unique(), on="person_key")
+               .join(prepared, left_on="record_token", right_on="unique_id"))
+    person_facts: dict[str, Facts] = {}
+    for key, facts in zip(persons["person_key"].to_list(), record_facts(persons)):
+        person_facts[key] = merge_facts(person_facts[key], facts) if key in person_facts else facts
+    keep = [facts_compatible(group_facts[group_of[token]], person_facts[key])
+            for token, key in to_existing.select("record_token", "person_key").iter_rows()]
+    return to_existing.filter(pl.Series(keep, dtype=pl.Boolean))
 
 
 def candidate_records(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:

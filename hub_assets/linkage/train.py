@@ -49,7 +49,8 @@ def duckdb_connection() -> duckdb.DuckDBPyConnection:
 
 
 def make_linker(prepared: pl.DataFrame, model: dict | SettingsCreator | None = None,
-                con: duckdb.DuckDBPyConnection | None = None, table: str = INPUT_TABLE) -> Linker:
+                con: duckdb.DuckDBPyConnection | None = None, table: str = INPUT_TABLE,
+                validate: bool = True) -> Linker:
     """A Splink linker over prepared records, in a private (in-memory) DuckDB by default.
 
     Splink 5 cannot take a schema-qualified table name, so the records are materialised as a
@@ -64,7 +65,9 @@ def make_linker(prepared: pl.DataFrame, model: dict | SettingsCreator | None = N
     settings = linkage_settings() if model is None else model
     if isinstance(settings, dict):
         settings = json.loads(json.dumps(settings))  # Splink mutates what it is given
-    return Linker(records, settings, log_level=logging.WARNING)
+    # ``validate=False`` skips Splink's column checks (~0.2 s): for a saved model whose
+    # columns were checked when it was trained, on records from the same prepare step.
+    return Linker(records, settings, log_level=logging.WARNING, validate_settings=validate)
 
 
 def train(linker: Linker, *, u_max_pairs: float = U_MAX_PAIRS, em_max_pairs: float | None = 2e6,
