@@ -328,6 +328,9 @@ from youth where age between 16 and 24
 
 
 def test_opportunity_youth_match_the_truth(truth_db, marts, linkage):
+    # Known gap (docs/linkage.md, "Predicted error in counts"): about half the missed links to
+    # wage records (25% delivered without a DOB) are never scored, so the prediction is a floor
+    # and this count can exceed it on some builds. The assertion is kept as the issue states it.
     youth, opportunity = truth_db.execute(OPPORTUNITY_TRUTH).fetchone()
     mart_youth, mart_opportunity = marts.execute(
         "select youth_16_24, opportunity_youth from marts.opportunity_youth_by_group "
