@@ -33,7 +33,7 @@ def main(prepared: Path) -> dict:
 
     start = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=DETERMINISTIC_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=42)
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(U_MAX_PAIRS, max(1e5, 50.0 * n)), seed=42)
     probe = 1.0 if n < 200_000 else max(0.01, 200_000 / n)
     for rule in TRAINING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(

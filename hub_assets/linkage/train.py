@@ -70,18 +70,25 @@ def make_linker(prepared: pl.DataFrame, model: dict | SettingsCreator | None = N
     return Linker(records, settings, log_level=logging.WARNING, validate_settings=validate)
 
 
-def train(linker: Linker, *, u_max_pairs: float = U_MAX_PAIRS, em_max_pairs: float | None = 2e6,
+def train(linker: Linker, *, u_max_pairs: float | None = None, em_max_pairs: float | None = 2e6,
           seed: int = 42) -> dict:
     """Estimate the prior, u and m in place; return the trained model as a dict."""
     training = linker.training
     training.estimate_probability_two_random_records_match(
         DETERMINISTIC_RULES, recall=DETERMINISTIC_RECALL)
-    training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    training.estimate_u_using_random_sampling(max_pairs=u_max_pairs or _u_pairs(linker), seed=seed)
     for rule in TRAINING_RULES:
         training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs,
             record_sample_proportion=_em_probe(linker))
     return linker.misc.save_model_to_json()
+
+
+def _u_pairs(linker: Linker) -> float:
+    # A small city needs fewer random pairs than U_MAX_PAIRS to see every level (and sampling
+    # all pairs of a few hundred records costs seconds for nothing); 50 per record, >= 100k.
+    rows = linker._db_api.duckdb_con.sql(f"select count(*) from {INPUT_TABLE}").fetchall()[0][0]
+    return min(U_MAX_PAIRS, max(1e5, 50.0 * rows))
 
 
 def _em_probe(linker: Linker) -> float:

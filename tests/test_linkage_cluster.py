@@ -1,0 +1,59 @@
+"""Clustering: links are taken strongest first, and a link that would make one person out of
+records with incompatible dates of birth, sexes or first names is skipped."""
+
+import polars as pl
+
+from hub_assets.linkage.cluster import cluster_pairs, dobs_compatible, one_typo_apart
+
+
+def _records(*rows):
+    return pl.DataFrame(
+        [dict(unique_id=t, first_name=f, last_name=l, first_name_aliases=[f], dob=d, sex=s)
+         for t, f, l, d, s in rows],
+        schema={"unique_id": pl.String, "first_name": pl.String, "last_name": pl.String,
+                "first_name_aliases": pl.List(pl.String), "dob": pl.String, "sex": pl.String})
+
+
+def _pairs(*rows):
+    return pl.DataFrame(rows, schema={"unique_id_l": pl.String, "unique_id_r": pl.String,
+                                      "match_probability": pl.Float64}, orient="row")
+
+
+def _people(clusters: pl.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(g) for g in clusters.group_by("cluster_id").agg("record_token")["record_token"].to_list()}
+
+
+def test_a_record_without_dob_does_not_bridge_two_people_with_different_dobs():
+    records = _records(("a", "SOFIA", "TAIEZ", "2014-01-26", "F"),
+                       ("b", "SOFIA", "TAIEZ", "2015-03-16", "F"),
+                       ("c", "SOFIA", "TAIEZ", None, "F"))
+    # c links to both; the stronger link wins, the weaker would merge two birth dates
+    clusters = cluster_pairs(records, _pairs(("a", "c", 0.999), ("b", "c", 0.998)), 0.95)
+    assert _people(clusters) == {frozenset("ac"), frozenset("b")}
+
+
+def test_twins_with_unrelated_first_names_stay_apart_even_on_a_strong_link():
+    records = _records(("a", "CARLOS", "KYAN", "2013-07-29", "M"),
+                       ("b", "MANUEL", "KYAN", "2013-07-29", "M"),
+                       ("c", "ACRLOS", "KYAN", "2013-07-29", "M"))  # a typo of CARLOS
+    clusters = cluster_pairs(records, _pairs(("a", "b", 0.99), ("a", "c", 0.999)), 0.95)
+    assert _people(clusters) == {frozenset("ac"), frozenset("b")}
+
+
+def test_compatible_records_chain_and_weak_links_do_not():
+    records = _records(("a", "JAMES", "SMITH", "2008-03-11", "M"),
+                       ("b", "JAMES", "SMITH", "2008-11-03", None),  # day and month swapped
+                       ("c", "JAMES", "SMITH", None, None),
+                       ("d", "JAMES", "SMITH", "2008-03-11", "F"))  # other sex
+    pairs = _pairs(("a", "b", 0.99), ("b", "c", 0.97), ("a", "d", 0.999), ("c", "d", 0.5))
+    clusters = cluster_pairs(records, pairs, 0.95)
+    # a-d is the strongest link but would make one person M and F: skipped; b (swapped date)
+    # and c (no date) chain onto a; c-d is below the threshold.
+    assert _people(clusters) == {frozenset("abc"), frozenset("d")}
+
+
+def test_the_typo_and_date_rules():
+    assert one_typo_apart("ETHAN", "EHTAN") and one_typo_apart("ETHAN", "ETHN")
+    assert one_typo_apart("JAYDEN", "JAYLEN") and not one_typo_apart("ETHAN", "EVAN")
+    assert dobs_compatible("2008-03-11", "2008-11-03") and dobs_compatible("2008-03-11", "2008-03-12")
+    assert not dobs_compatible("2008-03-11", "2009-04-11")
