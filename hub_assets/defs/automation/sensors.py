@@ -1,26 +1,38 @@
 """The automation sensors that evaluate ``AFTER_UPSTREAM`` and launch the runs.
 
-Two sensors, as the Dagster team runs its own platform: dbt models in one, the Python assets
-in the other, so a slow dbt evaluation never delays linkage (and each has its own cursor and
-history in the UI). Both run by default: a new drop flows through with nobody pressing a button.
+Two sensors, split where the flow naturally pauses, not by tool:
+
+- ``warehouse_automation_sensor``: linkage, the spine and every dbt model. They must be in one
+  sensor: a drop updates ``raw/<agency>`` and ``identity/<agency>`` together, and only one
+  evaluation sees that the spine *will be* rebuilt this tick. Split by tool (dbt apart), the dbt
+  sensor ran the agency's use cases at once on the un-linked records, then again after the spine
+  (measured with ``tests/test_automation_chain.py``). Together, a drop gives one run, in order.
+- ``public_automation_sensor``: the public tables, the findings page and the governance scan
+  and audit: the release, after the marts it reads have finished.
+
+Both run by default: a new drop flows through with nobody pressing a button.
 """
 
 import dagster as dg
 
-DBT_ASSETS = dg.AssetSelection.kind("dbt")
+WAREHOUSE_BUILD = (dg.AssetSelection.groups("linkage", "spine")
+                   | dg.AssetSelection.kind("dbt"))
+RELEASE = dg.AssetSelection.all() - WAREHOUSE_BUILD
 
-hub_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "hub_automation_sensor",
-    target=dg.AssetSelection.all() - DBT_ASSETS,
+warehouse_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "warehouse_automation_sensor",
+    target=WAREHOUSE_BUILD,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Brings linkage, the spine, the public zone and the findings page up to date.",
+    description="After a drop is ingested: incremental linkage, the person spine and the dbt "
+                "staging, intermediate and use-case models, in one run.",
 )
 
-dbt_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "dbt_automation_sensor",
-    target=DBT_ASSETS,
+public_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "public_automation_sensor",
+    target=RELEASE,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Brings the dbt staging, intermediate and use-case models up to date.",
+    description="After the marts change: the disclosure-controlled public tables, the findings "
+                "page, the identifier scan and the audit table.",
 )
