@@ -99,11 +99,18 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
 
     ``pairs``: unique_id_l, unique_id_r, match_probability. The cluster id is the smallest
     record token in the cluster, so it does not depend on the order records arrive in."""
-    tokens = records["unique_id"].to_list()
-    n = len(tokens)
+    links = (pairs.filter(pl.col("match_probability") >= threshold)
+             .select("unique_id_l", "unique_id_r", "match_probability")
+             .sort(["match_probability", "unique_id_l", "unique_id_r"],
+                   descending=[True, False, False]))
+    # Only linked records need facts and union-find entries; at 1M records most are singletons.
+    linked = records.join(
+        pl.concat([links["unique_id_l"], links["unique_id_r"]]).unique().alias("unique_id")
+        .to_frame(), on="unique_id", how="semi")
+    tokens = linked["unique_id"].to_list()
     index = {t: i for i, t in enumerate(tokens)}
-    parent = list(range(n))
-    facts = dict(enumerate(record_facts(records)))
+    parent = list(range(len(tokens)))
+    facts = dict(enumerate(record_facts(linked)))
 
     def root(x: int) -> int:
         while parent[x] != x:
@@ -111,9 +118,6 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
             x = parent[x]
         return x
 
-    links = (pairs.filter(pl.col("match_probability") >= threshold)
-             .sort(["match_probability", "unique_id_l", "unique_id_r"],
-                   descending=[True, False, False]))
     for left, right in links.select("unique_id_l", "unique_id_r").iter_rows():
         if left not in index or right not in index:
             continue
@@ -124,5 +128,9 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
         parent[gone] = keep
         facts[keep] = merge_facts(facts[a], facts[b])
         del facts[gone]
-    return pl.DataFrame({"record_token": tokens, "cluster_id": [tokens[root(i)] for i in range(n)]},
-                        schema={"record_token": pl.String, "cluster_id": pl.String})
+    clustered = pl.DataFrame({"record_token": tokens,
+                              "cluster_id": [tokens[root(i)] for i in range(len(tokens))]},
+                             schema={"record_token": pl.String, "cluster_id": pl.String})
+    return (records.select(pl.col("unique_id").alias("record_token"))
+            .join(clustered, on="record_token", how="left", maintain_order="left")
+            .with_columns(pl.col("cluster_id").fill_null(pl.col("record_token"))))

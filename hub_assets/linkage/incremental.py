@@ -6,7 +6,10 @@ the saved model and term frequencies from all current records. An attach must co
 fraction of a full re-link, so only the existing records that share a blocking key with some
 new record (``candidate_records``) enter Splink, and the term-frequency tables are counted in
 polars over all records and registered, not rebuilt by Splink. New records linked to each
-other at the match threshold form groups (clustered as in cluster.py); then each group:
+other at the match threshold form groups (clustered as in cluster.py); a link from a group to
+an existing person counts only if the group could be that person by cluster.py's DOB, sex and
+first-name rules (so an attach never builds a person the next full re-link would split); then
+each group:
 
 - matches no existing person  -> becomes a new person (new random key);
 - matches exactly one person  -> joins that person (takes its key);
