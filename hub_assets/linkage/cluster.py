@@ -64,7 +64,9 @@ def _compatible(values_a: frozenset, values_b: frozenset, test) -> bool:
     return all(test(x, y) for x in values_a for y in values_b)
 
 
-Facts = tuple[frozenset, frozenset, frozenset]  # DOBs, sexes (M/F), names of a group of records
+# DOBs, sexes (M/F) and names (first, last, aliases) of a group of records. Tuples, not sets:
+# at 1M records most groups hold one record, and a 1-tuple is a fifth of a frozenset's size.
+Facts = tuple[tuple, tuple, tuple]
 
 
 def record_facts(records: pl.DataFrame) -> list[Facts]:
@@ -74,21 +76,20 @@ def record_facts(records: pl.DataFrame) -> list[Facts]:
     def column(name: str) -> list:
         return records[name].to_list() if name in records.columns else [None] * n
 
-    return [(frozenset([d]) if d else frozenset(),
-             frozenset([s]) if s in ("M", "F") else frozenset(),
-             frozenset([(f, l or "", frozenset(a or [f]))]) if f else frozenset())
+    return [((d,) if d else (), (s,) if s in ("M", "F") else (),
+             ((f, l or "", frozenset(a or [f])),) if f else ())
             for d, s, f, l, a in zip(column("dob"), column("sex"), column("first_name"),
                                      column("last_name"), column("first_name_aliases"))]
 
 
 def facts_compatible(a: Facts, b: Facts) -> bool:
     """Could the records behind ``a`` and those behind ``b`` be one person?"""
-    return (_compatible(a[0], b[0], dobs_compatible) and len(a[1] | b[1]) <= 1
+    return (_compatible(a[0], b[0], dobs_compatible) and len(set(a[1] + b[1])) <= 1
             and _compatible(a[2], b[2], names_compatible))
 
 
 def merge_facts(a: Facts, b: Facts) -> Facts:
-    return a[0] | b[0], a[1] | b[1], a[2] | b[2]
+    return tuple(tuple(dict.fromkeys(x + y)) for x, y in zip(a, b))
 
 
 def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD
@@ -99,17 +100,18 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
 
     ``pairs``: unique_id_l, unique_id_r, match_probability. The cluster id is the smallest
     record token in the cluster, so it does not depend on the order records arrive in."""
-    links = (pairs.filter(pl.col("match_probability") >= threshold)
-             .select("unique_id_l", "unique_id_r", "match_probability")
+    links = pairs.filter(pl.col("match_probability") >= threshold)
+    # Only linked records take part (at 1M records most are singletons), as row numbers:
+    # Python holds ints and small tuples, never the tokens.
+    linked = (records.join(pl.concat([links["unique_id_l"], links["unique_id_r"]]).unique()
+                           .alias("unique_id").to_frame(), on="unique_id", how="semi")
+              .with_row_index("_i"))
+    ids = linked.select("unique_id", "_i")
+    order = (links.join(ids, left_on="unique_id_l", right_on="unique_id")
+             .join(ids, left_on="unique_id_r", right_on="unique_id", suffix="_r")
              .sort(["match_probability", "unique_id_l", "unique_id_r"],
                    descending=[True, False, False]))
-    # Only linked records need facts and union-find entries; at 1M records most are singletons.
-    linked = records.join(
-        pl.concat([links["unique_id_l"], links["unique_id_r"]]).unique().alias("unique_id")
-        .to_frame(), on="unique_id", how="semi")
-    tokens = linked["unique_id"].to_list()
-    index = {t: i for i, t in enumerate(tokens)}
-    parent = list(range(len(tokens)))
+    parent = list(range(linked.height))
     facts = dict(enumerate(record_facts(linked)))
 
     def root(x: int) -> int:
@@ -118,19 +120,19 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
             x = parent[x]
         return x
 
-    for left, right in links.select("unique_id_l", "unique_id_r").iter_rows():
-        if left not in index or right not in index:
-            continue
-        a, b = root(index[left]), root(index[right])
+    for left, right in order.select("_i", "_i_r").iter_rows():
+        a, b = root(left), root(right)
         if a == b or not facts_compatible(facts[a], facts[b]):
             continue
-        keep, gone = (a, b) if tokens[a] < tokens[b] else (b, a)
+        keep, gone = min(a, b), max(a, b)
         parent[gone] = keep
         facts[keep] = merge_facts(facts[a], facts[b])
         del facts[gone]
-    clustered = pl.DataFrame({"record_token": tokens,
-                              "cluster_id": [tokens[root(i)] for i in range(len(tokens))]},
-                             schema={"record_token": pl.String, "cluster_id": pl.String})
+    clustered = (linked.select(pl.col("unique_id").alias("record_token"),
+                               pl.Series("_root", [root(i) for i in range(linked.height)],
+                                         dtype=pl.UInt32))
+                 .with_columns(pl.col("record_token").min().over("_root").alias("cluster_id"))
+                 .drop("_root"))
     return (records.select(pl.col("unique_id").alias("record_token"))
             .join(clustered, on="record_token", how="left", maintain_order="left")
             .with_columns(pl.col("cluster_id").fill_null(pl.col("record_token"))))

@@ -48,6 +48,9 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
     timings["predict"] = time.perf_counter() - start
     start = time.perf_counter()
     pairs = pairs_frame(scored)
+    # The blocked pairs and predictions now live in polars: free DuckDB's copy before the
+    # clustering (Python) needs its memory. At 1M records this is the peak.
+    linker.table_management.delete_tables_created_by_splink_from_db()
     clusters = cluster_pairs(prepared, pairs, threshold)
     timings["cluster"] = time.perf_counter() - start
     start = time.perf_counter()
