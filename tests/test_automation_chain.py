@@ -267,6 +267,9 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
     assert {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview",
             "public/summer_engagement_overview", "public/findings_report"} <= set(ran), sorted(ran)
     assert "linkage/model" not in ran, "a drop attaches incrementally; retraining is scheduled"
+    first_run = {key.to_user_string() for key in launched[0]}
+    assert {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview"} <= first_run, \
+        "the use cases wait for the drop's person keys, in one warehouse run"
 
     with duckdb.connect(str(paths.identity_db), read_only=True) as con:
         token = con.execute("select record_token from records where source = ? and record_id = ?",

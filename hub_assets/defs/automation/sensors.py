@@ -7,8 +7,8 @@ Two sensors, split where the flow naturally pauses, not by tool:
   evaluation sees that the spine *will be* rebuilt this tick. Split by tool (dbt apart), the dbt
   sensor ran the agency's use cases at once on the un-linked records, then again after the spine
   (measured with ``tests/test_automation_chain.py``). Together, a drop gives one run, in order.
-- ``public_automation_sensor``: the public tables, the findings page and the governance scan
-  and audit: the release, after the marts it reads have finished.
+- ``public_automation_sensor``: the public tables, the findings page and the identifier scan:
+  the release, after the marts it reads have finished.
 
 Both run by default: a new drop flows through with nobody pressing a button.
 """
@@ -34,5 +34,5 @@ public_automation_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="After the marts change: the disclosure-controlled public tables, the findings "
-                "page, the identifier scan and the audit table.",
+                "page and the identifier scan.",
 )
