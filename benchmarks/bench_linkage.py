@@ -188,6 +188,7 @@ def render(results: dict) -> str:
                       f"full re-link {inc['key_stability_full_relink']:.4%}",
                       f"- queued for review: {inc['queued_for_review']}; re-link merges "
                       f"{inc['merges']}, splits {inc['splits']}"]
+    lines += ["", f"Note: {results['notes']}"] if results.get("notes") else []
     lines += ["", "Targets: cluster precision >= 0.995, recall >= 0.97; 1M records <= 1.2x plain "
               "Splink within 3 GB; incremental 10k < 10% of a full re-link; key stability "
               ">= 99.9% (full) and 100% (incremental).", ""]
@@ -213,7 +214,9 @@ def main() -> None:
     import platform
 
     results = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "sizes": []}
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, load average "
+                          f"{os.getloadavg()[0]:.1f} at start (shared machine: times are noisy)",
+               "sizes": []}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             results["sizes"].append(run_size(size, args.seed, Path(tmp), size in args.incremental_at))
