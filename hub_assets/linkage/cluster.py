@@ -49,12 +49,12 @@ def one_typo_apart(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1:]
 
 
-Name = tuple[str, str, frozenset[str]]  # first name, last name, first-name aliases
+Name = tuple[str, str, tuple[str, ...]]  # first name, last name, first-name aliases
 
 
 def names_compatible(a: Name, b: Name) -> bool:
     (first_a, last_a, alias_a), (first_b, last_b, alias_b) = a, b
-    return (bool(alias_a & alias_b) or one_typo_apart(first_a, first_b)
+    return (any(x in alias_b for x in alias_a) or one_typo_apart(first_a, first_b)
             or first_a == last_b or first_b == last_a)
 
 
@@ -77,7 +77,7 @@ def record_facts(records: pl.DataFrame) -> list[Facts]:
         return records[name].to_list() if name in records.columns else [None] * n
 
     return [((d,) if d else (), (s,) if s in ("M", "F") else (),
-             ((f, l or "", frozenset(a or [f])),) if f else ())
+             ((f, l or "", tuple(a) if a else (f,)),) if f else ())
             for d, s, f, l, a in zip(column("dob"), column("sex"), column("first_name"),
                                      column("last_name"), column("first_name_aliases"))]
 

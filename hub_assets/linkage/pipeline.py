@@ -11,7 +11,6 @@ import time
 
 import polars as pl
 
-from hub_assets.linkage.blocking import block_pairs
 from hub_assets.linkage.cluster import cluster_pairs
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.predict import pairs_frame, predict_pairs
@@ -41,11 +40,12 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
     timings = {}
     start = time.perf_counter()
     linker = linker or make_linker(prepared, model)
-    block_pairs(linker)
-    timings["block"] = time.perf_counter() - start
+    timings["load"] = time.perf_counter() - start
     start = time.perf_counter()
+    # Blocking runs inside predict (one DuckDB pipeline); materialising the blocked pairs
+    # first cost ~10 s more at 1M records for nothing.
     scored = predict_pairs(linker)
-    timings["predict"] = time.perf_counter() - start
+    timings["block_and_predict"] = time.perf_counter() - start
     start = time.perf_counter()
     pairs = pairs_frame(scored)
     # The blocked pairs and predictions now live in polars: free DuckDB's copy before the
