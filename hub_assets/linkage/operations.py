@@ -9,6 +9,7 @@ spine, crosswalk and key history to the warehouse. The Dagster assets in
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -24,8 +25,11 @@ from hub_assets.linkage.pipeline import full_relink, train_model
 from hub_assets.linkage.prepare import prepare_from_identity
 from hub_assets.linkage.quality import quality_report, write_report
 from hub_assets.linkage.spine import crosswalk, person_spine
-from hub_assets.linkage.train import load_model, save_model, write_charts
+from hub_assets.linkage.starter import STARTER_MODEL
+from hub_assets.linkage.train import load_model, make_linker, save_model, write_charts
 from hub_assets.settings import HubPaths
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["auto", "full", "incremental"]
 BLOCKING_SAMPLE_RECORDS = 200_000  # blocking counts are estimated on at most this many records
@@ -58,7 +62,15 @@ def retrain(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:
     prepared = prepare_from_identity(identity)
     if prepared.height < 2:
         raise ValueError("identity.current_records has fewer than 2 records: nothing to train on")
-    model, linker = train_model(prepared)
+    try:
+        model, linker = train_model(prepared)
+        source = "trained on this hub's records"
+    except ValueError as exc:  # too little evidence: Splink's prior or EM cannot be estimated
+        log.warning("linkage model could not be trained on %s records (%s); using the starter model",
+                    prepared.height, exc)
+        model = load_model(STARTER_MODEL)
+        linker = make_linker(prepared, model)
+        source = f"starter model (training on {prepared.height} records failed: {exc})"
     save_model(model, where.model)
     charts = write_charts(linker, where.reports)
     sample = min(1.0, BLOCKING_SAMPLE_RECORDS / prepared.height)
@@ -66,7 +78,7 @@ def retrain(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:
     write_blocking_counts(measure_blocking(records, sample=sample), where.blocking_counts)
     return {"model": where.model, "charts": charts, "records": prepared.height,
             "blocking_counts": where.blocking_counts,
-            "prior": model.get("probability_two_random_records_match")}
+            "prior": model.get("probability_two_random_records_match"), "source": source}
 
 
 def choose_mode(mode: Mode, identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> str:

@@ -41,6 +41,7 @@ def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.Mat
         "blocking_counts": dg.MetadataValue.path(str(summary["blocking_counts"])),
         "records": summary["records"],
         "probability_two_random_records_match": float(summary["prior"] or 0.0),
+        "model_source": summary["source"],
     })
 
 
