@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from hub_assets.linkage.error_model import predict_count_error
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 
 UNCERTAIN_LOW = 0.5
@@ -54,6 +55,8 @@ def quality_report(records: pl.DataFrame, keys: pl.DataFrame, pairs: pl.DataFram
         "links": pairs.filter(pl.col("match_probability") >= threshold).height,
         "incompatible_clusters": incompatible_clusters(records, keys).height,
         "threshold": threshold,
+        # What linkage error does to a count of distinct people, predicted from the scores alone.
+        "predicted_count_error": predict_count_error(pairs, keys, threshold).as_dict(),
     }
     if truth is not None:
         report["truth"] = truth_metrics(keys, pairs, truth, threshold)
@@ -99,6 +102,13 @@ def render_markdown(report: dict) -> str:
              f"uncertain band ({UNCERTAIN_LOW} <= p < {report['threshold']}): {report['uncertain_pairs']:,}",
              f"- largest person: {report['largest_cluster']} records; "
              f"incompatible people (sex or DOB): {report['incompatible_clusters']}", ""]
+    e = report["predicted_count_error"]
+    lines += ["## Predicted error in counts of people", "",
+              f"- expected people counted twice (missed links): {e['expected_overcount']:.1f} "
+              f"({e['overcount_rate']:.2%}); expected people hidden in another (false links): "
+              f"{e['expected_undercount']:.1f} ({e['undercount_rate']:.2%})",
+              f"- a published count of distinct people is within {e['relative_error_2sd']:.2%} of the truth "
+              "(two standard deviations; see docs/linkage.md, \"Predicted error in counts\")", ""]
     if "truth" in report:
         t = report["truth"]
         lines += ["## Against ground truth", "", "| measure | precision | recall | F1 |",

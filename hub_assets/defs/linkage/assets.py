@@ -75,6 +75,7 @@ def person_keys(context: dg.AssetExecutionContext, config: LinkageConfig,
                   "people": quality["n_persons"], "link_rate": quality["link_rate"],
                   "cross_system_rate": quality["cross_system_rate"],
                   "uncertain_pairs": quality["uncertain_pairs"],
+                  "predicted_count_error_2sd": quality["predicted_count_error"]["relative_error_2sd"],
                   "quality_report": dg.MetadataValue.path(str(where.quality)),
                   "quality": dg.MetadataValue.md(where.quality.read_text())},
         check_results=[
