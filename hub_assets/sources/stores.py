@@ -8,6 +8,9 @@ accepted once both stores hold it, so a failure leaves neither holding it (see `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import polars as pl
 
@@ -71,6 +74,18 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: AgencySource) -> No
     con.execute(f"create table if not exists {raw_table(source)} ({cols})")
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's writes, or none of them."""
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
 def _placeholders(values: list) -> str:
     return ", ".join("?" for _ in values)
 
@@ -79,8 +94,7 @@ def write_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, dr
                    records: pl.DataFrame, quarantine: pl.DataFrame) -> None:
     """Replace this drop's identity rows and registry entry, in one transaction."""
     ensure_identity_tables(con)
-    con.begin()
-    try:
+    with transaction(con):
         delete_identity(con, agency, [drop_id], keep_registry=False)
         con.register("records_df", records)
         con.execute("insert into records by name select * from records_df")
@@ -88,10 +102,6 @@ def write_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, dr
         con.execute("insert into quarantine by name select * from quarantine_df")
         con.execute(f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
                     list(drop_row.values()))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def delete_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_ids: list[str],
@@ -113,45 +123,30 @@ def write_warehouse(con: duckdb.DuckDBPyConnection, source: AgencySource, drop_i
     """Delete the given drops' rows (this drop and the versions it supersedes) and insert this
     drop's content, in one transaction."""
     ensure_raw_table(con, source)
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(f"delete from {raw_table(source)} where drop_id in ({_placeholders(drop_ids_out)})",
                     drop_ids_out)
         con.register("content_df", content)
         con.execute(f"insert into {raw_table(source)} by name select * from content_df")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def finish_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, superseded: list[str]) -> None:
     """Mark the drop accepted and remove the versions it supersedes, in one transaction."""
-    con.begin()
-    try:
+    with transaction(con):
         delete_identity(con, agency, superseded, keep_registry=True)
         if superseded:
             con.execute(f"update drops set status = 'superseded' where agency = ? and drop_id in "
                         f"({_placeholders(superseded)})", [agency, *superseded])
         con.execute("update drops set status = 'accepted' where agency = ? and drop_id = ?", [agency, drop_id])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def record_rejection(con: duckdb.DuckDBPyConnection, agency: str, drop_row: dict) -> None:
     """Register a rejected drop (no rows anywhere), replacing any earlier attempt's rows."""
     ensure_identity_tables(con)
-    con.begin()
-    try:
+    with transaction(con):
         delete_identity(con, agency, [drop_row["drop_id"]], keep_registry=False)
         con.execute(f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
                     list(drop_row.values()))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def registered(con: duckdb.DuckDBPyConnection, agency: str) -> pl.DataFrame:
