@@ -17,5 +17,5 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends "${need[@]}"
+$SUDO apt-get install -y "${need[@]}"  # with recommends (fonts), as tested
 echo "installed: ${need[*]}"
