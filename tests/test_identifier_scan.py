@@ -88,6 +88,20 @@ def test_a_date_of_birth_in_its_own_row_is_caught_by_token_and_by_person_key(hub
     assert kinds == {("raw.rec_parks.start_date", "dob"), ("marts.episodes.note", "dob")}
 
 
+def test_a_service_that_happens_on_a_birth_date_is_not_a_leak(hub):
+    # A newborn placed on the day of birth: one row in forty holds its own DOB. A real event,
+    # not a column of birth dates (a leaked column holds the DOB in most of its rows).
+    with hub.warehouse() as con:
+        con.execute("create table raw.child_welfare as select 'tok1' record_token, "
+                    "date '2024-01-01' + i::int as removal_date from range(39) t(i) "
+                    "union all select 'tok1', date '2009-03-14'")
+    assert not [h for h in _scan(hub) if h.where.startswith("raw.child_welfare")]
+    with hub.warehouse() as con:
+        con.execute("update raw.child_welfare set removal_date = date '2009-03-14' "
+                    "where removal_date < date '2024-01-05'")
+    assert {(h.where, h.kind) for h in _scan(hub)} >= {("raw.child_welfare.removal_date", "dob")}
+
+
 def test_a_column_of_names_is_caught_but_a_neighbourhood_sharing_a_surname_is_not(hub):
     with hub.warehouse() as con:
         con.execute("create table marts.roster as select * from (values ('Jamal'), ('Maria'), ('Johnson')) t(who)")

@@ -30,7 +30,11 @@ IDENTIFIER_NAME_PATTERNS = [
 ]
 ALLOWED_NAMES = {"birth_year", "birth_month"}
 NAME_HIT_MIN_VALUES = 3  # a column holding this many distinct identity names ...
-NAME_HIT_MIN_SHARE = 0.3  # ... making up this share of its distinct values is a column of names
+NAME_HIT_MIN_SHARE = 0.3
+# A service can fall on a birth date (a newborn removed at birth, a baby added to a housing
+# household the day it is born): at 100k records a few such rows per million are real events.
+# A date column leaks birth dates when a real share of its rows hold their own record's DOB.
+DOB_HIT_MIN_SHARE = 0.05  # ... making up this share of its distinct values is a column of names
 
 
 @dataclass(frozen=True)
@@ -210,10 +214,11 @@ def _aligned_hits(con, relation, label, columns, key) -> list[Hit]:
             counts.append(f"count(*) filter (where dob is not null and (try_cast({v} as date) = dob "
                           f"or {v} = strftime(dob, '%m/%d/%Y') or {v} = strftime(dob, '%Y%m%d')))")
             counts.append(f"count(*) filter (where upper(trim({v})) = first_name or upper(trim({v})) = last_name)")
+            counts.append(f"count(*) filter (where dob is not null and {v} is not null)")
         row = con.execute(f"select {', '.join(counts)} from {joined}").fetchone()
         for i, column in enumerate(columns):
-            n_dob, n_name = row[2 * i], row[2 * i + 1]
-            if n_dob:
+            n_dob, n_name, n_dated = row[3 * i], row[3 * i + 1], row[3 * i + 2]
+            if n_dob and n_dob >= DOB_HIT_MIN_SHARE * n_dated:
                 hits.append(Hit(f"{label}.{column}", "dob", f"{n_dob} rows hold the date of birth of their own record"))
             if n_name:
                 hits.append(Hit(f"{label}.{column}", "name", f"{n_name} rows hold the name of their own record"))
