@@ -326,6 +326,26 @@ def test_dagster_materialises_dbt_models_into_the_hubs_warehouse(built, monkeypa
     assert _query(built, "select count(*) from staging.stg_spine__person_crosswalk")[0][0] > 0
 
 
+@pytest.mark.slow  # a second dagster-dbt run (re-parse)
+def test_an_agency_yet_to_send_a_drop_is_an_empty_source_not_a_failed_build(built, monkeypatch):
+    from hub_assets.defs.dbt.assets import hub_dbt_models
+    from hub_assets.defs.dbt.resources import dbt_resource
+    from hub_assets.defs.resources import HubResource
+
+    data_dir = built[0]
+    monkeypatch.setenv("HUB_DATA_DIR", str(data_dir))
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute("drop view staging.stg_youthworks__placements")
+        con.execute("drop table raw.youthworks")  # as on a hub where YouthWorks has sent nothing yet
+    key = dg.AssetKey(["staging", "stg_youthworks__placements"])
+    result = dg.materialize(
+        [hub_dbt_models], selection=[key],
+        resources={"dbt": dbt_resource(), "hub": HubResource(data_dir=str(data_dir))},
+    )
+    assert result.success
+    assert _query(built, "select count(*) from staging.stg_youthworks__placements") == [(0,)]
+
+
 def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
     import yaml
 

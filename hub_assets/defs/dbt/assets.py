@@ -13,6 +13,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from hub_assets.defs.dbt.project import dbt_project, prepare_manifest
 from hub_assets.defs.dbt.translator import HubDbtTranslator
 from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.sources.declaration import load_agencies
+from hub_assets.sources.stores import ensure_raw_table
 
 
 @dbt_assets(
@@ -25,4 +27,9 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     # profiles.yml reads the warehouse's folder from HUB_DATA_DIR; dbt runs in the project folder,
     # so hand it the hub's resolved (absolute) data directory.
     os.environ["HUB_DATA_DIR"] = str(hub.paths.root)
+    # An agency declared but yet to send its first drop is a source with no rows, not a broken
+    # build: give it its (empty) raw table, typed from the declaration.
+    with hub.warehouse() as con:
+        for source in load_agencies():
+            ensure_raw_table(con, source)
     yield from dbt.cli(["build"], context=context).stream()
