@@ -184,3 +184,46 @@ def test_the_blocking_check_on_a_mart_stops_its_public_release(tmp_path, monkeyp
     started = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START}
     assert f"public__{MART}" not in started  # blocked by the check, not refused by the asset itself
     assert not (hub.paths.public / "summer_engagement").exists()
+
+
+def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(monkeypatch, tmp_path):
+    # A summer use-case asset written in Python that reads HMIS directly: no dbt model, so the
+    # manifest cannot see it; only the assembled Dagster graph can.
+    import dagster as dg
+
+    from hub_assets.definitions import defs as hub_defs
+    from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE, record_graph_lineage
+    from hub_assets.defs.public.checks import build_governance_check
+
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    side_door = dg.AssetSpec(["marts", "summer_side_door"], deps=[dg.AssetKey(["raw", "hmis"]),
+                                                                dg.AssetKey(["spine", "person_spine"])])
+    check = build_governance_check("summer_engagement", side_door.key)
+    record_graph_lineage(dg.Definitions.merge(hub_defs(), dg.Definitions(assets=[side_door], asset_checks=[check])))
+
+    # The walk stops at the spine (built from every agency's identity records): only HMIS counts.
+    assert GRAPH_LINEAGE[side_door.key] == {"hmis"}
+    result = check()
+    agreement = load_governance().agreement_for("summer_engagement")
+    assert not result.passed
+    message = result.metadata["first_problems"].value
+    assert "summer_engagement" in message and "'hmis'" in message and agreement.id in message
+
+
+def test_every_published_use_case_passes_the_dagster_graph_walk(monkeypatch, tmp_path):
+    import dagster as dg
+
+    from hub_assets.definitions import defs as hub_defs
+    from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
+
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    hub_defs()
+    public = [k for k in GRAPH_LINEAGE if k.path[0] == "public"]
+    assert len(public) >= 5
+    for key in public:
+        assert GRAPH_LINEAGE[key], key  # every public table reaches agency sources
+    checks = [c for c in hub_defs().asset_checks if any(k.name == "governance_agreement" for k in c.check_keys)]
+    for check in checks:
+        key = next(iter(check.check_keys)).asset_key
+        if key.path[0] == "public":
+            assert check().passed, key

@@ -107,3 +107,35 @@ def refusals(governance: Governance, manifest: dict, use_case: str, today: dt.da
         problems.append(f"use case {use_case!r} reaches source {source!r} (via {', '.join(models)}), "
                         f"which agreement {agreement.id} does not list (it allows {sorted(agreement.sources)})")
     return problems
+
+
+def agencies_reached_in_graph(parents_of, start) -> set[str]:
+    """Agency sources upstream of ``start`` in the Dagster asset graph (``parents_of(key)`` gives
+    an asset key's parents). The walk stops at the person spine: person keys are shared
+    infrastructure built from every agency's identity records under the linkage agreement, and
+    carry no agency's content. Anything else — a Python asset reading a raw table directly,
+    where the dbt manifest cannot see it — counts."""
+    reached: set[str] = set()
+    seen = set()
+    frontier = list(parents_of(start))
+    while frontier:
+        key = frontier.pop()
+        if key in seen or key.path[0] == "spine":
+            continue
+        seen.add(key)
+        if key.path[0] in ("raw", "identity") and len(key.path) == 2:
+            reached.add(key.path[1])
+        frontier.extend(parents_of(key))
+    return reached
+
+
+def graph_refusals(governance: Governance, use_case: str, reached: set[str]) -> list[str]:
+    """The Dagster-graph half of a refusal: agencies the asset graph reaches that the
+    use case's agreement does not list (a missing agreement is reported by ``refusals``)."""
+    agreement = governance.agreement_for(use_case)
+    if agreement is None:
+        return []
+    allowed = set(agreement.sources) | set(governance.shared_sources)
+    return [f"use case {use_case!r} reaches source {agency!r} in the Dagster asset graph, which "
+            f"agreement {agreement.id} does not list (it allows {sorted(agreement.sources)})"
+            for agency in sorted(reached - allowed)]

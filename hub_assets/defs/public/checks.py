@@ -3,17 +3,19 @@
 - ``disclosure_control``: no count 1..threshold visible; no suppressed cell recoverable from the
   margins (solved exactly, see ``privacy.recovery``); no visible rate on a suppressed count; no
   combination of quasi-identifiers at the finest grouping describing 1..threshold youth.
-- ``governance_agreement``: the use case's agreement covers every source its lineage reaches and
-  has not expired.
+- ``governance_agreement``: the use case's agreement covers every source its lineage reaches —
+  walked through the dbt manifest, and through the assembled Dagster graph
+  (``defs/governance/graph_lineage.py``) — and has not expired.
 """
 
 
 import dagster as dg
 
+from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
 from hub_assets.defs.public.assets import public_key
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible, too_finely_grouped
-from hub_assets.privacy.governance import load_governance, refusals
+from hub_assets.privacy.governance import graph_refusals, load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
 from hub_assets.privacy.release import read_public_table
 from hub_assets.privacy.suppression import min_cell_size
@@ -56,9 +58,11 @@ def build_governance_check(use_case: str, asset_key: dg.AssetKey) -> dg.AssetChe
                     description=f"The {use_case} agreement covers this lineage and is in force.")
     def _governance() -> dg.AssetCheckResult:
         governance = load_governance()
-        problems = refusals(governance, load_manifest(), use_case)
+        reached = GRAPH_LINEAGE.get(asset_key, frozenset())
+        problems = refusals(governance, load_manifest(), use_case) + graph_refusals(governance, use_case, reached)
         agreement = governance.agreement_for(use_case)
         return _result("governance_agreement", asset_key, problems,
-                       agreement=agreement.id if agreement else "none", use_case=use_case)
+                       agreement=agreement.id if agreement else "none", use_case=use_case,
+                       graph_lineage=", ".join(sorted(reached)) or "not recorded")
 
     return _governance
