@@ -102,18 +102,7 @@ unioned as (
 others as (
 
     select
-        md5(concat_ws('|', agency, record_token, source_ref)) as episode_id,
-        person_key,
-        agency,
-        service_type,
-        program,
-        provider,
-        start_date,
-        end_date,
-        neighbourhood as site_neighbourhood,
-        is_summer_program,
-        cast(case when is_summer_program then summer_year end as integer) as summer_year,
-        end_date is null as is_open_ended
+        {{ episode_columns() }}
     from unioned
 
 ),
