@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from hub_assets.sources.declaration import AgencySource
 from hub_assets.sources.errors import DropRejected
@@ -47,14 +49,21 @@ def read_drop(source: AgencySource, file_name: str, data: bytes) -> RawDrop:
         raise reject("the file is not a delimited text file (it contains binary content)")
     text = _decode(data, source.encoding, reject)
     text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the first column's name
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    buffer = io.StringIO(text, newline="")
+    rows = csv.reader(buffer, delimiter=source.delimiter)
     try:
         header = [h.strip() for h in next(rows)]
+    except csv.Error as exc:
+        raise reject(f"the file is not valid delimited text: {exc}") from exc
+    _check_header(source, header, reject)
+    fast = _arrow_frame(source, header, text[buffer.tell():])
+    if fast is not None:
+        return fast
+    try:
         # An empty line carries no record (csv yields [] for it); a line of empty fields does.
         body = [r for r in rows if r]
     except csv.Error as exc:
         raise reject(f"the file is not valid delimited text: {exc}") from exc
-    _check_header(source, header, reject)
     return _frame(source, header, body)
 
 
@@ -89,6 +98,34 @@ def _check_header(source: AgencySource, header: list[str], reject) -> None:
     raise reject("the header changed: " + "; ".join(parts))
 
 
+def _arrow_frame(source: AgencySource, header: list[str], body: str) -> RawDrop | None:
+    """The body parsed by Arrow, or None when the row-by-row reader must read this file."""
+    if "\x00" in body:  # NUL handling differs between parsers and versions: let csv decide
+        return None
+
+    def needs_row_reader(row) -> str:
+        return "error"  # a row with the wrong field count: stop, the row-by-row reader quarantines it
+
+    names = [f"c{j}" for j in range(len(header))]  # positional: the header is already checked
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(delimiter=source.delimiter, newlines_in_values=True,
+                                              ignore_empty_lines=True, invalid_row_handler=needs_row_reader),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowException:
+        return None
+    frame = pl.from_arrow(table).rename(dict(zip(names, header)))
+    longest = frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item()
+    if (longest or 0) > csv.field_size_limit():  # csv refuses such a field; let it say so
+        return None
+    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(SOURCE_ROW))
+    return RawDrop(_standard_cells(source, header, frame), [])
+
+
 def _frame(source: AgencySource, header: list[str], body: list[list[str]]) -> RawDrop:
     width = len(header)
     good_rows: list[int] = []
@@ -104,8 +141,11 @@ def _frame(source: AgencySource, header: list[str], body: list[list[str]]) -> Ra
     columns = {name: list(transposed[j]) for j, name in enumerate(header)}
     frame = pl.DataFrame({**columns, SOURCE_ROW: good_rows},
                          schema={**{h: pl.String for h in header}, SOURCE_ROW: pl.Int64})
+    return RawDrop(_standard_cells(source, header, frame), ragged)
+
+
+def _standard_cells(source: AgencySource, header: list[str], frame: pl.DataFrame) -> pl.DataFrame:
     # Blank and whitespace-only cells are missing values.
-    frame = frame.with_columns(
+    return frame.with_columns(
         pl.col(h).str.strip_chars().replace("", None) for h in header
     ).select([*source.expected_columns, SOURCE_ROW])
-    return RawDrop(frame, ragged)
