@@ -56,3 +56,15 @@ def test_the_key_comes_from_an_envvar_and_never_reaches_logs_metadata_or_run_con
         everything = serialize_value(run) + "".join(serialize_value(r) for r in records)
     assert token in everything  # the log is there to be searched ...
     assert SECRET not in everything  # ... and the key is not in it
+
+
+def test_column_tokens_equal_the_definition_for_keys_of_any_length():
+    import polars as pl
+
+    from hub_assets.sources.tokens import record_tokens
+
+    ids = pl.Series(["RP-1", None, "RP-2", "RP-1", "Zoë-3"])
+    for key in (b"", b"short", b"k" * 64, b"k" * 65, SECRET.encode() * 5):  # 65+ bytes: hmac hashes the key
+        expected = [hmac.new(key, f"rec_parks|{rid}".encode(), hashlib.sha256).hexdigest() if rid else None
+                    for rid in ids]
+        assert record_tokens(key, "rec_parks", ids).to_list() == expected
