@@ -36,7 +36,12 @@ students as (
 
 ),
 
-hmis as (
+-- `as materialized` keeps each side of the overlap joins below a single relation keyed by
+-- person_key. Inlined, the staging view's crosswalk join lets DuckDB's join-order optimizer pair
+-- students with raw.hmis on the date predicates alone (a range join over every student x every
+-- enrolment; at 1M source rows it ran for minutes and filled the disk) and bring person_key in
+-- only afterwards. Materialised, the join is a hash join on person_key, dates checked per match.
+hmis as materialized (
 
     select person_key, entry_date as start_date, exit_date as end_date
     from {{ ref('stg_hmis__enrollments') }}
@@ -45,7 +50,7 @@ hmis as (
 
 -- Public housing arrives as dated snapshots: a tenancy runs from move-in (or the first snapshot
 -- listing the person) to the last snapshot listing them.
-public_housing as (
+public_housing as materialized (
 
     select
         person_key,
@@ -68,7 +73,7 @@ in_hmis as (
 
 ),
 
-in_public_housing as (
+in_public_housing as materialized (
 
     select distinct students.person_key, students.school_year, students.school_id
     from students
