@@ -112,6 +112,8 @@ def write_identity_db(path, records: pl.DataFrame) -> None:
     frame = records.with_columns(
         pl.lit(datetime(2024, 3, 1)).alias("loaded_at"),
         pl.col("dob").cast(pl.Date), pl.col("middle_name").cast(pl.String))
+    if "ssn" not in frame.columns:  # these people come from agencies that hold no SSN
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("ssn"))
     drops = frame.select("drop_id").unique().with_columns(
         pl.lit(datetime(2024, 2, 15)).alias("received_at"))
     con = duckdb.connect(str(path))

@@ -1,5 +1,7 @@
 """The model's settings build, and its comparisons rank evidence the way the method intends."""
 
+import json
+
 import polars as pl
 import pytest
 
@@ -30,7 +32,7 @@ def test_settings_build_one_model_over_all_sources():
     settings = linker.misc.save_model_to_json()
     assert settings["link_type"] == "dedupe_only"
     assert [c["output_column_name"] for c in settings["comparisons"]] == [
-        "first_name", "last_name", "dob", "sex", "location"]
+        "first_name", "last_name", "dob", "sex", "location", "ssn"]
     first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
     assert "Nickname or alias of the same name" in first_name_levels
     assert any(l.get("tf_adjustment_column") == "last_name"
@@ -65,3 +67,25 @@ def test_common_surname_counts_for_less_than_a_rare_one():
                   {**BASE, "record_token": "b", "first_name": "MALIK", "last_name": "ZYGMUNT",
                    "dob": "2011-05-05"}, population)
     assert rare > common + 1
+
+
+def test_a_shared_ssn_links_a_wage_record_that_has_only_a_name_and_zip():
+    """Wage records carry a name, a ZIP and an SSN: no DOB (often), sex or address. With the
+    starter model (trained on the synthetic city, which has SSNs), the same SSN makes the pair a
+    link; a different SSN is evidence against; no SSN on one side leaves name and ZIP alone."""
+    from hub_assets.linkage.settings import MATCH_THRESHOLD
+    from hub_assets.linkage.starter import STARTER_MODEL
+
+    model = json.loads(STARTER_MODEL.read_text())
+    housing = {**BASE, "first_name": "MICHAEL", "last_name": "JOHNSON", "ssn": "212-34-2405"}
+    wage = dict(record_token="b", source="wage_records", first_name="MICHAEL", last_name="JOHNSON",
+                dob=None, sex=None, address=None, zip="21218", ssn="212342405")
+
+    def probability(right: dict) -> float:
+        weight = _score(model, housing, right)
+        return 2 ** weight / (1 + 2 ** weight)
+
+    same, mistyped = probability(wage), probability({**wage, "ssn": "212342450"})
+    unknown, different = probability({**wage, "ssn": None}), probability({**wage, "ssn": "390118877"})
+    assert same >= MATCH_THRESHOLD and mistyped >= MATCH_THRESHOLD
+    assert different < unknown < MATCH_THRESHOLD

@@ -8,7 +8,7 @@ import pytest
 from hub_assets.sources.declaration import agency
 from hub_assets.sources.schema import value_class
 from hub_assets.sources.standardise import (clean_name, date_shape, map_sex, parse_date, split_full_name,
-                                            standard_address, standard_zip)
+                                            standard_address, standard_ssn, standard_zip)
 
 
 def apply(expr_fn, values):
@@ -96,6 +96,13 @@ def test_date_shape_tells_a_malformed_value_from_an_impossible_one():
 ])
 def test_sex_codes_map_to_m_f_x_or_null(agency_name, codes_in, expected):
     assert apply(lambda c: map_sex(c, agency(agency_name).sex_codes), codes_in) == expected
+
+
+def test_ssn_is_nine_digits_and_never_issued_numbers_are_null():
+    assert apply(standard_ssn, ["212-34-2405", "212342405", " 012 34 2405 ", "21234240", "999-99-9999",
+                                "000-12-3456", "666-12-3456", "212-00-2405", "212-34-0000", "ABC-DE-FGHI",
+                                None]) == [
+        "212342405", "212342405", "012342405", None, None, None, None, None, None, None, None]
 
 
 def test_zip_is_five_digits_with_leading_zeros_kept():

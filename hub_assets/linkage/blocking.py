@@ -12,7 +12,9 @@ agencies' data carries (see docs/linkage.md for the counts, written by
 3. same first and last name and birth year — day/month swaps, DOB typos in day or month;
 4. same first and last name and ZIP — DOB missing (a quarter of wage records) or mistyped
    in the year;
-5. first and last name swapped, same date of birth — agencies that write "last first".
+5. first and last name swapped, same date of birth — agencies that write "last first";
+6. same SSN — wage, payroll, housing and care records, whatever their names and DOB say
+   (a wage record has no DOB a quarter of the time and never a sex or street address).
 
 Measured alternatives (``blocking_counts.json``, docs/linkage.md): ``first + last`` alone and
 ``last + first initial + ZIP`` each add a little recall (missing DOB plus a move, or plus a
@@ -36,6 +38,7 @@ PREDICTION_RULES = [
     block_on("first_name", "last_name", "birth_year"),
     block_on("first_name", "last_name", "zip"),
     "l.first_name = r.last_name and l.last_name = r.first_name and l.dob = r.dob",
+    block_on("ssn"),
 ]
 
 # The same rules as equality keys in polars, so an incremental attach can pick the existing
@@ -57,6 +60,7 @@ BLOCKING_KEYS = [
     _same(pl.col("first_name"), pl.col("last_name"), pl.col("zip")),
     ([pl.col("first_name"), pl.col("last_name"), pl.col("dob")],
      [pl.col("last_name"), pl.col("first_name"), pl.col("dob")]),
+    _same(pl.col("ssn")),
 ]
 
 # EM estimates the m of every comparison except the ones a rule holds fixed, so two rules
@@ -85,6 +89,7 @@ CANDIDATE_RULES = {
     "last + first initial + zip": block_on("last_name", "substr(first_name, 1, 1)", "zip"),
     "last + zip": block_on("last_name", "zip"),
     "names swapped + dob": PREDICTION_RULES[4],
+    "ssn": PREDICTION_RULES[5],
 }
 
 

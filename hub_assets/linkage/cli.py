@@ -2,7 +2,7 @@
 
 Uses the hub's own settings and trains a model on the inputs (no identity store involved).
 Each input is CSV or Parquet with at least ``record_id``; other standard columns
-(first_name, middle_name, last_name, dob, sex, address, zip, source) are optional and null when
+(first_name, middle_name, last_name, dob, sex, address, zip, ssn, source) are optional and null when
 absent. ``record_id`` must be unique across all inputs. Output: ``record_id,person_key``, one
 row per input record (singletons included), CSV or Parquet by the output's extension.
 """
@@ -19,7 +19,7 @@ from hub_assets.linkage.pipeline import full_relink, train_model
 from hub_assets.linkage.prepare import prepare_records
 
 STANDARD_COLUMNS = ("source", "record_id", "first_name", "middle_name", "last_name", "dob",
-                    "sex", "address", "zip")
+                    "sex", "address", "zip", "ssn")
 FORMATS = {".csv", ".parquet"}
 
 

@@ -7,6 +7,7 @@ the compared columns, and a few derived columns the comparisons and blocking rul
 - ``first_name_aliases``: the first name plus every formal name it is a nickname of, from
   ``hub_assets/reference/nicknames.csv`` (BOB -> [BOB, ROBERT]); two records share an alias when
   one uses a nickname and the other the formal name, or both use nicknames of one name.
+- ``ssn`` as nine digits (null where the agency does not hold it);
 - ``dob`` as ISO text (so one-character edits can be measured), ``dob_swapped`` (day and month
   exchanged, when that is still a valid date) and ``birth_year``.
 """
@@ -22,12 +23,12 @@ NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "reference" / "nicknam
 
 # The identity columns linkage uses, in the standard schema's spelling.
 IDENTITY_COLUMNS = ("record_token", "source", "first_name", "middle_name", "last_name", "dob",
-                    "sex", "address", "zip")
+                    "sex", "address", "zip", "ssn")
 
 # What Splink sees: the compared columns, plus ids. Kept narrow so no other identifier
 # (record_id, drop_id) enters Splink's tables.
 SPLINK_COLUMNS = ("unique_id", "source", "first_name", "first_name_aliases", "last_name",
-                  "dob", "dob_swapped", "birth_year", "sex", "address", "zip")
+                  "dob", "dob_swapped", "birth_year", "sex", "address", "zip", "ssn")
 
 
 def load_nicknames(path: Path = NICKNAMES_FILE) -> pl.DataFrame:
@@ -58,6 +59,7 @@ def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None
         _blank_to_null("sex"),
         _blank_to_null("address"),
         pl.col("zip").cast(pl.String).str.strip_chars().str.slice(0, 5).alias("zip"),
+        _nine_digits("ssn"),
     )
     return _with_aliases(prepared, nicknames).select(SPLINK_COLUMNS)
 
@@ -80,6 +82,12 @@ def _with_all_identity_columns(records: pl.DataFrame) -> pl.DataFrame:
 def _blank_to_null(column: str) -> pl.Expr:
     value = pl.col(column).cast(pl.String).str.strip_chars().str.to_uppercase()
     return pl.when(value == "").then(None).otherwise(value).alias(column)
+
+
+def _nine_digits(column: str) -> pl.Expr:
+    # Intake stores SSNs as nine digits; files given to `hub link` may carry dashes.
+    digits = pl.col(column).cast(pl.String).str.replace_all(r"[\s-]", "")
+    return pl.when(digits.str.contains(r"^\d{9}$")).then(digits).alias(column)
 
 
 def _swapped(dob: pl.Expr) -> pl.Expr:

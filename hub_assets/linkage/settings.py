@@ -85,6 +85,22 @@ def dob_comparison() -> cl.CustomComparison:
     )
 
 
+def ssn_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="ssn",
+        comparison_description="SSN: exact, one digit mistyped or two swapped, else",
+        comparison_levels=[
+            cll.NullLevel("ssn"),
+            cll.ExactMatchLevel("ssn"),
+            # Random sampling never meets this level (two different people's SSNs one keying
+            # error apart: 89 of 10^9 numbers), so its u is fixed, generously, at 1e-6.
+            cll.DamerauLevenshteinLevel("ssn", 1).configure(
+                label_for_charts="One digit differs or two swapped", u_probability=1e-6, fix_u_probability=True),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def location_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="location",
@@ -121,6 +137,7 @@ def linkage_settings() -> SettingsCreator:
             dob_comparison(),
             cl.ExactMatch("sex"),
             location_comparison(),
+            ssn_comparison(),
         ],
         blocking_rules_to_generate_predictions=PREDICTION_RULES,
         additional_columns_to_retain=["source"],

@@ -23,7 +23,7 @@ import polars as pl
 from hub_assets.reference.geography import neighbourhood
 from hub_assets.sources.declaration import load_agencies
 
-IDENTIFIER_COLUMNS = {"first_name", "middle_name", "last_name", "dob", "address", "zip",
+IDENTIFIER_COLUMNS = {"first_name", "middle_name", "last_name", "dob", "address", "zip", "ssn",
                       "record_id", "phone", "name", "full_name", "street"}
 SPINE_COLUMNS = ["person_key", "birth_year", "birth_month", "sex", "race_ethnicity",
                  "neighbourhood", "first_seen", "last_seen", "systems", "n_records"]

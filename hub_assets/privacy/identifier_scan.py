@@ -3,7 +3,8 @@ columns and identifier values.
 
 - Column names: names, dates of birth (``birth_year``/``birth_month`` are allowed), addresses,
   streets, phones, SSNs, record IDs, and every identifier column an agency declaration names.
-- Values, taken from the identity zone's ``records``: agency record IDs and addresses anywhere as a
+- Values, taken from the identity zone's ``records``: agency record IDs, SSNs (with or without
+  dashes) and addresses anywhere as a
   whole value; first/last names (4+ letters) as whole values, when a column holds several of them
   or holds the name of the very record the row is keyed by; full dates of birth (as dates or
   strings) in a row keyed by that record's token or person key.
@@ -40,7 +41,7 @@ DOB_HIT_MIN_SHARE = 0.05  # ... making up this share of its distinct values is a
 @dataclass(frozen=True)
 class Hit:
     where: str  # "<schema>.<table>.<column>" or "<file>:<column>"
-    kind: str  # column_name | record_id | address | name | dob
+    kind: str  # column_name | record_id | ssn | address | name | dob
     example: str  # never the identifier itself: a count or the column name
 
     def __str__(self) -> str:
@@ -53,7 +54,7 @@ def declared_identifier_columns() -> set[str]:
     for source in load_agencies():
         for block in source.identities:
             for col in (block.record_id, block.first_name, block.middle_name, block.last_name,
-                        block.full_name, block.dob, block.address):
+                        block.full_name, block.dob, block.address, block.ssn):
                 if col:
                     names.add(snake_case(col))
     return names
@@ -119,9 +120,13 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"ATTACH '{identity_db}' AS idz (READ_ONLY)")
     has_records = con.execute("select count(*) from information_schema.tables where table_catalog = 'idz' "
                           "and table_name = 'records'").fetchone()[0]
+    has_ssn = con.execute("select count(*) from information_schema.columns where table_catalog = 'idz' "
+                          "and table_name = 'records' and column_name = 'ssn'").fetchone()[0]
     source = "idz.main.records" if has_records else (
         "(select null::varchar record_token, null::varchar record_id, null::varchar first_name, "
-        "null::varchar last_name, null::date dob, null::varchar address where false)")
+        "null::varchar last_name, null::date dob, null::varchar address, null::varchar ssn where false)")
+    if has_records and not has_ssn:  # an identity zone from before SSNs were declared
+        source = "(select *, null::varchar ssn from idz.main.records)"
     con.execute(f"""
         create temp table id_values as
         select distinct 'record_id' kind, upper(trim(record_id::varchar)) v from {source}
@@ -130,6 +135,9 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
         union select distinct 'address', upper(trim(address)) from {source} where length(address) >= 8
         union select distinct 'name', upper(trim(first_name)) from {source} where length(first_name) >= 4
         union select distinct 'name', upper(trim(last_name)) from {source} where length(last_name) >= 4
+        union select distinct 'ssn', ssn from {source} where ssn is not null
+        union select distinct 'ssn', concat_ws('-', ssn[1:3], ssn[4:5], ssn[6:9]) from {source}
+            where ssn is not null
     """)
     con.execute("create temp table code_words (v varchar)")
     con.executemany("insert into code_words values (?)", [[w] for w in sorted(code_words())])

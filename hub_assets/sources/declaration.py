@@ -55,6 +55,7 @@ class IdentityColumns:
     sex: str | None = None
     address: str | None = None
     zip: str | None = None
+    ssn: str | None = None  # Social Security number: wage, payroll, housing and care systems
 
     @property
     def token_column(self) -> str:
@@ -64,7 +65,7 @@ class IdentityColumns:
     @property
     def file_columns(self) -> list[str]:
         cols = [self.record_id, self.first_name, self.middle_name, self.last_name,
-                self.full_name, self.dob, self.sex, self.address, self.zip]
+                self.full_name, self.dob, self.sex, self.address, self.zip, self.ssn]
         return [c for c in cols if c]
 
 

@@ -83,6 +83,7 @@ IDENTITY_COLUMNS = {
     "sex": pa.Column(pl.String, nullable=True, checks=pa.Check.isin(["M", "F", "X"])),
     "address": pa.Column(pl.String, nullable=True),
     "zip": pa.Column(pl.String, nullable=True, checks=pa.Check.str_matches(r"^\d{5}$")),
+    "ssn": pa.Column(pl.String, nullable=True, checks=pa.Check.str_matches(r"^\d{9}$")),
     "race_ethnicity": pa.Column(pl.String, nullable=True, checks=pa.Check.isin(list(OMB_RACE_ETHNICITY))),
 }
 identity_schema = pa.DataFrameSchema(IDENTITY_COLUMNS, name="identity_records", strict=False)

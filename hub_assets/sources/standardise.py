@@ -153,6 +153,15 @@ def standard_zip(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().str.extract(r"^(\d{5})(?:[- ]?\d{4})?$", 1)
 
 
+def standard_ssn(expr: pl.Expr) -> pl.Expr:
+    """Nine digits, dashes and spaces dropped; never-issued numbers (area 000, 666 or 9xx, group
+    00, serial 0000, e.g. the 999-99-9999 placeholders intake screens use) become null."""
+    digits = expr.str.replace_all(r"[\s-]", "")
+    valid = (digits.str.contains(r"^\d{9}$") & ~digits.str.slice(0, 3).is_in(["000", "666"])
+             & ~digits.str.starts_with("9") & (digits.str.slice(3, 2) != "00") & (digits.str.slice(5, 4) != "0000"))
+    return pl.when(valid).then(digits)
+
+
 def standard_address(expr: pl.Expr) -> pl.Expr:
     e = ascii_upper(expr).str.replace_all(r"[.,'’]", "")
     e = e.str.replace_all(r"#\s*", " UNIT ")

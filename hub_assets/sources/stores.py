@@ -29,7 +29,7 @@ create table if not exists records (
     record_token varchar not null, source varchar not null, record_id varchar not null,
     first_name varchar, middle_name varchar, last_name varchar, dob date, sex varchar,
     address varchar, zip varchar, race_ethnicity varchar, drop_id varchar not null,
-    loaded_at timestamp)
+    loaded_at timestamp, ssn varchar)
 """
 QUARANTINE_DDL = """
 create table if not exists quarantine (
@@ -52,8 +52,11 @@ SQL_TYPES = {"str": "varchar", "int": "bigint", "float": "double", "date": "date
 
 
 def ensure_identity_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in (DROPS_DDL, RECORDS_DDL, QUARANTINE_DDL, CURRENT_RECORDS_VIEW):
+    for ddl in (DROPS_DDL, RECORDS_DDL, QUARANTINE_DDL):
         con.execute(ddl)
+    # Identity stores made before SSNs were declared gain the column (null for their records).
+    con.execute("alter table records add column if not exists ssn varchar")
+    con.execute(CURRENT_RECORDS_VIEW)
 
 
 def raw_table(source: AgencySource) -> str:

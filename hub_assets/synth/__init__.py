@@ -20,12 +20,13 @@ from hub_assets.synth.drops import build_drops, write_drop
 from hub_assets.synth.facts import write_facts
 from hub_assets.synth.population import build_population
 from hub_assets.synth.programs import CASE_HABITS, PROGRAMS
+from hub_assets.synth.ssn import assign_ssns
 
 TRUTH_PERSON_COLUMNS = [
     "person_id", "first_name", "middle_name", "last_name", "birth_last_name", "suffix", "dob", "sex",
     "race_ethnicity", "csa", "zip", "address", "prev_address", "prev_zip", "prev_csa", "move_date",
     "household_id", "mother_person_id", "is_twin", "is_youth", "kind", "in_school", "disconnected",
-    "foster", "djs", "hmis_family", "hmis_youth", "public_housing",
+    "foster", "djs", "hmis_family", "hmis_youth", "public_housing", "ssn",
 ]
 
 
@@ -35,6 +36,7 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0) 
     out = Path(out)
     rng = np.random.default_rng(seed)
     people = add_cohorts(build_population(persons, rng), rng)
+    people = assign_ssns(people, np.random.default_rng([seed, 0]))
     truth = out / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     records, rows, problems, counts, n_files = [], [], [], {}, 0
@@ -42,7 +44,8 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0) 
         # One generator per agency, so adding an agency does not change the others' drops.
         agency_rng = np.random.default_rng([seed, i + 1])
         program_rows = PROGRAMS[agency.name](people, agency_rng)
-        drops = build_drops(agency, program_rows, people, agency_rng, noise_scale, CASE_HABITS[agency.name])
+        drops = build_drops(agency, program_rows, people, agency_rng, noise_scale, CASE_HABITS[agency.name],
+                            ssn_rng=np.random.default_rng([seed, i + 1, 0]))
         for name, frame in drops.files.items():
             write_drop(agency, frame, out / "landing" / agency.name / name)
         n_files += len(drops.files)

@@ -17,6 +17,7 @@ import polars as pl
 from hub_assets.sources.declaration import AgencySource, IdentityColumns
 from hub_assets.synth import formatting as fmt
 from hub_assets.synth.identity import assign_record_ids, noisy_identities
+from hub_assets.synth.ssn import keyed_ssns
 
 PROBLEM_RATE = 0.001
 
@@ -38,7 +39,7 @@ def _source(agency: AgencySource, block: IdentityColumns) -> str:
 
 
 def build_drops(agency: AgencySource, rows: pl.DataFrame, persons: pl.DataFrame, rng: np.random.Generator,
-                noise_scale: float, case_habit: str) -> AgencyDrops:
+                noise_scale: float, case_habit: str, ssn_rng: np.random.Generator | None = None) -> AgencyDrops:
     records = []
     for block in agency.identities:
         pcol, p = _person_col(block), f"{block.role}__"
@@ -48,6 +49,8 @@ def build_drops(agency: AgencySource, rows: pl.DataFrame, persons: pl.DataFrame,
                           pl.col(f"{p}dup").alias("is_duplicate_id")).unique("record_id", maintain_order=True)
         maiden = "maiden" in (block.last_name or "")
         ident = noisy_identities(ids, persons, agency.noise, noise_scale, rng, maiden)
+        if block.ssn:
+            ident = keyed_ssns(ident, persons, agency.noise, noise_scale, ssn_rng or rng)
         records.append(ident.select(pl.lit(_source(agency, block)).alias("source"), "record_id", "person_id", "noise"))
         rows = rows.join(ident.drop("person_id", "is_duplicate_id", "noise").rename(lambda c: p + c),
                          left_on=f"{p}record_id", right_on=f"{p}record_id", how="left", maintain_order="left")
@@ -117,6 +120,8 @@ def _format(agency: AgencySource, rows: pl.DataFrame, rng: np.random.Generator, 
             out[block.address] = fmt.cased(fmt.address_strings(pl.col(p + "address"), pl.col("_spell")), case)
         if block.zip and block.zip not in out:
             out[block.zip] = fmt.zip_strings(pl.col(p + "zip"), pl.col("_plus4"), pl.col("_zip4"))
+        if block.ssn:
+            out[block.ssn] = pl.col(p + "ssn")
     if agency.race_column:
         # The race column describes the block whose role it is named after (mother_race), else the person.
         role = next((b.role for b in agency.identities[1:] if agency.race_column.startswith(b.role)), "person")

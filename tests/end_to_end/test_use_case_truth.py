@@ -329,14 +329,9 @@ from youth where age between 16 and 24
 
 # Open defect, tracked on the use-cases issue: not strict, because on some builds (other
 # secret keys, other tie-breaks) the count lands inside the predicted band and the test passes.
-@pytest.mark.xfail(strict=False, reason=(
-    "linkage misses wage records delivered without a DOB that no blocking rule pairs with their "
-    "person; the error model cannot see unscored misses, so opportunity youth exceed the "
-    "predicted error (measured: mart 65 vs truth 44, allowed 20.9)"))
 def test_opportunity_youth_match_the_truth(truth_db, marts, linkage):
-    # Known gap (docs/linkage.md, "Predicted error in counts"): about half the missed links to
-    # wage records (25% delivered without a DOB) are never scored, so the prediction is a floor
-    # and this count can exceed it on some builds. The assertion is kept as the issue states it.
+    # The hard part: a youth who works shows up as idle if their wage record (no sex, no street
+    # address, a quarter without a DOB) is not linked to them; SSNs carry most of those links.
     youth, opportunity = truth_db.execute(OPPORTUNITY_TRUTH).fetchone()
     mart_youth, mart_opportunity = marts.execute(
         "select youth_16_24, opportunity_youth from marts.opportunity_youth_by_group "
