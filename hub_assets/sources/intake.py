@@ -1,15 +1,21 @@
-"""Load one received drop: read, validate, split, write both stores, report.
+"""Load received drops: read, validate, split, write both stores, report.
 
-``ingest_drop`` is what each agency's ingest asset calls for its partition (and what scripts
-can call directly). It never half-loads: the identity rows are written first, then the
-warehouse rows; if the warehouse write fails the identity rows are removed again, and
-only after both does the drop become ``accepted`` and the versions it corrects disappear.
+``ingest_drops`` is what each agency's ingest asset calls for the partitions (drops) of its run,
+``ingest_drop`` the same for one drop (and what scripts can call directly). A drop never
+half-loads: the identity rows are written first, then the warehouse rows; if the warehouse
+write fails the identity rows are removed again, and only after both does the drop become
+``accepted`` and the versions it corrects disappear.
+
+Several drops of one agency share one connection per store (opening and closing a DuckDB
+file costs a checkpoint), and every drop of the batch is read before any is written: a drop
+that cannot be read at all is rejected before the batch has changed anything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import polars as pl
@@ -88,14 +94,38 @@ def _refuse_if_newer_version_loaded(con, source: AgencySource, drop_id: str) -> 
 def ingest_drop(source: AgencySource, drop_id: str, hub) -> IntakeResult:
     """Load received drop ``drop_id`` of ``source`` into both stores. Raises ``DropRejected``
     (after registering the rejection) when the file cannot be read at all."""
-    # One connection per store for the whole drop: opening a DuckDB file costs ~0.1 s.
-    with hub.identity() as identity_con:
-        return _ingest(source, drop_id, hub, identity_con)
+    (result,) = ingest_drops(source, [drop_id], hub)
+    return result
 
 
-def _ingest(source: AgencySource, drop_id: str, hub, identity_con) -> IntakeResult:
+@dataclass
+class _Received:
+    drop_id: str
+    sha: str
+    size: int
+    raw: RawDrop
+
+
+def ingest_drops(source: AgencySource, drop_ids: list[str], hub) -> list[IntakeResult]:
+    """Load received drops of ``source``, in the given order (oldest version first). Raises
+    ``DropRejected`` naming the first drop that cannot be read, after registering its
+    rejection and before writing any drop of the batch."""
     paths = hub.paths
-    file_name, version = split_drop_id(drop_id)
+    with hub.identity() as identity_con:
+        stores.ensure_identity_tables(identity_con)
+        received = [_read(source, drop_id, paths, identity_con) for drop_id in drop_ids]
+        with hub.warehouse() as warehouse_con:
+            stores.ensure_raw_table(warehouse_con, source)
+            results = []
+            for drop in received:
+                # Each drop is refused here too if a drop loaded earlier in the batch corrects it.
+                _refuse_if_newer_version_loaded(identity_con, source, drop.drop_id)
+                results.append(_ingest(source, drop, hub, identity_con, warehouse_con))
+    return results
+
+
+def _read(source: AgencySource, drop_id: str, paths, identity_con) -> _Received:
+    file_name, _ = split_drop_id(drop_id)
     data, sha = load_received(source, drop_id, paths)
     _refuse_if_newer_version_loaded(identity_con, source, drop_id)
     try:
@@ -103,7 +133,13 @@ def _ingest(source: AgencySource, drop_id: str, hub, identity_con) -> IntakeResu
     except DropRejected as exc:
         _reject(identity_con, source, drop_id, file_name, sha, len(data), paths, exc)
         raise
+    return _Received(drop_id, sha, len(data), raw)
 
+
+def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_con) -> IntakeResult:
+    paths = hub.paths
+    drop_id, sha, raw = drop.drop_id, drop.sha, drop.raw
+    file_name, version = split_drop_id(drop_id)
     failures = row_failures(source, raw.frame, SOURCE_ROW)
     quarantine = quarantine_frame(source, drop_id, file_name, raw, failures)
     accepted = raw.frame.filter(~pl.col(SOURCE_ROW).is_in(failures[SOURCE_ROW].unique().implode()))
@@ -111,7 +147,7 @@ def _ingest(source: AgencySource, drop_id: str, hub, identity_con) -> IntakeResu
     split = split_drop(source, accepted, hub.key(), drop_id, loaded_at)
     earlier = [make_drop_id(file_name, n) for n in range(1, version)]
     result = IntakeResult(
-        agency=source.name, drop_id=drop_id, file_name=file_name, sha256=sha, size_bytes=len(data),
+        agency=source.name, drop_id=drop_id, file_name=file_name, sha256=sha, size_bytes=drop.size,
         rows_received=raw.rows_received, rows_accepted=accepted.height,
         rows_quarantined=quarantine["row_number"].n_unique(),
         supersedes=earlier[-1] if earlier else None,
@@ -125,14 +161,13 @@ def _ingest(source: AgencySource, drop_id: str, hub, identity_con) -> IntakeResu
                            f"{result.rows_quarantined} quarantined)")
 
     drop_row = {"drop_id": drop_id, "agency": source.name, "file_name": file_name, "sha256": sha,
-                "size_bytes": len(data), "version": version, "supersedes": result.supersedes,
+                "size_bytes": drop.size, "version": version, "supersedes": result.supersedes,
                 "received_at": received_at(paths, source.name, drop_id), "rows_received": result.rows_received,
                 "rows_accepted": result.rows_accepted, "rows_quarantined": result.rows_quarantined,
                 "status": "loading"}
     stores.write_identity(identity_con, source.name, drop_id, drop_row, split.records, quarantine)
     try:
-        with hub.warehouse() as con:
-            stores.write_warehouse(con, source, [drop_id, *earlier], split.content)
+        stores.write_warehouse(warehouse_con, source, [drop_id, *earlier], split.content)
     except BaseException:
         identity_con.begin()
         stores.delete_identity(identity_con, source.name, [drop_id], keep_registry=False)

@@ -15,11 +15,12 @@ import polars as pl
 
 from hub_assets.reference.geography import neighbourhood
 from hub_assets.sources.declaration import AgencySource, ContentColumn, IdentityColumns
+from hub_assets.sources.distinct import select_by_distinct
 from hub_assets.sources.reader import SOURCE_ROW
 from hub_assets.sources.schema import identity_schema
 from hub_assets.sources.standardise import (clean_name, map_sex, parse_date, split_full_name,
                                             standard_address, standard_zip)
-from hub_assets.sources.tokens import record_tokens
+from hub_assets.sources.tokens import token_table
 
 RECORD_COLUMNS = ("record_token", "source", "record_id", "first_name", "middle_name", "last_name", "dob",
                   "sex", "address", "zip", "race_ethnicity", "drop_id", "loaded_at")
@@ -58,20 +59,21 @@ def _optional(col: str | None, expr) -> pl.Expr:
     return expr(pl.col(col)) if col else pl.lit(None, pl.String)
 
 
-def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.DataFrame, key: bytes,
+def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.DataFrame, tokens: pl.DataFrame,
                      drop_id: str, loaded_at: datetime) -> pl.DataFrame:
+    """The block's standard identity records; ``tokens`` is its ``token_table`` (record_id -> token)."""
     src = identity_source(source, block)
-    names = _names(block)
+    # Names and addresses are regex chains and repeat across rows: standardised once per value.
+    costly = select_by_distinct(accepted, {**_names(block),
+                                           "address": _optional(block.address, standard_address)})
     records = accepted.select(
         pl.col(block.record_id).alias("record_id"),
-        *(expr.alias(name) for name, expr in names.items()),
         (parse_date(pl.col(block.dob), source.date_format) if block.dob else pl.lit(None, pl.Date)).alias("dob"),
         _optional(block.sex, lambda c: map_sex(c, source.sex_codes)).alias("sex"),
-        _optional(block.address, standard_address).alias("address"),
         _optional(block.zip, standard_zip).alias("zip"),
         race_expr(source).alias("race_ethnicity"),
         pl.col(SOURCE_ROW),
-    )
+    ).hstack(costly)
     # One record per agency ID per drop: append files repeat a person on many rows. Keep the
     # most complete identity, then the latest row; every row's content still reaches the warehouse.
     completeness = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int8)
@@ -80,8 +82,7 @@ def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.
                .sort(["record_id", "_complete", SOURCE_ROW])
                .unique("record_id", keep="last", maintain_order=True)
                .sort(SOURCE_ROW))
-    records = records.with_columns(
-        record_tokens(key, src, records["record_id"]).alias("record_token"),
+    records = records.join(tokens, on="record_id", how="left", maintain_order="left").with_columns(
         pl.lit(src).alias("source"),
         pl.lit(drop_id).alias("drop_id"),
         pl.lit(loaded_at).alias("loaded_at"),
@@ -104,20 +105,35 @@ def typed_content(col: ContentColumn, date_format: str) -> pl.Expr:
     return c
 
 
-def content_rows(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id: str) -> pl.DataFrame:
+def content_rows(source: AgencySource, accepted: pl.DataFrame, tokens: dict[str, pl.DataFrame],
+                 drop_id: str) -> pl.DataFrame:
+    """The warehouse rows; ``tokens`` holds each identity block's ``token_table`` by role."""
     primary = source.primary
-    tokens = {
-        block.token_column: record_tokens(key, identity_source(source, block), accepted[block.record_id])
-        for block in source.identities
-    }
-    return accepted.select(
-        *(pl.Series(name, values) for name, values in tokens.items()),
+    with_tokens = accepted
+    for block in source.identities:
+        with_tokens = with_tokens.join(
+            tokens[block.role].rename({"record_id": block.record_id, "record_token": block.token_column}),
+            on=block.record_id, how="left", maintain_order="left")
+    return with_tokens.select(
+        *(pl.col(block.token_column) for block in source.identities),
         pl.lit(drop_id).alias("drop_id"),
         pl.col(SOURCE_ROW),
         *(typed_content(col, source.date_format).alias(col.warehouse_name) for col in source.content),
         race_expr(source).alias("race_ethnicity"),
-        neighbourhood(accepted, primary.address, primary.zip).alias("neighbourhood"),
+        _neighbourhoods(accepted, primary.address, primary.zip),
     )
+
+
+def _neighbourhoods(accepted: pl.DataFrame, address: str | None, zip_col: str | None) -> pl.Series:
+    """``neighbourhood`` per row, computed once per distinct (address, ZIP): append files repeat
+    the same household on many rows, and the street-key regexes are the costly part."""
+    cols = [c for c in (address, zip_col) if c]
+    if not cols:
+        return neighbourhood(accepted, address, zip_col)
+    places = accepted.select(cols).unique()
+    places = places.with_columns(neighbourhood(places, address, zip_col).alias("neighbourhood"))
+    return accepted.select(cols).join(places, on=cols, how="left", maintain_order="left",
+                                      nulls_equal=True)["neighbourhood"]
 
 
 def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int]:
@@ -143,6 +159,9 @@ def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int
 
 def split_drop(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id: str,
                loaded_at: datetime) -> Split:
-    records = pl.concat([identity_records(source, block, accepted, key, drop_id, loaded_at)
+    # Each distinct record ID is hashed once, for both its identity record and its content rows.
+    tokens = {block.role: token_table(key, identity_source(source, block), accepted[block.record_id])
+              for block in source.identities}
+    records = pl.concat([identity_records(source, block, accepted, tokens[block.role], drop_id, loaded_at)
                          for block in source.identities])
-    return Split(records, content_rows(source, accepted, key, drop_id), nulled_counts(source, accepted))
+    return Split(records, content_rows(source, accepted, tokens, drop_id), nulled_counts(source, accepted))
