@@ -1,6 +1,6 @@
 """Separation at the door: one validated drop becomes identity records and content rows.
 
-Identity records (names, DOB, sex, address, ZIP, agency record ID) go to the identity zone in
+Identity records (names, DOB, sex, address, ZIP, SSN, agency record ID) go to the identity zone in
 the standard form, one per (source, record_id) per drop and per identity block. Content rows
 go to the warehouse keyed by record tokens, with the declared types, race/ethnicity mapped to
 the OMB categories and the neighbourhood derived from the address: no identifier travels.
@@ -19,11 +19,11 @@ from hub_assets.sources.distinct import select_by_distinct
 from hub_assets.sources.reader import SOURCE_ROW
 from hub_assets.sources.schema import identity_schema
 from hub_assets.sources.standardise import (clean_name, map_sex, parse_date, split_full_name,
-                                            standard_address, standard_zip)
+                                            standard_address, standard_ssn, standard_zip)
 from hub_assets.sources.tokens import token_table
 
 RECORD_COLUMNS = ("record_token", "source", "record_id", "first_name", "middle_name", "last_name", "dob",
-                  "sex", "address", "zip", "race_ethnicity", "drop_id", "loaded_at")
+                  "sex", "address", "zip", "race_ethnicity", "drop_id", "loaded_at", "ssn")
 
 
 @dataclass
@@ -71,6 +71,7 @@ def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.
         (parse_date(pl.col(block.dob), source.date_format) if block.dob else pl.lit(None, pl.Date)).alias("dob"),
         _optional(block.sex, lambda c: map_sex(c, source.sex_codes)).alias("sex"),
         _optional(block.zip, standard_zip).alias("zip"),
+        _optional(block.ssn, standard_ssn).alias("ssn"),
         race_expr(source).alias("race_ethnicity"),
         pl.col(SOURCE_ROW),
     ).hstack(costly)
@@ -150,6 +151,10 @@ def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int
             bad = accepted.select((pl.col(block.zip).is_not_null() & standard_zip(pl.col(block.zip)).is_null())
                                   .sum()).item()
             counts[f"{block.zip}: not a 5-digit ZIP"] = bad
+        if block.ssn:
+            bad = accepted.select((pl.col(block.ssn).is_not_null() & standard_ssn(pl.col(block.ssn)).is_null())
+                                  .sum()).item()
+            counts[f"{block.ssn}: not a valid SSN"] = bad
     if source.race_column:
         bad = accepted.select((pl.col(source.race_column).is_not_null()
                                & ~pl.col(source.race_column).is_in(list(source.race_codes))).sum()).item()
