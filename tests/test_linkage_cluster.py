@@ -57,3 +57,23 @@ def test_the_typo_and_date_rules():
     assert one_typo_apart("JAYDEN", "JAYLEN") and not one_typo_apart("ETHAN", "EVAN")
     assert dobs_compatible("2008-03-11", "2008-11-03") and dobs_compatible("2008-03-11", "2008-03-12")
     assert not dobs_compatible("2008-03-11", "2009-04-11")
+
+
+def test_connected_components_label_each_node_with_its_smallest_member():
+    import numpy as np
+
+    from hub_assets.linkage.cluster import connected_components
+
+    # 0-3-5 chain (reached through 5 before 0), 1-2, 4 alone, 6-7.
+    left, right = np.array([5, 3, 2, 7]), np.array([3, 0, 1, 6])
+    assert connected_components(left, right, 8).tolist() == [0, 1, 1, 0, 4, 0, 6, 6]
+
+
+def test_a_chain_of_agreeing_records_is_one_person_and_a_mixed_chain_is_weighed_link_by_link():
+    records = _records(("a", "SOFIA", "TAIEZ", "2014-01-26", "F"), ("b", "SOFIA", "TAIEZ", None, "F"),
+                       ("c", "SOFIA", "TAIEZ", "2014-01-26", None),
+                       ("d", "MALIK", "OKAFOR", "2010-05-05", "M"), ("e", "MALIK", "OKAFOR", None, None),
+                       ("f", "MALIK", "OKAFOR", "2011-09-09", "M"))
+    clusters = cluster_pairs(records, _pairs(("a", "b", 0.96), ("b", "c", 0.97),
+                                             ("d", "e", 0.99), ("e", "f", 0.98)))
+    assert _people(clusters) == {frozenset("abc"), frozenset("de"), frozenset("f")}

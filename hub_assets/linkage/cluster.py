@@ -20,6 +20,7 @@ tuned on truth inside the pipeline).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from hub_assets.linkage.settings import MATCH_THRESHOLD
@@ -92,6 +93,33 @@ def merge_facts(a: Facts, b: Facts) -> Facts:
     return tuple(tuple(dict.fromkeys(x + y)) for x, y in zip(a, b))
 
 
+def connected_components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
+    """Component label (its smallest member) of each of ``n`` nodes joined by edges left-right:
+    min-label propagation with pointer jumping, in numpy (a few passes at 1M records)."""
+    label = np.arange(n)
+    a, b = np.concatenate([left, right]), np.concatenate([right, left])
+    while True:
+        nxt = label.copy()
+        np.minimum.at(nxt, a, label[b])
+        nxt = nxt[nxt]
+        if np.array_equal(nxt, label):
+            return label
+        label = nxt
+
+
+def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
+    """Components whose records hold two different DOBs, both M and F, or two first names."""
+    varies = [pl.col("dob").drop_nulls().n_unique() > 1 if "dob" in linked.columns else None,
+              pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])).n_unique() > 1
+              if "sex" in linked.columns else None,
+              pl.col("first_name").drop_nulls().n_unique() > 1 if "first_name" in linked.columns else None]
+    varies = [v for v in varies if v is not None]
+    if not varies:
+        return set()
+    return set(linked.with_columns(pl.Series("_c", component)).group_by("_c")
+               .agg(pl.any_horizontal(varies).alias("mixed")).filter("mixed")["_c"].to_list())
+
+
 def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD
                   ) -> pl.DataFrame:
     """``record_token, cluster_id`` for every record in ``records`` (prepared records: at least
@@ -107,12 +135,22 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
                            .alias("unique_id").to_frame(), on="unique_id", how="semi")
               .with_row_index("_i"))
     ids = linked.select("unique_id", "_i")
-    order = (links.join(ids, left_on="unique_id_l", right_on="unique_id")
-             .join(ids, left_on="unique_id_r", right_on="unique_id", suffix="_r")
-             .sort(["match_probability", "unique_id_l", "unique_id_r"],
-                   descending=[True, False, False]))
-    parent = list(range(linked.height))
-    facts = dict(enumerate(record_facts(linked)))
+    edges = (links.join(ids, left_on="unique_id_l", right_on="unique_id")
+             .join(ids, left_on="unique_id_r", right_on="unique_id", suffix="_r"))
+    component = connected_components(edges["_i"].to_numpy(), edges["_i_r"].to_numpy(), linked.height)
+    # Most people's records agree on DOB, sex and first name wherever they have one: for them
+    # no link can be refused, so the component is the person. Links are weighed one by one
+    # (Kruskal, below) only inside components holding two different values of any of these.
+    mixed = _mixed_components(linked, component)
+    order = (edges.filter(pl.Series(component[edges["_i"].to_numpy()]).is_in(sorted(mixed)))
+             .sort(["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]))
+    # A record of an agreeing component points at the component's smallest member; a record
+    # of a mixed one starts alone and joins others link by link.
+    in_mixed = [i for i, c in enumerate(component.tolist()) if c in mixed]
+    parent = component.tolist()
+    for i in in_mixed:
+        parent[i] = i
+    facts = dict(zip(in_mixed, record_facts(linked[in_mixed]))) if in_mixed else {}
 
     def root(x: int) -> int:
         while parent[x] != x:
