@@ -1,7 +1,9 @@
 """``hub run``: the whole hub, synchronously, as the sensors and schedules would run it.
 
 1. Register every new drop in the landing zone as a partition (the same scan the sensors do).
-2. Ingest each new drop in its own run (one partition per run, as a sensor launches it).
+2. Ingest each agency's new drops in one run (a partition range, as a backfill launches it; a
+   run costs about a second of Dagster bookkeeping, and an agency sends many drops). If that
+   run fails, its drops are run again one per run, so each drop's outcome is recorded by name.
 3. Bring everything downstream up to date in stages — linkage, spine, use cases, public —
    each stage a run recorded in the Dagster instance, so the UI shows the same history
    whether the hub ran by hand or by itself.
@@ -21,6 +23,9 @@ import dagster as dg
 
 from hub_assets.settings import HubPaths, data_dir as default_data_dir
 
+# Dagster's tags for a run over a partition range (what a single-run backfill sets).
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -56,13 +61,7 @@ def run_hub(data_dir: Path | None = None) -> int:
     click.echo(f"hub run: data dir {paths.root}; {total} new drop(s) to ingest")
     done = 0
     for agency, partition_keys in sorted(new_drops.items()):
-        for key in partition_keys:
-            done += 1
-            label = f"ingest {agency} {key}"
-            click.echo(f"[{done}/{total}] {label} ...", nl=False)
-            outcome = _execute(defs, instance, label, _ingest_keys(defs, agency), partition_key=key)
-            report.outcomes.append(outcome)
-            click.echo(f" {'ok' if outcome.ok else 'FAILED'} ({outcome.seconds:.1f}s)")
+        done = _ingest_agency(defs, instance, report, agency, partition_keys, done, total)
 
     for n, (label, keys) in enumerate(_downstream_stages(defs), start=1):
         if not keys:
@@ -99,6 +98,43 @@ def _ingest_keys(defs: dg.Definitions, agency: str) -> list[dg.AssetKey]:
             and key.path[0] in ("raw", "identity")]
 
 
+def _ingest_agency(defs: dg.Definitions, instance: dg.DagsterInstance, report: HubRunReport, agency: str,
+                   drop_ids: list[str], done: int, total: int) -> int:
+    """Ingest an agency's new drops in one run; if it fails, one run per drop. Returns ``done``."""
+    keys = _ingest_keys(defs, agency)
+    if len(drop_ids) > 1 and _is_partition_range(instance, agency, drop_ids):
+        label = f"ingest {agency} {len(drop_ids)} drops ({drop_ids[0]} .. {drop_ids[-1]})"
+        click.echo(f"[{done + len(drop_ids)}/{total}] {label} ...", nl=False)
+        outcome = _execute(defs, instance, label, keys, partition_range=(drop_ids[0], drop_ids[-1]))
+        click.echo(f" {'ok' if outcome.ok else 'FAILED'} ({outcome.seconds:.1f}s)")
+        if outcome.ok:
+            report.outcomes.append(outcome)
+            return done + len(drop_ids)
+        # Nothing of the batch is recorded as materialised: run each drop alone, so the drop
+        # that failed fails by name and every other drop is loaded and recorded.
+        click.echo(f"  {outcome.error}\n  running {agency}'s drops one per run:")
+    for drop_id in drop_ids:
+        done += 1
+        label = f"ingest {agency} {drop_id}"
+        click.echo(f"[{done}/{total}] {label} ...", nl=False)
+        outcome = _execute(defs, instance, label, keys, partition_key=drop_id)
+        report.outcomes.append(outcome)
+        click.echo(f" {'ok' if outcome.ok else 'FAILED'} ({outcome.seconds:.1f}s)")
+    return done
+
+
+def _is_partition_range(instance: dg.DagsterInstance, agency: str, drop_ids: list[str]) -> bool:
+    """Whether ``drop_ids`` are exactly the partitions from the first to the last, in order."""
+    from hub_assets.defs.sources.partitions import drops_partitions
+    from hub_assets.sources.declaration import agency as declared
+
+    registered = instance.get_dynamic_partitions(drops_partitions(declared(agency)).name)
+    if drop_ids[0] not in registered:
+        return False
+    start = registered.index(drop_ids[0])
+    return registered[start:start + len(drop_ids)] == drop_ids
+
+
 def _downstream_stages(defs: dg.Definitions) -> list[tuple[str, list[dg.AssetKey]]]:
     """Unpartitioned assets, split into stages in the order of the flow diagram."""
     graph = defs.resolve_asset_graph()
@@ -119,17 +155,20 @@ def _downstream_stages(defs: dg.Definitions) -> list[tuple[str, list[dg.AssetKey
     return ordered
 
 
-def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, label: str,
-             keys: list[dg.AssetKey], partition_key: str | None = None) -> RunOutcome:
+def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, label: str, keys: list[dg.AssetKey],
+             partition_key: str | None = None, partition_range: tuple[str, str] | None = None) -> RunOutcome:
     started = time.monotonic()
     job = defs.resolve_implicit_job_def_def_for_assets(keys)
+    tags = {"hub/trigger": "hub run"}
+    if partition_range:
+        tags |= {ASSET_PARTITION_RANGE_START_TAG: partition_range[0], ASSET_PARTITION_RANGE_END_TAG: partition_range[1]}
     result = job.execute_in_process(
         instance=instance,
         asset_selection=keys,
         partition_key=partition_key,
         run_config=QUIET_LOGS,
         raise_on_error=False,
-        tags={"hub/trigger": "hub run"},
+        tags=tags,
     )
     error = "" if result.success else _first_error(result)
     return RunOutcome(label, result.success, time.monotonic() - started, error)

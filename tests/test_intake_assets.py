@@ -71,3 +71,53 @@ def test_drop_registration_is_generated_per_agency(hub, instance, write_drop):
     assert instance.get_dynamic_partitions(drops_partitions(agency("rec_parks")).name) == [
         "recparks_registrations_2024w30.csv"]
     assert register_new_drops(instance, hub) == {}
+
+
+def materialize_drops(name, first, last, hub, instance, raise_on_error=True):
+    """One run over the drops first..last, as ``hub run`` and backfills launch it."""
+    source = agency(name)
+    return dg.materialize([build_ingest_asset(source), build_intake_checks(source)], instance=instance,
+                          resources={"hub": hub}, raise_on_error=raise_on_error,
+                          tags={"dagster/asset_partition_range_start": first,
+                                "dagster/asset_partition_range_end": last})
+
+
+def test_several_drops_in_one_run_each_materialise_their_own_partition(hub, instance, write_drop):
+    write_drop("family_league", "fl_ost_2024q1.csv", n=3)
+    write_drop("family_league", "fl_ost_2024q2.csv", n=5, overrides={1: {"session_type": "weekend"}})
+    (drops,) = register_new_drops(instance, hub).values()
+
+    result = materialize_drops("family_league", drops[0], drops[-1], hub, instance)
+
+    meta = {(m.asset_key.to_user_string(), m.partition): m.metadata
+            for m in result.asset_materializations_for_node("ingest_family_league")}
+    assert set(meta) == {(key, d) for key in ("identity/family_league", "raw/family_league") for d in drops}
+    assert meta[("raw/family_league", "fl_ost_2024q1.csv")]["rows_accepted"].value == 3
+    assert meta[("raw/family_league", "fl_ost_2024q2.csv")]["rows_accepted"].value == 4
+    assert meta[("raw/family_league", "fl_ost_2024q2.csv")]["rows_quarantined"].value == 1
+    assert instance.get_materialized_partitions(dg.AssetKey(["raw", "family_league"])) == set(drops)
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
+        assert con.execute("select drop_id, count(*) from raw.family_league group by 1 order by 1").fetchall() == [
+            ("fl_ost_2024q1.csv", 3), ("fl_ost_2024q2.csv", 4)]
+
+
+def test_an_unreadable_drop_fails_its_batch_by_name_before_any_drop_is_written(hub, instance, write_drop):
+    write_drop("hmis", "hmis_enrollments_2024_09.csv", n=3)
+    write_drop("hmis", "hmis_enrollments_2024_10.csv", raw=b"")
+    write_drop("hmis", "hmis_enrollments_2024_11.csv", n=2)
+    (drops,) = register_new_drops(instance, hub).values()
+
+    result = materialize_drops("hmis", drops[0], drops[-1], hub, instance, raise_on_error=False)
+
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "agency hmis" in message and "hmis_enrollments_2024_10.csv" in message and "empty" in message
+    with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:
+        assert con.execute("select drop_id, status from drops").fetchall() == [
+            ("hmis_enrollments_2024_10.csv", "rejected")]
+    # Run one by one (as hub run then does), the readable drops load and only the bad one fails.
+    outcomes = {d: materialize_drop("hmis", d, hub, instance, raise_on_error=False).success for d in drops}
+    assert outcomes == {drops[0]: True, drops[1]: False, drops[2]: True}

@@ -1,5 +1,12 @@
 """The ingest asset of each agency: one multi-asset writing ``identity/<agency>`` (identity zone)
-and ``raw/<agency>`` (warehouse) for one drop per partition."""
+and ``raw/<agency>`` (warehouse), one partition per drop.
+
+A sensor launches one run per drop. ``hub run`` (and a backfill) launches one run for all of an
+agency's new drops (``BackfillPolicy.single_run``): the run loads them in order with one
+connection per store and records each drop's own metadata on its partition. A run is all or
+nothing in Dagster's record, so a drop that cannot be read fails it before any drop is
+written; ``hub run`` then loads that agency's drops one run each, so the bad drop fails alone.
+"""
 
 
 from datetime import timedelta
@@ -10,7 +17,7 @@ from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.defs.sources.partitions import drops_partitions, identity_key, raw_key
 from hub_assets.sources.declaration import CADENCE_DAYS, AgencySource, snake_case
 from hub_assets.sources.errors import DropRejected
-from hub_assets.sources.intake import ingest_drop
+from hub_assets.sources.intake import ingest_drops
 from hub_assets.sources.quality import IntakeResult
 
 
@@ -73,18 +80,23 @@ def _result_metadata(result: IntakeResult) -> dict:
 
 def build_ingest_asset(source: AgencySource) -> dg.AssetsDefinition:
     @dg.multi_asset(name=f"ingest_{source.name}", specs=_specs(source), partitions_def=drops_partitions(source),
-                    pool=WRITER_POOL)
+                    backfill_policy=dg.BackfillPolicy.single_run(), pool=WRITER_POOL)
     def ingest(context: dg.AssetExecutionContext, hub: HubResource):
+        # Partition keys come in the order the drops were registered: oldest version first.
+        drop_ids = list(context.partition_keys)
         try:
-            result = ingest_drop(source, context.partition_key, hub)
+            results = ingest_drops(source, drop_ids, hub)
         except DropRejected as exc:
-            # One clear message for the run: agency, file, problem. Nothing was loaded.
+            # One clear message for the run: agency, file, problem. Nothing of this run was loaded.
             raise dg.Failure(description=str(exc), metadata={"agency": exc.agency, "file": exc.file_name,
                                                              "problem": exc.problem}) from exc
-        metadata = _result_metadata(result)
-        yield dg.MaterializeResult(asset_key=identity_key(source),
-                                   metadata={**metadata, "dagster/row_count": result.identity_records})
-        yield dg.MaterializeResult(asset_key=raw_key(source),
-                                   metadata={**metadata, "dagster/row_count": result.rows_accepted})
+        for result in results:
+            metadata = _result_metadata(result)
+            context.add_asset_metadata({**metadata, "dagster/row_count": result.identity_records},
+                                       asset_key=identity_key(source), partition_key=result.drop_id)
+            context.add_asset_metadata({**metadata, "dagster/row_count": result.rows_accepted},
+                                       asset_key=raw_key(source), partition_key=result.drop_id)
+        yield dg.MaterializeResult(asset_key=identity_key(source))
+        yield dg.MaterializeResult(asset_key=raw_key(source))
 
     return ingest

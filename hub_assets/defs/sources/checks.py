@@ -5,6 +5,7 @@ required content present."""
 import warnings
 
 import dagster as dg
+import polars as pl
 
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.defs.sources.partitions import drops_partitions, identity_key, raw_key
@@ -45,7 +46,8 @@ def build_intake_checks(source: AgencySource) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(name=f"{source.name}_intake_checks", specs=specs, pool=WRITER_POOL)
     def intake_checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
-        drop_id = context.partition_key if context.has_partition_key else None
+        # The run's drops: one for a sensor's run, all of an agency's new drops for hub run's.
+        drop_ids = list(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else []
         with hub.identity(read_only=False) as con:
             ensure_identity_tables(con)
             drops = con.sql("select drop_id, rows_received, rows_accepted, rows_quarantined, status from drops "
@@ -55,20 +57,26 @@ def build_intake_checks(source: AgencySource) -> dg.AssetChecksDefinition:
             columns = [r[0] for r in con.execute(
                 "select column_name from information_schema.columns where table_schema = 'raw' "
                 "and table_name = ?", [source.name]).fetchall()]
-            loaded = con.execute(f"select count(*) from {raw_table(source)} where drop_id = ?",
-                                 [drop_id]).fetchone()[0] if columns else 0
+            loaded = dict(con.execute(
+                f"select drop_id, count(*) from {raw_table(source)} where list_contains(?, drop_id) group by 1",
+                [drop_ids]).fetchall()) if columns else {}
             required = [c.warehouse_name for c in source.content if c.required]
-            nulls = {c: con.execute(f"select count(*) from {raw_table(source)} where {c} is null").fetchone()[0]
-                     for c in required} if columns else {}
+            # One scan for every required column.
+            counts = con.execute("select " + ", ".join(f"count(*) filter (where {c} is null)" for c in required)
+                                 + f" from {raw_table(source)}").fetchone() if columns and required else ()
+            nulls = dict(zip(required, counts))
 
         unbalanced = drops.filter(drops["rows_received"] != drops["rows_accepted"] + drops["rows_quarantined"])
-        this = drops.filter(drops["drop_id"] == drop_id)
-        expected = this["rows_accepted"][0] if this.height and this["status"][0] == "accepted" else None
+        these = drops.filter(pl.col("drop_id").is_in(drop_ids) & (pl.col("status") == "accepted"))
+        expected = dict(zip(these["drop_id"], these["rows_accepted"]))
+        missing = sorted(d for d, n in expected.items() if loaded.get(d, 0) != n)
         yield dg.AssetCheckResult(
             check_name="rows_accounted_for", asset_key=identity_key(source),
-            passed=unbalanced.is_empty() and (expected is None or expected == loaded),
+            passed=unbalanced.is_empty() and not missing,
             metadata={"drops_checked": drops.height, "unbalanced_drops": unbalanced["drop_id"].to_list(),
-                      "rows_accepted": expected, "rows_in_warehouse": loaded})
+                      "rows_accepted": sum(expected.values()) if expected else None,
+                      "rows_in_warehouse": sum(loaded.values()),
+                      "drops_not_whole_in_warehouse": missing})
         leaked = sorted(set(columns) & identifier_column_names())
         yield dg.AssetCheckResult(check_name="no_identifier_columns", asset_key=raw_key(source),
                                   passed=bool(columns) and not leaked,
