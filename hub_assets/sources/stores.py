@@ -95,8 +95,8 @@ def _placeholders(values: list) -> str:
 
 def write_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, drop_row: dict,
                    records: pl.DataFrame, quarantine: pl.DataFrame) -> None:
-    """Replace this drop's identity rows and registry entry, in one transaction."""
-    ensure_identity_tables(con)
+    """Replace this drop's identity rows and registry entry, in one transaction. The caller has
+    run ``ensure_identity_tables`` on ``con`` (once per batch: it costs a catalog write)."""
     with transaction(con):
         delete_identity(con, agency, [drop_id], keep_registry=False)
         con.register("records_df", records)
@@ -124,8 +124,7 @@ def delete_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_ids: list[
 def write_warehouse(con: duckdb.DuckDBPyConnection, source: AgencySource, drop_ids_out: list[str],
                     content: pl.DataFrame) -> None:
     """Delete the given drops' rows (this drop and the versions it supersedes) and insert this
-    drop's content, in one transaction."""
-    ensure_raw_table(con, source)
+    drop's content, in one transaction. The caller has run ``ensure_raw_table`` on ``con``."""
     with transaction(con):
         con.execute(f"delete from {raw_table(source)} where drop_id in ({_placeholders(drop_ids_out)})",
                     drop_ids_out)
@@ -144,8 +143,8 @@ def finish_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, s
 
 
 def record_rejection(con: duckdb.DuckDBPyConnection, agency: str, drop_row: dict) -> None:
-    """Register a rejected drop (no rows anywhere), replacing any earlier attempt's rows."""
-    ensure_identity_tables(con)
+    """Register a rejected drop (no rows anywhere), replacing any earlier attempt's rows.
+    The caller has run ``ensure_identity_tables`` on ``con``."""
     with transaction(con):
         delete_identity(con, agency, [drop_row["drop_id"]], keep_registry=False)
         con.execute(f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
@@ -153,5 +152,5 @@ def record_rejection(con: duckdb.DuckDBPyConnection, agency: str, drop_row: dict
 
 
 def registered(con: duckdb.DuckDBPyConnection, agency: str) -> pl.DataFrame:
-    ensure_identity_tables(con)
+    """The agency's rows of the intake registry. The caller has run ``ensure_identity_tables``."""
     return con.sql("select * from drops where agency = ? order by drop_id", params=[agency]).pl()
