@@ -10,6 +10,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from hub_assets.defs.dbt import parse_cache
 from hub_assets.defs.dbt.project import dbt_project, prepare_manifest
 from hub_assets.defs.dbt.translator import HubDbtTranslator
 from hub_assets.defs.resources import WRITER_POOL, HubResource
@@ -32,4 +33,10 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     with hub.warehouse() as con:
         for source in load_agencies():
             ensure_raw_table(con, source)
-    yield from dbt.cli(["build"], context=context).stream()
+    # Start from the parse of the previous build on this warehouse (see parse_cache).
+    target_path = parse_cache.run_target_path(context.run.run_id)
+    parse_cache.seed(target_path, hub.paths.warehouse_db)
+    try:
+        yield from dbt.cli(["build"], context=context, target_path=target_path).stream()
+    finally:
+        parse_cache.keep(target_path, hub.paths.warehouse_db)

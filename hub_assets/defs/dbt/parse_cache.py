@@ -1,0 +1,55 @@
+"""dbt's parse, kept between builds of the same warehouse.
+
+Every ``dbt build`` Dagster launches runs in a fresh target folder. dagster-dbt seeds it with the
+project's ``target/partial_parse.msgpack``, but dbt discards a partial parse made for another
+connection profile, and the profile names the warehouse file: a parse made by ``dbt parse`` (or
+for another data dir) is thrown away and the project is parsed in full again, about 10 s of the
+dbt stage on this machine. So after each build its parse is kept per warehouse, and the next build
+on that warehouse starts from it. dbt still checks every file's checksum, so a kept parse from an
+older project is only a head start, never stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from hub_assets.defs.dbt.project import dbt_project
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def run_target_path(run_id: str) -> Path:
+    """A target folder of its own for one dbt invocation (as dagster-dbt would make one)."""
+    return dbt_project.project_dir / dbt_project.target_path / f"hub_dbt_models-{run_id[:8]}-{uuid.uuid4().hex[:6]}"
+
+
+def kept_parse(warehouse: Path) -> Path:
+    digest = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:16]
+    return dbt_project.project_dir / dbt_project.target_path / "partial_parse" / f"{digest}.msgpack"
+
+
+def seed(target_path: Path, warehouse: Path) -> bool:
+    """Start a build's target folder from the parse kept for this warehouse, if there is one."""
+    kept = kept_parse(warehouse)
+    if not kept.exists():
+        return False
+    target_path.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(kept, target_path / PARTIAL_PARSE)
+    return True
+
+
+def keep(target_path: Path, warehouse: Path) -> bool:
+    """Keep the parse a build wrote, replacing the previous one atomically (builds may overlap)."""
+    made = target_path / PARTIAL_PARSE
+    if not made.exists():
+        return False
+    kept = kept_parse(warehouse)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
+    shutil.copyfile(made, partial)
+    os.replace(partial, kept)
+    return True
