@@ -24,7 +24,7 @@ RARE_AGREEMENT = {"m_probability": 0.005, "fix_m_probability": True}
 OTHER_FIRST_NAME = {"m_probability": 0.00001, "fix_m_probability": True}
 
 # Match probability at which a scored pair becomes a link (see cluster.py for why).
-MATCH_THRESHOLD = 0.95
+MATCH_THRESHOLD = 0.9
 
 
 def first_name_comparison() -> cl.CustomComparison:
@@ -91,11 +91,16 @@ def ssn_comparison() -> cl.CustomComparison:
         comparison_description="SSN: exact, one digit mistyped or two swapped, else",
         comparison_levels=[
             cll.NullLevel("ssn"),
-            cll.ExactMatchLevel("ssn"),
-            # Random sampling never meets this level (two different people's SSNs one keying
-            # error apart: 89 of 10^9 numbers), so its u is fixed, generously, at 1e-6.
+            # u is the chance that two different people's records agree at a level. Random
+            # sampling (1M pairs) cannot estimate it for SSNs: at 1M records it meets no pair
+            # sharing one and Splink leaves u unset, which took the SSN's weight away. So both
+            # are fixed, generously: one pair of different people in a million shares an SSN
+            # (borrowed or reused numbers, one keyed into another's record), and one in 100,000
+            # is a keying error apart (89 of 10^9 random numbers are, but siblings issued
+            # numbers together can hold consecutive ones).
+            cll.ExactMatchLevel("ssn").configure(u_probability=1e-6, fix_u_probability=True),
             cll.DamerauLevenshteinLevel("ssn", 1).configure(
-                label_for_charts="One digit differs or two swapped", u_probability=1e-6, fix_u_probability=True),
+                label_for_charts="One digit differs or two swapped", u_probability=1e-5, fix_u_probability=True),
             cll.ElseLevel(),
         ],
     )

@@ -1,0 +1,89 @@
+"""Cluster precision and recall by match threshold, on synthetic cities (how MATCH_THRESHOLD
+was chosen: the lowest threshold whose cluster precision is >= 0.995 on every size).
+
+For each size: generate the city (seed 11, as bench_linkage.py), turn its drops into identity
+records as intake does, train the hub's model once, predict once, then cluster at each
+threshold and score against the truth. Truth is read here only, never by the pipeline.
+Writes ``benchmarks/results/threshold_sweep.json`` and ``.md``.
+Run: ``.venv/bin/python benchmarks/threshold_sweep.py [--persons 5000 50000 200000]``
+(5,000 / 50,000 / 200,000 youth are about 10k / 100k / 1M identity records).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+RESULTS = ROOT / "benchmarks" / "results"
+THRESHOLDS = (0.8, 0.85, 0.9, 0.95, 0.98)
+
+
+def sweep(persons: int, seed: int, workdir: Path) -> dict:
+    from bench_linkage import city_records
+
+    from hub_assets.linkage.cluster import cluster_pairs
+    from hub_assets.linkage.keys import carry_forward
+    from hub_assets.linkage.predict import pairs_frame, predict_pairs
+    from hub_assets.linkage.prepare import prepare_records
+    from hub_assets.linkage.quality import quality_report
+    from hub_assets.linkage.train import make_linker, train
+    from hub_assets.synth import generate_city
+
+    generate_city(persons=persons, seed=seed, out=workdir)
+    records, truth = city_records(workdir)
+    prepared = prepare_records(records)
+    started = time.perf_counter()
+    linker = make_linker(prepared)
+    train(linker)
+    pairs = pairs_frame(predict_pairs(linker))
+    seconds = time.perf_counter() - started
+    no_keys = pl.DataFrame(schema={"record_token": pl.String, "person_key": pl.String})
+    rows = []
+    for threshold in THRESHOLDS:
+        keys, _ = carry_forward(no_keys, cluster_pairs(prepared, pairs, threshold))
+        scores = quality_report(records, keys, pairs, truth=truth)["truth"]["cluster"]
+        rows.append({"threshold": threshold, "precision": scores["precision"], "recall": scores["recall"]})
+        print(f"{persons} youth, {records.height} records, p >= {threshold}: "
+              f"P {scores['precision']:.4f} R {scores['recall']:.4f}", flush=True)
+    return {"persons": persons, "records": records.height, "train_and_predict_seconds": seconds,
+            "by_threshold": rows}
+
+
+def render(results: dict) -> str:
+    lines = ["# Cluster precision / recall by match threshold", "",
+             f"Run {results['at']}, seed {results['seed']}. Command: "
+             "`.venv/bin/python benchmarks/threshold_sweep.py`", "",
+             "| records | threshold | cluster P | cluster R |", "|---|---|---|---|"]
+    for size in results["sizes"]:
+        for row in size["by_threshold"]:
+            lines.append(f"| {size['records']:,} | {row['threshold']} | {row['precision']:.4f} | "
+                         f"{row['recall']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--persons", type=int, nargs="*", default=[5_000, 50_000, 200_000])
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    results = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": args.seed, "sizes": []}
+    for persons in args.persons:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["sizes"].append(sweep(persons, args.seed, Path(tmp)))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "threshold_sweep.json").write_text(json.dumps(results, indent=2))
+        (RESULTS / "threshold_sweep.md").write_text(render(results))
+
+
+if __name__ == "__main__":
+    main()
