@@ -30,3 +30,17 @@ def test_select_by_distinct_on_an_empty_frame_keeps_the_columns():
     frame = pl.DataFrame({"first": []}, schema={"first": pl.String})
     out = select_by_distinct(frame, {"first_name": clean_name(pl.col("first"))})
     assert out.columns == ["first_name"] and out.height == 0
+
+
+def test_a_value_cache_carries_results_across_drops_without_changing_them():
+    from hub_assets.sources.distinct import ValueCache
+
+    exprs = {"first_name": clean_name(pl.col("first")), "address": standard_address(pl.col("address"))}
+    first = pl.DataFrame({"first": ["Ann", None, "Bob"], "address": ["1 Oak Street", None, "1 Oak Street"]})
+    second = pl.DataFrame({"first": ["Bob", "Cy", None], "address": ["2 Elm Avenue", "1 Oak Street", None]})
+    cache = ValueCache()
+    for frame in (first, second):
+        assert select_by_distinct(frame, exprs, cache, name="test").equals(frame.select(**exprs))
+    # The second drop computed only what the first had not: Cy and 2 Elm Avenue.
+    table = cache._tables[("test:first_name", ("first",))]
+    assert sorted(table["first"].to_list(), key=str) == sorted(["Ann", None, "Bob", "Cy"], key=str)

@@ -27,6 +27,7 @@ from hub_assets.sources.quality import (IntakeResult, date_ranges, null_rates, q
                                         write_rejection_report, write_report)
 from hub_assets.sources.reader import SOURCE_ROW, RawDrop, read_drop
 from hub_assets.sources.schema import row_failures
+from hub_assets.sources.distinct import ValueCache
 from hub_assets.sources.split import split_drop
 from hub_assets.sources import stores
 
@@ -117,10 +118,11 @@ def ingest_drops(source: AgencySource, drop_ids: list[str], hub) -> list[IntakeR
         with hub.warehouse() as warehouse_con:
             stores.ensure_raw_table(warehouse_con, source)
             results = []
+            cache = ValueCache()  # names, addresses and places standardised in one drop serve the next
             for drop in received:
                 # Each drop is refused here too if a drop loaded earlier in the batch corrects it.
                 _refuse_if_newer_version_loaded(identity_con, source, drop.drop_id)
-                results.append(_ingest(source, drop, hub, identity_con, warehouse_con))
+                results.append(_ingest(source, drop, hub, identity_con, warehouse_con, cache))
     return results
 
 
@@ -136,7 +138,7 @@ def _read(source: AgencySource, drop_id: str, paths, identity_con) -> _Received:
     return _Received(drop_id, sha, len(data), raw)
 
 
-def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_con) -> IntakeResult:
+def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_con, cache: ValueCache) -> IntakeResult:
     paths = hub.paths
     drop_id, sha, raw = drop.drop_id, drop.sha, drop.raw
     file_name, version = split_drop_id(drop_id)
@@ -144,7 +146,7 @@ def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_
     quarantine = quarantine_frame(source, drop_id, file_name, raw, failures)
     accepted = raw.frame.filter(~pl.col(SOURCE_ROW).is_in(failures[SOURCE_ROW].unique().implode()))
     loaded_at = _now()
-    split = split_drop(source, accepted, hub.key(), drop_id, loaded_at)
+    split = split_drop(source, accepted, hub.key(), drop_id, loaded_at, cache)
     earlier = [make_drop_id(file_name, n) for n in range(1, version)]
     result = IntakeResult(
         agency=source.name, drop_id=drop_id, file_name=file_name, sha256=sha, size_bytes=drop.size,

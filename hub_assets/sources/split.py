@@ -15,7 +15,7 @@ import polars as pl
 
 from hub_assets.reference.geography import neighbourhood
 from hub_assets.sources.declaration import AgencySource, ContentColumn, IdentityColumns
-from hub_assets.sources.distinct import select_by_distinct
+from hub_assets.sources.distinct import ValueCache, per_distinct, select_by_distinct
 from hub_assets.sources.reader import SOURCE_ROW
 from hub_assets.sources.schema import identity_schema
 from hub_assets.sources.standardise import (clean_name, map_sex, parse_date, split_full_name,
@@ -60,12 +60,13 @@ def _optional(col: str | None, expr) -> pl.Expr:
 
 
 def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.DataFrame, tokens: pl.DataFrame,
-                     drop_id: str, loaded_at: datetime) -> pl.DataFrame:
+                     drop_id: str, loaded_at: datetime, cache: ValueCache | None = None) -> pl.DataFrame:
     """The block's standard identity records; ``tokens`` is its ``token_table`` (record_id -> token)."""
     src = identity_source(source, block)
     # Names and addresses are regex chains and repeat across rows: standardised once per value.
     costly = select_by_distinct(accepted, {**_names(block),
-                                           "address": _optional(block.address, standard_address)})
+                                           "address": _optional(block.address, standard_address)},
+                                cache, name=src)
     records = accepted.select(
         pl.col(block.record_id).alias("record_id"),
         (parse_date(pl.col(block.dob), source.date_format) if block.dob else pl.lit(None, pl.Date)).alias("dob"),
@@ -107,7 +108,7 @@ def typed_content(col: ContentColumn, date_format: str) -> pl.Expr:
 
 
 def content_rows(source: AgencySource, accepted: pl.DataFrame, tokens: dict[str, pl.DataFrame],
-                 drop_id: str) -> pl.DataFrame:
+                 drop_id: str, cache: ValueCache | None = None) -> pl.DataFrame:
     """The warehouse rows; ``tokens`` holds each identity block's ``token_table`` by role."""
     primary = source.primary
     with_tokens = accepted
@@ -121,20 +122,19 @@ def content_rows(source: AgencySource, accepted: pl.DataFrame, tokens: dict[str,
         pl.col(SOURCE_ROW),
         *(typed_content(col, source.date_format).alias(col.warehouse_name) for col in source.content),
         race_expr(source).alias("race_ethnicity"),
-        _neighbourhoods(accepted, primary.address, primary.zip),
+        _neighbourhoods(accepted, primary.address, primary.zip, cache),
     )
 
 
-def _neighbourhoods(accepted: pl.DataFrame, address: str | None, zip_col: str | None) -> pl.Series:
-    """``neighbourhood`` per row, computed once per distinct (address, ZIP): append files repeat
-    the same household on many rows, and the street-key regexes are the costly part."""
+def _neighbourhoods(accepted: pl.DataFrame, address: str | None, zip_col: str | None,
+                    cache: ValueCache | None) -> pl.Series:
+    """``neighbourhood`` per row, computed once per distinct (address, ZIP): households repeat
+    across rows and drops, and the street-key regexes are the costly part."""
     cols = [c for c in (address, zip_col) if c]
     if not cols:
         return neighbourhood(accepted, address, zip_col)
-    places = accepted.select(cols).unique()
-    places = places.with_columns(neighbourhood(places, address, zip_col).alias("neighbourhood"))
-    return accepted.select(cols).join(places, on=cols, how="left", maintain_order="left",
-                                      nulls_equal=True)["neighbourhood"]
+    return per_distinct(accepted, cols, lambda places: places.with_columns(neighbourhood(places, address, zip_col)),
+                        ["neighbourhood"], cache, "neighbourhood")["neighbourhood"]
 
 
 def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int]:
@@ -163,10 +163,11 @@ def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int
 
 
 def split_drop(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id: str,
-               loaded_at: datetime) -> Split:
+               loaded_at: datetime, cache: ValueCache | None = None) -> Split:
+    """``cache`` carries standardised values from one drop of a batch to the next."""
     # Each distinct record ID is hashed once, for both its identity record and its content rows.
     tokens = {block.role: token_table(key, identity_source(source, block), accepted[block.record_id])
               for block in source.identities}
-    records = pl.concat([identity_records(source, block, accepted, tokens[block.role], drop_id, loaded_at)
+    records = pl.concat([identity_records(source, block, accepted, tokens[block.role], drop_id, loaded_at, cache)
                          for block in source.identities])
-    return Split(records, content_rows(source, accepted, tokens, drop_id), nulled_counts(source, accepted))
+    return Split(records, content_rows(source, accepted, tokens, drop_id, cache), nulled_counts(source, accepted))
