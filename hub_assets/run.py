@@ -63,7 +63,7 @@ def run_hub(data_dir: Path | None = None) -> int:
     for agency, partition_keys in sorted(new_drops.items()):
         done = _ingest_agency(defs, instance, report, agency, partition_keys, done, total)
 
-    for n, (label, keys) in enumerate(_downstream_stages(defs), start=1):
+    for n, (label, keys) in enumerate(_downstream_stages(defs, paths), start=1):
         if not keys:
             continue
         click.echo(f"[stage {n}] {label}: {len(keys)} asset(s) ...", nl=False)
@@ -135,11 +135,18 @@ def _is_partition_range(instance: dg.DagsterInstance, agency: str, drop_ids: lis
     return registered[start:start + len(drop_ids)] == drop_ids
 
 
-def _downstream_stages(defs: dg.Definitions) -> list[tuple[str, list[dg.AssetKey]]]:
+def _downstream_stages(defs: dg.Definitions, paths: HubPaths) -> list[tuple[str, list[dg.AssetKey]]]:
     """Unpartitioned assets, split into stages in the order of the flow diagram."""
+    from hub_assets.defs.linkage.assets import MODEL_KEY
+    from hub_assets.linkage.operations import LinkagePaths
+
     graph = defs.resolve_asset_graph()
     unpartitioned = {key for key in graph.get_all_asset_keys()
                      if graph.get(key).is_materializable and not graph.get(key).is_partitioned}
+    if LinkagePaths.of(paths).model.exists():
+        # Retraining is explicit (weekly schedule, or by hand), never a side effect of new
+        # drops: a run trains the model only when the hub has none yet.
+        unpartitioned.discard(MODEL_KEY)
     stages = [
         ("linkage", dg.AssetSelection.groups("linkage")),
         ("person spine", dg.AssetSelection.groups("spine")),
@@ -161,7 +168,8 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, label: str, key
     job = defs.resolve_implicit_job_def_def_for_assets(keys)
     tags = {"hub/trigger": "hub run"}
     if partition_range:
-        tags |= {ASSET_PARTITION_RANGE_START_TAG: partition_range[0], ASSET_PARTITION_RANGE_END_TAG: partition_range[1]}
+        start, end = partition_range
+        tags |= {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
     result = job.execute_in_process(
         instance=instance,
         asset_selection=keys,

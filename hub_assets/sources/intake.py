@@ -138,7 +138,8 @@ def _read(source: AgencySource, drop_id: str, paths, identity_con) -> _Received:
     return _Received(drop_id, sha, len(data), raw)
 
 
-def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_con, cache: ValueCache) -> IntakeResult:
+def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_con,
+            cache: ValueCache) -> IntakeResult:
     paths = hub.paths
     drop_id, sha, raw = drop.drop_id, drop.sha, drop.raw
     file_name, version = split_drop_id(drop_id)

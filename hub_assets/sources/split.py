@@ -133,8 +133,11 @@ def _neighbourhoods(accepted: pl.DataFrame, address: str | None, zip_col: str | 
     cols = [c for c in (address, zip_col) if c]
     if not cols:
         return neighbourhood(accepted, address, zip_col)
-    return per_distinct(accepted, cols, lambda places: places.with_columns(neighbourhood(places, address, zip_col)),
-                        ["neighbourhood"], cache, "neighbourhood")["neighbourhood"]
+
+    def place(places: pl.DataFrame) -> pl.DataFrame:
+        return places.with_columns(neighbourhood(places, address, zip_col))
+
+    return per_distinct(accepted, cols, place, ["neighbourhood"], cache, "neighbourhood")["neighbourhood"]
 
 
 def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int]:

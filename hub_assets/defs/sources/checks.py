@@ -47,7 +47,8 @@ def build_intake_checks(source: AgencySource) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(name=f"{source.name}_intake_checks", specs=specs, pool=WRITER_POOL)
     def intake_checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
         # The run's drops: one for a sensor's run, all of an agency's new drops for hub run's.
-        drop_ids = list(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else []
+        partitioned = context.has_partition_key_range or context.has_partition_key
+        drop_ids = list(context.partition_keys) if partitioned else []
         with hub.identity(read_only=False) as con:
             ensure_identity_tables(con)
             drops = con.sql("select drop_id, rows_received, rows_accepted, rows_quarantined, status from drops "
