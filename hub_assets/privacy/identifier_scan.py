@@ -88,9 +88,15 @@ def scan_database(db_path: Path, identity_db: Path) -> list[Hit]:
         tables = con.execute("select table_schema, table_name from information_schema.tables "
                              "where table_catalog = ? order by all", [cat]).fetchall()
         crosswalk = f'"{cat}".spine.person_crosswalk'
+        hits = []
         if ("spine", "person_crosswalk") not in tables or "record_token" not in dict(_columns(con, crosswalk)):
             crosswalk = None  # no way from a person key back to identity rows (e.g. an analyst export)
-        hits = []
+        else:
+            try:
+                crosswalk = _person_identities(con, crosswalk)
+            except duckdb.Error as exc:  # fail closed: person-keyed rows cannot be cleared
+                hits.append(Hit("spine.person_crosswalk", "unscannable", str(exc).splitlines()[0]))
+                crosswalk = None
         for schema, table in tables:
             try:
                 hits += _scan_relation(con, f'"{cat}"."{schema}"."{table}"', f"{schema}.{table}", crosswalk)
@@ -143,16 +149,30 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
     con.executemany("insert into code_words values (?)", [[w] for w in sorted(code_words())])
     con.execute("delete from id_values where kind = 'name' and v in (select v from code_words)")
     # Names of 4+ letters that are not code words; shorter ones match too much content by chance.
+    # One row per record and distinct identity: the identity zone holds a record once per drop that
+    # sent it (a snapshot roster is resent every drop), and joining every version would count each
+    # warehouse row once per resend. The DOB's text forms are computed here once, not per row scanned.
     con.execute(f"""
         create temp table id_rows as
-        select record_token, dob,
+        select distinct record_token, dob,
             case when length(first_name) >= 4 and upper(trim(first_name)) not in (select v from code_words)
                  then upper(trim(first_name)) end first_name,
             case when length(last_name) >= 4 and upper(trim(last_name)) not in (select v from code_words)
-                 then upper(trim(last_name)) end last_name
+                 then upper(trim(last_name)) end last_name,
+            strftime(dob, '%m/%d/%Y') dob_mdy, strftime(dob, '%Y%m%d') dob_ymd
         from {source}
     """)
     return con
+
+
+def _person_identities(con, crosswalk: str) -> str:
+    """The identities of each person key, built once per scan (not joined through the crosswalk per table)."""
+    con.execute(f"""
+        create or replace temp table id_people as
+        select distinct x.person_key, r.dob, r.first_name, r.last_name, r.dob_mdy, r.dob_ymd
+        from {crosswalk} x join id_rows r on r.record_token = x.record_token
+    """)
+    return "id_people"
 
 
 def _columns(con, relation: str) -> list[tuple[str, str]]:
@@ -168,7 +188,7 @@ def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> lis
     texts = [c for c, t in columns if t == "VARCHAR"]
     hits += _value_hits(con, relation, label, texts)
     if key:
-        dated = [c for c, t in columns if (t in ("DATE", "VARCHAR") or t.startswith("TIMESTAMP")) and c not in key[1]]
+        dated = [(c, t) for c, t in columns if (t in ("DATE", "VARCHAR") or t.startswith("TIMESTAMP")) and c not in key[1]]
         hits += _aligned_hits(con, relation, label, dated, key)
     return hits
 
@@ -177,23 +197,32 @@ def _value_hits(con, relation, label, columns) -> list[Hit]:
     """Whole-value matches of every text column against identity values, in one query."""
     if not columns:
         return []
-    parts = " union all ".join(
-        f"select '{c}' col, v from (select distinct upper(trim(\"{c}\")) v from {relation} where \"{c}\" is not null)"
-        for c in columns)
+    # One pass over the relation (a view would be recomputed by a query per column; unpivot drops
+    # nulls, as `where col is not null` would), probing the identity values directly: the distinct
+    # values of a column are counted only when its name matches need the share.
+    picked = ", ".join(f'upper(trim("{c}")) as "{c}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
     rows = con.execute(f"""
-        with c as ({parts}), n as (select col, count(*) distinct_values from c group by col)
-        select c.col, k.kind, count(*), any_value(n.distinct_values)
-        from c join id_values k on c.v = k.v join n on n.col = c.col group by c.col, k.kind order by all
+        select u.col, k.kind, count(distinct u.v)
+        from (unpivot (select {picked} from {relation}) on {names} into name col value v) u
+        join id_values k on k.v = u.v
+        group by all order by all
     """).fetchall()
     hits = []
-    for col, kind, n, distinct in rows:
-        if kind != "name" or (n >= NAME_HIT_MIN_VALUES and n / distinct >= NAME_HIT_MIN_SHARE):
-            hits.append(Hit(f"{label}.{col}", kind, f"{n} distinct identity-zone values"))
+    for col, kind, n in rows:
+        if kind == "name":
+            if n < NAME_HIT_MIN_VALUES:
+                continue
+            distinct = con.execute(f'select count(distinct upper(trim("{col}"))) from {relation}').fetchall()[0][0]
+            if n / distinct < NAME_HIT_MIN_SHARE:
+                continue
+        hits.append(Hit(f"{label}.{col}", kind, f"{n} distinct identity-zone values"))
     return hits
 
 
 def _row_key(columns, crosswalk) -> tuple[str, tuple[str, ...], str | None] | None:
-    """How to find the identity row a row is about: its record token, or person key via crosswalk."""
+    """How to find the identity row a row is about: its record token, or person key via the
+    crosswalk (here: the per-person identities drawn from it)."""
     names = [c for c, _ in columns]
     tokens = tuple(c for c in names if c == "record_token" or c.endswith("_record_token"))
     if tokens:
@@ -208,23 +237,27 @@ def _aligned_hits(con, relation, label, columns, key) -> list[Hit]:
     """Dates of birth and names of the very record (or person) each row is keyed by."""
     if not columns:
         return []
-    kind, key_cols, crosswalk = key
+    kind, key_cols, people = key
     hits = []
     for key_col in key_cols:
-        picked = ", ".join(f't."{c}"::varchar as "v{i}"' for i, c in enumerate(columns))
-        pick = f"select {picked}, r.dob, r.first_name, r.last_name from {relation} t"
+        picked = ", ".join(f't."{c}" as "v{i}"' for i, (c, _) in enumerate(columns))
+        pick = f"select {picked}, r.dob, r.first_name, r.last_name, r.dob_mdy, r.dob_ymd from {relation} t"
         joined = (f'({pick} join id_rows r on r.record_token = t."{key_col}")' if kind == "token" else
-                  f'({pick} join {crosswalk} x on x.person_key = t."{key_col}" '
-                  f"join id_rows r on r.record_token = x.record_token)")
+                  f'({pick} join {people} r on r.person_key = t."{key_col}")')
         counts = []
-        for i in range(len(columns)):
+        for i, (_, type_) in enumerate(columns):
             v = f'"v{i}"'
-            counts.append(f"count(*) filter (where dob is not null and (try_cast({v} as date) = dob "
-                          f"or {v} = strftime(dob, '%m/%d/%Y') or {v} = strftime(dob, '%Y%m%d')))")
-            counts.append(f"count(*) filter (where upper(trim({v})) = first_name or upper(trim({v})) = last_name)")
+            if type_ == "DATE":  # a date is its own DOB or not: no text round trip
+                is_dob = f"{v} = dob"
+            else:
+                text = v if type_ == "VARCHAR" else f"{v}::varchar"
+                is_dob = f"(try_cast({text} as date) = dob or {text} = dob_mdy or {text} = dob_ymd)"
+            counts.append(f"count(*) filter (where dob is not null and {is_dob})")
+            counts.append(f"count(*) filter (where upper(trim({v}::varchar)) = first_name "
+                          f"or upper(trim({v}::varchar)) = last_name)")
             counts.append(f"count(*) filter (where dob is not null and {v} is not null)")
-        row = con.execute(f"select {', '.join(counts)} from {joined}").fetchone()
-        for i, column in enumerate(columns):
+        row = con.execute(f"select {', '.join(counts)} from {joined}").fetchall()[0]
+        for i, (column, _) in enumerate(columns):
             n_dob, n_name, n_dated = row[3 * i], row[3 * i + 1], row[3 * i + 2]
             if n_dob and n_dob >= DOB_HIT_MIN_SHARE * n_dated:
                 hits.append(Hit(f"{label}.{column}", "dob", f"{n_dob} rows hold the date of birth of their own record"))
