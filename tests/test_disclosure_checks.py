@@ -101,7 +101,7 @@ def hub(tmp_path, monkeypatch):
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         con.execute("create schema marts")
         con.execute(f"create table marts.{MART} as select * from (values "
-                    "('A', 4, 100, 0.04), ('B', 25, 100, 0.25), ('C', 12, 100, 0.12), ('D', 90, 100, 0.9)) "
+                    "('A', 4, 200, 0.02), ('B', 25, 200, 0.125), ('C', 12, 200, 0.06), ('D', 90, 200, 0.45)) "
                     "t(neighbourhood, participants, enrolled_youth, participation_rate)")
     return HubResource(data_dir=str(data))
 

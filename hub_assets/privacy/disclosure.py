@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from hub_assets.privacy.margins import TOTAL, PublishSpec, margin_groups
+from hub_assets.privacy.part_whole import difference_name, exposed_cells, related_sets
 from hub_assets.privacy.recovery import recoverable_cells
 
 # Columns that, combined, can single out a young person (quasi-identifiers).
@@ -37,16 +38,35 @@ def small_counts_visible(table: pl.DataFrame, spec: PublishSpec, threshold: int)
     return problems
 
 
-def recoverable_suppressed(table: pl.DataFrame, spec: PublishSpec) -> list[str]:
-    """A suppressed cell is determined by the published cells and margin equations, or a visible
-    rate sits on a suppressed numerator or denominator."""
+def recoverable_suppressed(table: pl.DataFrame, spec: PublishSpec, threshold: int | None = None) -> list[str]:
+    """A suppressed cell is determined by the published cells and margin equations; a difference
+    ``whole - part`` of related counts (``spec.parts``) from 1 to the threshold is visible or
+    determined, or a suppressed cell is determined through one; or a visible rate sits on a
+    suppressed numerator or denominator. ``threshold`` defaults to the governed one."""
+    if threshold is None:
+        from hub_assets.privacy.suppression import min_cell_size
+
+        threshold = min_cell_size()
     rows = table.to_dicts()
     groups = margin_groups(rows, spec.key_dimensions)
-    problems = []
+    problems, solved = [], set()
     for count in spec.counts:
         for cell, value in sorted(recoverable_cells(_published(table, count), groups).items()):
+            solved.add((count, cell))
             problems.append(f"suppressed {count} at {_label(rows[cell], spec)} can be recovered "
                             f"from the margins (it is {value})")
+    published = {count: _published(table, count) for count in spec.counts}
+    for relations in related_sets(spec.parts):
+        by_name = {difference_name(r): r for r in relations}
+        for (name, row), value in sorted(exposed_cells(published, relations, groups, threshold).items()):
+            where = _label(rows[row], spec)
+            if name in published and (name, row) not in solved:
+                problems.append(f"suppressed {name} at {where} can be recovered from the margins and "
+                                f"part/whole counts (it is {value})")
+            elif name in by_name:
+                shown = all(published[c][row] is not None for c in by_name[name])
+                how = "readable by subtraction" if shown else "recoverable from the margins"
+                problems.append(f"{name} at {where} is {value} (threshold {threshold}), {how}")
     for rate, num, den in spec.rates:
         shown, nums, dens = _published(table, rate), _published(table, num), _published(table, den)
         for i, row in enumerate(rows):

@@ -10,6 +10,9 @@ an id) follow their id and read ``"Total"`` on total rows. Totals are computed f
 are cells of the table like any other. Each total equals the sum of its children along one
 dimension: those are the equations an attacker could use to recover a suppressed cell, and the
 ones suppression and the disclosure checks reason over.
+
+The spec also names which counts are parts of which (``parts``): a part's people are among its
+whole's in every row, so ``whole - part`` is a count of people readable by subtraction.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class PublishSpec:
     counts: tuple[str, ...]
     rates: tuple[tuple[str, str, str], ...] = ()  # (rate, numerator, denominator)
     totalled: tuple[str, ...] = ()  # dimensions along which total rows are added
+    # (whole, part): in every row the part's people are among the whole's, so whole - part is a
+    # count of people too. From ``meta.publish.parts`` and every rate's [numerator, denominator].
+    parts: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_meta(cls, publish: dict, where: str) -> "PublishSpec":
@@ -62,7 +68,7 @@ class PublishSpec:
             unknown = [d for d in totalled if d not in dims or _label(d, dims)]
             if unknown:
                 raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
-        return cls(dims, counts, tuple(rates), totalled)
+        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -79,6 +85,25 @@ class PublishSpec:
     @property
     def columns(self) -> list[str]:
         return [*self.dimensions, *self.counts, *self.rate_names]
+
+
+def _part_whole(publish: dict, rates: list, counts: tuple[str, ...], where: str) -> tuple[tuple[str, str], ...]:
+    """``parts: {whole: [part, ...]}`` plus each rate's (denominator, numerator): a rate here is
+    always a share of its denominator, and ``validate_cells`` refuses a row where it is not."""
+    declared = publish.get("parts") or {}
+    if not isinstance(declared, dict):
+        raise ValueError(f"{where}: meta.publish.parts must map a whole column to a list of its part columns")
+    pairs = [(den, num) for _, num, den in rates]
+    for whole, parts in declared.items():
+        parts = [parts] if isinstance(parts, str) else list(parts or ())
+        for part in parts:
+            unknown = [c for c in (whole, part) if c not in counts]
+            if unknown:
+                raise ValueError(f"{where}: meta.publish.parts.{whole} names {unknown}, which are not listed in counts")
+            if part == whole:
+                raise ValueError(f"{where}: meta.publish.parts.{whole} lists {whole} as a part of itself")
+            pairs.append((whole, part))
+    return tuple(dict.fromkeys(pairs))  # each relation once, in declaration order
 
 
 def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFrame:
@@ -100,6 +125,14 @@ def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFr
         if dupes.height:
             raise ValueError(f"{where}: more than one row for {dupes.row(0, named=True)}; "
                              "a mart must have one row per combination of its dimensions")
+    for whole, part in spec.parts:
+        bigger = df.with_row_index("row").filter(pl.col(part) > pl.col(whole))
+        if bigger.height:
+            row = bigger.row(0, named=True)
+            at = ", ".join(f"{d}={row[d]}" for d in spec.dimensions)
+            raise ValueError(f"{where}: row {row['row'] + 1}{f' ({at})' if at else ''} has {part}={row[part]} greater than {whole}={row[whole]}, "
+                             f"but meta.publish declares {part} a part of {whole} (a rate's numerator is a part of its "
+                             "denominator)")
     df = df.with_columns(pl.col(d).cast(pl.String) for d in spec.dimensions)
     for dim in spec.dimensions:
         if (df[dim] == TOTAL).any():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-Equation = tuple[dict[int, int], int]  # ({unknown: coefficient}, right-hand side)
+Equation = tuple[dict, int]  # ({unknown: coefficient}, right-hand side); unknowns are sortable keys
 
 
 def equations_over_hidden(values: list[int | None], groups: list[tuple[int, list[int]]]) -> list[Equation]:
@@ -39,9 +39,16 @@ def equations_over_hidden(values: list[int | None], groups: list[tuple[int, list
 
 def recoverable_cells(values: list[int | None], groups: list[tuple[int, list[int]]]) -> dict[int, int]:
     """Suppressed cells (None) whose value the published cells and margins determine: {cell: value}."""
-    equations = equations_over_hidden(values, groups)
+    return determined(equations_over_hidden(values, groups), {i: 1 for i, v in enumerate(values) if v is None})
+
+
+def determined(equations: list[Equation], lowest: dict) -> dict:
+    """Unknowns the equations fix, by elimination or by whole-number bounds: {unknown: value}.
+
+    ``lowest`` holds every unknown with the least value an attacker knows it has (1 for a
+    suppressed count, since zeros are shown; 0 for a difference of two counts)."""
     found = _determined_by_elimination(equations)
-    for cell, value in _pinned_by_intervals(equations, [i for i, v in enumerate(values) if v is None]).items():
+    for cell, value in _pinned_by_intervals(equations, lowest).items():
         found.setdefault(cell, value)
     return found
 
@@ -78,9 +85,9 @@ def _subtract(row, value, prow, pval, factor):
     return out, value - factor * pval
 
 
-def _pinned_by_intervals(equations: list[Equation], hidden: list[int], passes: int = 50) -> dict[int, int]:
-    lo = {c: 1.0 for c in hidden}  # a suppressed count is never zero: zeros are published
-    hi = {c: math.inf for c in hidden}
+def _pinned_by_intervals(equations: list[Equation], lowest: dict, passes: int = 50) -> dict:
+    lo = {c: float(v) for c, v in lowest.items()}
+    hi = {c: math.inf for c in lowest}
     for _ in range(passes):
         changed = False
         for coeffs, rhs in equations:
@@ -95,4 +102,4 @@ def _pinned_by_intervals(equations: list[Equation], hidden: list[int], passes: i
                     lo[cell], hi[cell], changed = new_lo, new_hi, True
         if not changed:
             break
-    return {c: int(lo[c]) for c in hidden if lo[c] == hi[c]}
+    return {c: int(lo[c]) for c in lowest if lo[c] == hi[c]}

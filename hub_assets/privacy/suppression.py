@@ -8,6 +8,13 @@
   non-zero cell of the group is hidden too; repeated over rows, columns and the grand total until
   stable, then verified by solving the margin equations (``recovery``) and widened until no
   hidden cell can be recovered.
+- Part and whole (``PublishSpec.parts``): ``whole - part`` in a row is a count of people read by
+  subtraction, so it obeys the same rule: from 1 to the threshold it must be neither visible nor
+  recoverable, and no hidden cell of either column may be recovered through it. The related
+  columns are solved jointly (``part_whole``); the part is hidden where a small difference shows,
+  and a difference recovered from the margins hides the part where the next-smallest difference
+  of its margin group shows; then each column's own margins are protected again, until nothing
+  is exposed. Columns with no relation are suppressed exactly as above, on their own.
 - A rate whose numerator or denominator is hidden is hidden.
 
 Hidden cells are NULL with a ``<column>_suppressed`` flag, never 0.
@@ -20,6 +27,7 @@ import os
 import polars as pl
 
 from hub_assets.privacy.margins import TOTAL, PublishSpec, add_margins, margin_groups, validate_cells
+from hub_assets.privacy.part_whole import Relation, difference_name, differences, exposed_cells, related_sets
 from hub_assets.privacy.recovery import recoverable_cells
 
 DEFAULT_MIN_CELL_SIZE = 10
@@ -46,9 +54,10 @@ def publish(mart: pl.DataFrame, spec: PublishSpec, threshold: int, where: str) -
 def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataFrame:
     rows = table.to_dicts()
     groups = margin_groups(rows, spec.key_dimensions)
-    hidden: dict[str, set[int]] = {}
-    for count in spec.counts:
-        hidden[count] = hidden_cells([int(r[count]) for r in rows], groups, threshold)
+    values = {count: [int(r[count]) for r in rows] for count in spec.counts}
+    hidden = {count: hidden_cells(values[count], groups, threshold) for count in spec.counts}
+    for relations in related_sets(spec.parts):
+        _protect_differences(values, hidden, relations, groups, threshold)
     for rate, num, den in spec.rates:
         hidden[rate] = hidden[num] | hidden[den]
     out = table.select(spec.dimensions)
@@ -59,9 +68,11 @@ def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataF
     return out
 
 
-def hidden_cells(values: list[int], groups: list[tuple[int, list[int]]], threshold: int) -> set[int]:
-    """Primary then complementary suppression of one count column; returns the hidden cells."""
-    hidden = {i for i, v in enumerate(values) if 1 <= v <= threshold}
+def hidden_cells(values: list[int], groups: list[tuple[int, list[int]]], threshold: int,
+                 already: set[int] = frozenset()) -> set[int]:
+    """Primary then complementary suppression of one count column (beyond the cells ``already``
+    hidden); returns the hidden cells."""
+    hidden = {i for i, v in enumerate(values) if 1 <= v <= threshold} | set(already)
     while True:
         _protect_margin_groups(values, groups, hidden)
         published = [None if i in hidden else v for i, v in enumerate(values)]
@@ -109,3 +120,48 @@ def _widen(values, groups, hidden, leaks: dict[int, int]) -> bool:
                     hidden.add(pick)
                     return True
     return False
+
+
+def _protect_differences(values: dict[str, list[int]], hidden: dict[str, set[int]], relations: tuple[Relation, ...],
+                         groups, threshold: int) -> None:
+    """Hide more cells of related columns until no small difference and no hidden cell is exposed."""
+    columns = list(dict.fromkeys(c for relation in relations for c in relation))
+    while True:
+        for column in columns:
+            hidden[column] = hidden_cells(values[column], groups, threshold, hidden[column])
+        published = {c: [None if i in hidden[c] else v for i, v in enumerate(values[c])] for c in columns}
+        exposed = exposed_cells(published, relations, groups, threshold)
+        if not exposed or not any(_hide_one_more(values, hidden, relations, groups, published, cell)
+                                  for cell in sorted(exposed)):
+            return
+
+
+def _hide_one_more(values, hidden, relations, groups, published, cell: tuple[str, int]) -> bool:
+    """Hide one cell that makes ``cell`` unknown again; False when nothing near it is left to hide."""
+    name, row = cell
+    by_name = {difference_name(r): r for r in relations}
+    if name not in by_name:  # a suppressed count solved for: widen its own margins, else hide its relatives
+        if _widen(values[name], groups, hidden[name], {row: 0}):
+            return True
+        relatives = [c for r in relations if name in r for c in r if c != name]
+        return any(_hide(values, hidden, c, row) for c in relatives)
+    whole, part = by_name[name]
+    if row not in hidden[whole] and row not in hidden[part]:  # visible: hide the part (or the whole, if 0)
+        return _hide(values, hidden, part, row) or _hide(values, hidden, whole, row)
+    # Recovered through its margin group: make the next-smallest visible difference there unknown too.
+    shown = differences(published, (whole, part))
+    nearby = {j for parent, children in groups if row == parent or row in children for j in (parent, *children)}
+    candidates = sorted((shown[j], j) for j in nearby if j != row and shown[j] is not None and shown[j] > 0)
+    for _, j in candidates:
+        if _hide(values, hidden, part, j) or _hide(values, hidden, whole, j):
+            return True
+    return (_hide(values, hidden, part, row) or _hide(values, hidden, whole, row)
+            or _widen(values[part], groups, hidden[part], {row: 0})
+            or _widen(values[whole], groups, hidden[whole], {row: 0}))
+
+
+def _hide(values, hidden, column: str, row: int) -> bool:
+    if row in hidden[column] or values[column][row] == 0:  # a zero describes nobody and hides nothing
+        return False
+    hidden[column].add(row)
+    return True

@@ -1,0 +1,108 @@
+"""Part and whole counts in one published row: the differences an attacker reads by subtraction.
+
+When a spec declares ``part`` a part of ``whole`` (``PublishSpec.parts``), ``whole - part`` in
+every row is a count of people too (child welfare youth who are not crossover youth). Nobody
+publishes it, but it is known whenever both counts are shown, and it obeys the same margin
+equations as the columns (the difference of two margin-consistent columns is margin-consistent).
+So it is an implied cell under the same rule as a published count: from 1 to the threshold it
+must not be readable or recoverable.
+
+This module writes the equations an attacker has over a set of related columns, jointly:
+unknowns are the suppressed cells of every column, ``(column, row)``, and the differences not
+visible, ``(difference, row)``; equations are each column's and each difference's margin
+equations plus ``whole - part - difference = 0`` per row. It returns what they give away.
+"""
+
+from __future__ import annotations
+
+from hub_assets.privacy.recovery import Equation, determined
+
+Relation = tuple[str, str]  # (whole, part)
+Groups = list[tuple[int, list[int]]]  # (total row, its children), see margins.margin_groups
+
+
+def difference_name(relation: Relation) -> str:
+    whole, part = relation
+    return f"{whole} - {part}"
+
+
+def related_sets(relations: tuple[Relation, ...]) -> list[tuple[Relation, ...]]:
+    """The relations split into independent sets: two relations sharing a column are solved together."""
+    sets: list[tuple[set[str], list[Relation]]] = []
+    for relation in relations:
+        touching = [s for s in sets if s[0] & set(relation)]
+        columns, members = set(relation), [relation]
+        for s in touching:
+            columns |= s[0]
+            members = s[1] + members
+            sets.remove(s)
+        sets.append((columns, members))
+    return [tuple(members) for _, members in sets]
+
+
+def differences(published: dict[str, list[int | None]], relation: Relation) -> list[int | None]:
+    """``whole - part`` per row where both are shown, else None (unknown to a reader)."""
+    wholes, parts = published[relation[0]], published[relation[1]]
+    return [None if w is None or p is None else w - p for w, p in zip(wholes, parts)]
+
+
+def exposed_cells(published: dict[str, list[int | None]], relations: tuple[Relation, ...], groups: Groups,
+                  threshold: int) -> dict[tuple[str, int], int]:
+    """What the published cells of related columns give away: {(column or difference, row): value}.
+
+    A suppressed count is exposed whenever the joint equations fix it; a difference is exposed
+    when it is from 1 to the threshold and visible (both counts shown) or fixed by the equations.
+    """
+    exposed: dict[tuple[str, int], int] = {}
+    for relation in relations:
+        for row, value in enumerate(differences(published, relation)):
+            if value is not None and 1 <= value <= threshold:
+                exposed[(difference_name(relation), row)] = value
+    equations, lowest = joint_equations(published, relations, groups)
+    for (name, row), value in determined(equations, lowest).items():
+        if name in published or 1 <= value <= threshold:
+            exposed[(name, row)] = value
+    return exposed
+
+
+def joint_equations(published: dict[str, list[int | None]], relations: tuple[Relation, ...],
+                    groups: Groups) -> tuple[list[Equation], dict]:
+    """The attacker's equations over related columns, and each unknown's least possible value."""
+    columns = dict.fromkeys(c for relation in relations for c in relation)
+    cells: dict[str, list[int | None]] = {c: published[c] for c in columns}
+    cells.update({difference_name(r): differences(published, r) for r in relations})
+    lowest = {(name, row): (1 if name in columns else 0)  # counts shown when 0; a difference may be 0
+              for name, values in cells.items() for row, v in enumerate(values) if v is None}
+    equations = [eq for name, values in cells.items() for eq in _margin_equations(name, values, groups)]
+    for relation in relations:
+        whole, part = relation
+        name = difference_name(relation)
+        for row in range(len(cells[whole])):
+            terms = [(whole, 1), (part, -1), (name, -1)]
+            equation = _equation([((col, row), sign, cells[col][row]) for col, sign in terms])
+            if equation:
+                equations.append(equation)
+    return equations, lowest
+
+
+def _margin_equations(name: str, values: list[int | None], groups: Groups) -> list[Equation]:
+    out = []
+    for parent, children in groups:
+        terms = [((name, parent), 1, values[parent]), *(((name, c), -1, values[c]) for c in children)]
+        equation = _equation(terms)
+        if equation:
+            out.append(equation)
+    return out
+
+
+def _equation(terms) -> Equation | None:
+    """sum(sign * cell) = 0 with known cells moved to the right-hand side; None if nothing is unknown."""
+    coeffs: dict = {}
+    rhs = 0
+    for key, sign, value in terms:
+        if value is None:
+            coeffs[key] = coeffs.get(key, 0) + sign
+        else:
+            rhs -= sign * value
+    coeffs = {k: v for k, v in coeffs.items() if v}
+    return (coeffs, rhs) if coeffs else None
