@@ -56,8 +56,12 @@ def test_a_second_run_with_no_new_drops_changes_no_rows(built_hub):
         con.close()
         return out
 
-    before = counts()
+    model = built_hub.paths.root / "linkage" / "model.json"
+    before, model_before = counts(), model.read_bytes()
     again = run_hub_cli(built_hub.paths.root)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "0 new drop(s)" in again.stdout
     assert counts() == before
+    # The model is retrained only when asked (weekly schedule), not by every run.
+    assert "linkage: 1 asset(s)" in again.stdout
+    assert model.read_bytes() == model_before
