@@ -5,7 +5,8 @@ drop exactly as the ingest assets do under ``hub run`` (``ingest_drops``: all of
 in one batch), timing each agency. Reports rows/second,
 seconds per drop, the share of rows quarantined, and whether rows were lost (received =
 accepted + quarantined, and the total equals the city's truth row count).
-Writes ``benchmarks/results/intake_<persons>.json`` and prints the headline numbers.
+Writes ``benchmarks/results/intake_<persons>.json`` and prints the headline numbers; the
+before/after comparison (and the ``hub run`` ingest stage) is kept in ``benchmarks/results/intake.md``.
 Run: ``.venv/bin/python benchmarks/bench_intake.py [--persons 20000]``.
 """
 
