@@ -88,7 +88,7 @@ class PublishSpec:
 
 
 def _part_whole(publish: dict, rates: list, counts: tuple[str, ...], where: str) -> tuple[tuple[str, str], ...]:
-    """``parts: {whole: [part, ...]}`` plus each rate's (denominator, numerator): a rate here is
+    """``parts: {whole: [part, ...]}`` plus each rate's (denominator, numerator) — a rate here is
     always a share of its denominator, and ``validate_cells`` refuses a row where it is not."""
     declared = publish.get("parts") or {}
     if not isinstance(declared, dict):
@@ -103,7 +103,15 @@ def _part_whole(publish: dict, rates: list, counts: tuple[str, ...], where: str)
             if part == whole:
                 raise ValueError(f"{where}: meta.publish.parts.{whole} lists {whole} as a part of itself")
             pairs.append((whole, part))
-    return tuple(dict.fromkeys(pairs))  # each relation once, in declaration order
+    # A part of a part is a part of the whole too (children in Head Start of children): its
+    # difference is a count of people as well, so the relation is closed transitively.
+    closed = list(dict.fromkeys(pairs))  # each relation once, in declaration order
+    for whole, part in closed:
+        closed += [(whole, sub) for w, sub in closed if w == part and (whole, sub) not in closed]
+    cycle = sorted({whole for whole, part in closed if whole == part})
+    if cycle:
+        raise ValueError(f"{where}: meta.publish.parts makes {cycle} a part of itself (a cycle of parts)")
+    return tuple(closed)
 
 
 def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFrame:

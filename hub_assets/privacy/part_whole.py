@@ -10,12 +10,13 @@ must not be readable or recoverable.
 This module writes the equations an attacker has over a set of related columns, jointly:
 unknowns are the suppressed cells of every column, ``(column, row)``, and the differences not
 visible, ``(difference, row)``; equations are each column's and each difference's margin
-equations plus ``whole - part - difference = 0`` per row. It returns what they give away.
+equations plus ``whole - part - difference = 0`` per row; bounds are a suppressed count >= 1 and
+a difference >= 0. It returns what they give away (``exposed_cells``).
 """
 
 from __future__ import annotations
 
-from hub_assets.privacy.recovery import Equation, determined
+from hub_assets.privacy.recovery import Equation, pinned_by_intervals, recoverable_cells
 
 Relation = tuple[str, str]  # (whole, part)
 Groups = list[tuple[int, list[int]]]  # (total row, its children), see margins.margin_groups
@@ -50,19 +51,40 @@ def exposed_cells(published: dict[str, list[int | None]], relations: tuple[Relat
                   threshold: int) -> dict[tuple[str, int], int]:
     """What the published cells of related columns give away: {(column or difference, row): value}.
 
-    A suppressed count is exposed whenever the joint equations fix it; a difference is exposed
-    when it is from 1 to the threshold and visible (both counts shown) or fixed by the equations.
+    A suppressed count is exposed whenever the reader can fix it; a difference when it is from 1
+    to the threshold and visible (both counts shown) or fixed. Solved in two steps that together
+    are the joint system: exact elimination, column by column — the per-row equations add nothing
+    there, as each brings its own unknown difference (so a difference is fixed exactly when both
+    its counts are) — then whole-number bounds over the joint equations (a part is at most its
+    whole, a suppressed count at least 1), repeated while either step fixes something new.
     """
+    columns = list(dict.fromkeys(c for relation in relations for c in relation))
+    known = {c: list(published[c]) for c in columns}
     exposed: dict[tuple[str, int], int] = {}
+    while True:
+        found = {(c, row): v for c in columns for row, v in recoverable_cells(known[c], groups).items()}
+        known = _with(known, found)
+        pinned = pinned_by_intervals(*joint_equations(known, relations, groups))
+        found.update({cell: v for cell, v in pinned.items() if cell[0] in known})
+        exposed.update(found)
+        if not any(cell[0] in known for cell in pinned):
+            break
+        known = _with(known, {cell: v for cell, v in pinned.items() if cell[0] in known})
     for relation in relations:
-        for row, value in enumerate(differences(published, relation)):
+        for row, value in enumerate(differences(known, relation)):
             if value is not None and 1 <= value <= threshold:
                 exposed[(difference_name(relation), row)] = value
-    equations, lowest = joint_equations(published, relations, groups)
-    for (name, row), value in determined(equations, lowest).items():
-        if name in published or 1 <= value <= threshold:
+    for (name, row), value in pinned.items():  # differences pinned while both counts stay unknown
+        if name not in known and 1 <= value <= threshold:
             exposed[(name, row)] = value
     return exposed
+
+
+def _with(known: dict[str, list[int | None]], found: dict[tuple[str, int], int]) -> dict[str, list[int | None]]:
+    out = {c: list(values) for c, values in known.items()}
+    for (column, row), value in found.items():
+        out[column][row] = value
+    return out
 
 
 def joint_equations(published: dict[str, list[int | None]], relations: tuple[Relation, ...],

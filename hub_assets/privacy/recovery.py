@@ -15,6 +15,7 @@ its value is uniquely determined, found two ways:
 from __future__ import annotations
 
 import math
+from collections import deque
 from fractions import Fraction
 
 Equation = tuple[dict, int]  # ({unknown: coefficient}, right-hand side); unknowns are sortable keys
@@ -48,7 +49,7 @@ def determined(equations: list[Equation], lowest: dict) -> dict:
     ``lowest`` holds every unknown with the least value an attacker knows it has (1 for a
     suppressed count, since zeros are shown; 0 for a difference of two counts)."""
     found = _determined_by_elimination(equations)
-    for cell, value in _pinned_by_intervals(equations, lowest).items():
+    for cell, value in pinned_by_intervals(equations, lowest).items():
         found.setdefault(cell, value)
     return found
 
@@ -85,21 +86,49 @@ def _subtract(row, value, prow, pval, factor):
     return out, value - factor * pval
 
 
-def _pinned_by_intervals(equations: list[Equation], lowest: dict, passes: int = 50) -> dict:
+def pinned_by_intervals(equations: list[Equation], lowest: dict, passes: int = 100) -> dict:
+    """Unknowns whose whole-number bounds meet: propagate [lowest, inf) through the equations,
+    revisiting an equation only when a bound of one of its unknowns has moved."""
     lo = {c: float(v) for c, v in lowest.items()}
     hi = {c: math.inf for c in lowest}
-    for _ in range(passes):
-        changed = False
-        for coeffs, rhs in equations:
-            for cell, a in coeffs.items():
-                rest_min = sum(b * (lo[k] if b > 0 else hi[k]) for k, b in coeffs.items() if k != cell)
-                rest_max = sum(b * (hi[k] if b > 0 else lo[k]) for k, b in coeffs.items() if k != cell)
-                # a*x = rhs - rest, so x lies between (rhs - rest_max)/a and (rhs - rest_min)/a
-                bounds = sorted(((rhs - rest_max) / a, (rhs - rest_min) / a))
-                new_lo = max(lo[cell], math.ceil(bounds[0]) if math.isfinite(bounds[0]) else lo[cell])
-                new_hi = min(hi[cell], math.floor(bounds[1]) if math.isfinite(bounds[1]) else hi[cell])
-                if new_lo != lo[cell] or new_hi != hi[cell]:
-                    lo[cell], hi[cell], changed = new_lo, new_hi, True
-        if not changed:
-            break
+    using: dict = {}
+    for index, (coeffs, _) in enumerate(equations):
+        for cell in coeffs:
+            using.setdefault(cell, []).append(index)
+    queue, queued = deque(range(len(equations))), set(range(len(equations)))
+    budget = passes * len(equations)  # as many visits as ``passes`` sweeps over every equation
+    while queue and budget > 0:
+        budget -= 1
+        index = queue.popleft()
+        queued.discard(index)
+        coeffs, rhs = equations[index]
+        # Each term's least and greatest contribution; the rest of the equation is the total
+        # minus the term itself (infinite terms counted apart so they can be taken out again).
+        least = [b * (lo[k] if b > 0 else hi[k]) for k, b in coeffs.items()]
+        most = [b * (hi[k] if b > 0 else lo[k]) for k, b in coeffs.items()]
+        least_sum, least_inf = _split(least)
+        most_sum, most_inf = _split(most)
+        for (cell, a), own_least, own_most in zip(coeffs.items(), least, most):
+            rest_min = _rest(least_sum, least_inf, own_least, -math.inf)
+            rest_max = _rest(most_sum, most_inf, own_most, math.inf)
+            # a*x = rhs - rest, so x lies between (rhs - rest_max)/a and (rhs - rest_min)/a
+            bounds = sorted(((rhs - rest_max) / a, (rhs - rest_min) / a))
+            new_lo = max(lo[cell], math.ceil(bounds[0]) if math.isfinite(bounds[0]) else lo[cell])
+            new_hi = min(hi[cell], math.floor(bounds[1]) if math.isfinite(bounds[1]) else hi[cell])
+            if new_lo != lo[cell] or new_hi != hi[cell]:
+                lo[cell], hi[cell] = new_lo, new_hi
+                for other in using[cell]:
+                    if other not in queued:
+                        queue.append(other)
+                        queued.add(other)
     return {c: int(lo[c]) for c in lowest if lo[c] == hi[c]}
+
+
+def _split(terms: list[float]) -> tuple[float, int]:
+    return sum(t for t in terms if math.isfinite(t)), sum(1 for t in terms if not math.isfinite(t))
+
+
+def _rest(total: float, infinite: int, own: float, infinity: float) -> float:
+    if infinite - (not math.isfinite(own)):
+        return infinity
+    return total - (own if math.isfinite(own) else 0.0)

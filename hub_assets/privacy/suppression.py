@@ -131,9 +131,19 @@ def _protect_differences(values: dict[str, list[int]], hidden: dict[str, set[int
             hidden[column] = hidden_cells(values[column], groups, threshold, hidden[column])
         published = {c: [None if i in hidden[c] else v for i, v in enumerate(values[c])] for c in columns}
         exposed = exposed_cells(published, relations, groups, threshold)
-        if not exposed or not any(_hide_one_more(values, hidden, relations, groups, published, cell)
-                                  for cell in sorted(exposed)):
+        # Differences shown outright are fixed all at once (each by hiding its own row's part);
+        # anything solved for, one at a time, as each new hidden cell changes what can be solved.
+        shown = [cell for cell in sorted(exposed) if _shown(published, relations, cell)]
+        fixed = [_hide_one_more(values, hidden, relations, groups, published, cell) for cell in shown]
+        if not any(fixed) and not any(_hide_one_more(values, hidden, relations, groups, published, cell)
+                                      for cell in sorted(exposed) if cell not in shown):
             return
+
+
+def _shown(published, relations, cell: tuple[str, int]) -> bool:
+    """A difference whose whole and part are both on show (not solved for)."""
+    relation = next((r for r in relations if difference_name(r) == cell[0]), None)
+    return relation is not None and all(published[c][cell[1]] is not None for c in relation)
 
 
 def _hide_one_more(values, hidden, relations, groups, published, cell: tuple[str, int]) -> bool:
@@ -146,7 +156,9 @@ def _hide_one_more(values, hidden, relations, groups, published, cell: tuple[str
         relatives = [c for r in relations if name in r for c in r if c != name]
         return any(_hide(values, hidden, c, row) for c in relatives)
     whole, part = by_name[name]
-    if row not in hidden[whole] and row not in hidden[part]:  # visible: hide the part (or the whole, if 0)
+    if _shown(published, relations, cell):  # on show: hide the part (or the whole, if the part is 0)
+        if row in hidden[whole] or row in hidden[part]:
+            return True  # already hidden by a fix made since ``published`` was read
         return _hide(values, hidden, part, row) or _hide(values, hidden, whole, row)
     # Recovered through its margin group: make the next-smallest visible difference there unknown too.
     shown = differences(published, (whole, part))
