@@ -57,6 +57,18 @@ def test_visible_rate_on_a_suppressed_numerator_fails():
     assert recoverable_suppressed(leaked, spec) == ["rate r is visible at neighbourhood=A while p or e is suppressed"]
 
 
+def test_a_small_difference_of_a_part_beside_its_whole_fails_until_published():
+    spec = PublishSpec.from_meta({"dimensions": ["group_value"], "counts": ["child_welfare_youth", "crossover_youth"],
+                                  "rates": {"share": ["crossover_youth", "child_welfare_youth"]}}, "test")
+    cells = pl.DataFrame({"group_value": ["A", "B", "C"], "child_welfare_youth": [19, 40, 50],
+                          "crossover_youth": [16, 20, 22], "share": [0.842, 0.5, 0.44]})
+    raw = suppress(add_margins(validate_cells(cells, spec, "t"), spec), spec, 0)  # what was released before
+    assert small_counts_visible(raw, spec, 10) == []  # 19 and 16 both pass the threshold...
+    assert recoverable_suppressed(raw, spec, 10) == [  # ...but 19 - 16 = 3 does not
+        "child_welfare_youth - crossover_youth at group_value=A is 3 (threshold 10), readable by subtraction"]
+    assert recoverable_suppressed(publish(cells, spec, 10, "t"), spec, 10) == []
+
+
 def test_too_fine_a_grouping_fails():
     spec = PublishSpec.from_meta({"dimensions": ["neighbourhood", "week", "age_band", "sex", "race_ethnicity"],
                                   "counts": ["n"], "totals": []}, "test")
@@ -158,3 +170,24 @@ def test_threshold_env_makes_the_small_count_check_fail_on_an_old_release(tmp_pa
         monkeypatch.setenv("HUB_MIN_CELL_SIZE", "30")  # 25 is now a small count, still visible
         checks = _checks(_run(defs, instance, checks_only=True))
     assert checks["no_small_counts_visible"] is False and checks["not_too_finely_grouped"] is False
+
+
+def test_checks_fail_when_a_part_is_shown_beside_its_whole_with_a_small_difference(tmp_path, hub):
+    defs = _defs(_manifest(tmp_path), hub)
+    with hub.warehouse() as con:  # B: 25 participants of 30 enrolled youth; 5 did not take part
+        con.execute(f"update marts.{MART} set enrolled_youth = 30, participation_rate = 0.8333 where neighbourhood = 'B'")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(defs, instance)
+        assert result.success and all(_checks(result).values())
+        with hub.warehouse() as con:
+            b = con.execute(f"select participants, enrolled_youth from public.{MART} where neighbourhood = 'B'").fetchone()
+            assert None in b  # one of 25 and 30 is hidden
+            con.execute(f"update public.{MART} set participants = 25, participants_suppressed = false, "
+                        "enrolled_youth = 30, enrolled_youth_suppressed = false where neighbourhood = 'B'")
+            tampered = pl.from_arrow(con.sql(f"select * from public.{MART}").to_arrow_table())
+        checks = _checks(_run(defs, instance, checks_only=True))
+    spec = PublishSpec.from_meta(_manifest(tmp_path)["nodes"][f"model.hub.{MART}"]["config"]["meta"]["publish"], "t")
+    assert recoverable_suppressed(tampered, spec, 10) == [
+        "enrolled_youth - participants at neighbourhood=B is 5 (threshold 10), readable by subtraction"]
+    assert checks["no_recoverable_suppressed_cells"] is False  # 30 - 25 = 5 youth, by subtraction
+    assert checks["no_small_counts_visible"] is True
