@@ -63,8 +63,8 @@ def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataF
     out = table.select(spec.dimensions)
     for column in [*spec.counts, *spec.rate_names]:
         flag = pl.Series(f"{column}_suppressed", [i in hidden[column] for i in range(len(rows))], pl.Boolean)
-        values = table[column].scatter(sorted(hidden[column]), None) if hidden[column] else table[column]
-        out = out.with_columns(values.alias(column), flag)
+        shown = table[column].scatter(sorted(hidden[column]), None) if hidden[column] else table[column]
+        out = out.with_columns(shown.alias(column), flag)
     return out
 
 
