@@ -24,7 +24,7 @@ RARE_AGREEMENT = {"m_probability": 0.005, "fix_m_probability": True}
 OTHER_FIRST_NAME = {"m_probability": 0.00001, "fix_m_probability": True}
 
 # Match probability at which a scored pair becomes a link (see cluster.py for why).
-MATCH_THRESHOLD = 0.9
+MATCH_THRESHOLD = 0.95
 
 
 def first_name_comparison() -> cl.CustomComparison:
