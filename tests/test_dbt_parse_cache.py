@@ -4,6 +4,7 @@ the second build on a warehouse parses partially; a build on another warehouse d
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import dagster as dg
 import duckdb
@@ -13,7 +14,8 @@ from hub_assets.defs.dbt import parse_cache
 from hub_assets.settings import DBT_PROJECT_DIR
 
 
-def test_a_kept_parse_seeds_only_builds_of_the_same_warehouse(tmp_path):
+def test_a_kept_parse_seeds_only_builds_of_the_same_warehouse(tmp_path, monkeypatch):
+    monkeypatch.setattr(parse_cache, "KEPT_DIR", tmp_path / "kept")
     one, other = tmp_path / "a" / "warehouse.duckdb", tmp_path / "b" / "warehouse.duckdb"
     first = tmp_path / "run1"
     first.mkdir()
@@ -30,6 +32,24 @@ def test_a_kept_parse_seeds_only_builds_of_the_same_warehouse(tmp_path):
         assert parse_cache.kept_parse(one).read_bytes() == b"parse of a"
     finally:
         parse_cache.kept_parse(one).unlink(missing_ok=True)
+
+
+def test_only_the_most_recently_built_warehouses_keep_their_parse(tmp_path, monkeypatch):
+    monkeypatch.setattr(parse_cache, "KEPT_DIR", tmp_path / "kept")
+    made = tmp_path / "run"
+    made.mkdir()
+    (made / parse_cache.PARTIAL_PARSE).write_bytes(b"parse")
+    warehouses = [tmp_path / f"w{i}" / "warehouse.duckdb" for i in range(parse_cache.KEEP_WAREHOUSES + 2)]
+    try:
+        for i, warehouse in enumerate(warehouses):
+            parse_cache.keep(made, warehouse)
+            os.utime(parse_cache.kept_parse(warehouse), (1e9 + i, 1e9 + i))  # distinct build times
+        kept = [parse_cache.kept_parse(w).exists() for w in warehouses]
+        assert kept[-parse_cache.KEEP_WAREHOUSES:] == [True] * parse_cache.KEEP_WAREHOUSES
+        assert not any(kept[:2])
+    finally:
+        for warehouse in warehouses:
+            parse_cache.kept_parse(warehouse).unlink(missing_ok=True)
 
 
 def test_run_target_paths_are_unique_inside_the_projects_target():

@@ -20,6 +20,8 @@ from pathlib import Path
 from hub_assets.defs.dbt.project import dbt_project
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+KEPT_DIR = dbt_project.project_dir / dbt_project.target_path / "partial_parse"
+KEEP_WAREHOUSES = 20  # parses kept (about 1.3 MB each); test runs make a warehouse per temp dir
 
 
 def run_target_path(run_id: str) -> Path:
@@ -29,7 +31,7 @@ def run_target_path(run_id: str) -> Path:
 
 def kept_parse(warehouse: Path) -> Path:
     digest = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:16]
-    return dbt_project.project_dir / dbt_project.target_path / "partial_parse" / f"{digest}.msgpack"
+    return KEPT_DIR / f"{digest}.msgpack"
 
 
 def seed(target_path: Path, warehouse: Path) -> bool:
@@ -52,4 +54,12 @@ def keep(target_path: Path, warehouse: Path) -> bool:
     partial = kept.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
     shutil.copyfile(made, partial)
     os.replace(partial, kept)
+    _prune(kept.parent)
     return True
+
+
+def _prune(folder: Path) -> None:
+    """Forget the parses of the warehouses built least recently."""
+    kept = sorted(folder.glob("*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[KEEP_WAREHOUSES:]:
+        old.unlink(missing_ok=True)  # another build may have pruned it already
