@@ -52,6 +52,18 @@ def test_only_the_most_recently_built_warehouses_keep_their_parse(tmp_path, monk
             parse_cache.kept_parse(warehouse).unlink(missing_ok=True)
 
 
+def test_only_the_newest_build_folders_are_kept(tmp_path):
+    folders = [tmp_path / f"{parse_cache.RUN_FOLDER_PREFIX}{i:04d}" for i in range(parse_cache.KEEP_RUN_FOLDERS + 3)]
+    for i, folder in enumerate(folders):
+        (folder / "compiled").mkdir(parents=True)
+        os.utime(folder, (1e9 + i, 1e9 + i))
+    (tmp_path / "partial_parse").mkdir()  # not a build folder: never removed
+    removed = parse_cache.prune_run_folders(root=tmp_path)
+    assert sorted(removed) == folders[:3]
+    assert [f.exists() for f in folders] == [False] * 3 + [True] * parse_cache.KEEP_RUN_FOLDERS
+    assert (tmp_path / "partial_parse").exists()
+
+
 def test_run_target_paths_are_unique_inside_the_projects_target():
     a, b = parse_cache.run_target_path("abcdef1234"), parse_cache.run_target_path("abcdef1234")
     assert a != b

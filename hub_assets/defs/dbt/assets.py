@@ -40,3 +40,4 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
         yield from dbt.cli(["build"], context=context, target_path=target_path).stream()
     finally:
         parse_cache.keep(target_path, hub.paths.warehouse_db)
+        parse_cache.prune_run_folders()

@@ -22,11 +22,15 @@ from hub_assets.defs.dbt.project import dbt_project
 PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_DIR = dbt_project.project_dir / dbt_project.target_path / "partial_parse"
 KEEP_WAREHOUSES = 20  # parses kept (about 1.3 MB each); test runs make a warehouse per temp dir
+# Each build's own target folder (manifest, run results, compiled SQL: ~5 MB) is kept for looking
+# into a recent build; older ones are removed, or a nightly hub fills its disk with them.
+KEEP_RUN_FOLDERS = 10
+RUN_FOLDER_PREFIX = "hub_dbt_models-"
 
 
 def run_target_path(run_id: str) -> Path:
     """A target folder of its own for one dbt invocation (as dagster-dbt would make one)."""
-    return dbt_project.project_dir / dbt_project.target_path / f"hub_dbt_models-{run_id[:8]}-{uuid.uuid4().hex[:6]}"
+    return dbt_project.project_dir / dbt_project.target_path / f"{RUN_FOLDER_PREFIX}{run_id[:8]}-{uuid.uuid4().hex[:6]}"
 
 
 def kept_parse(warehouse: Path) -> Path:
@@ -63,3 +67,13 @@ def _prune(folder: Path) -> None:
     kept = sorted(folder.glob("*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in kept[KEEP_WAREHOUSES:]:
         old.unlink(missing_ok=True)  # another build may have pruned it already
+
+
+def prune_run_folders(keep: int = KEEP_RUN_FOLDERS, root: Path | None = None) -> list[Path]:
+    """Remove all but the ``keep`` newest per-build target folders; returns what was removed."""
+    root = root or dbt_project.project_dir / dbt_project.target_path
+    folders = sorted((p for p in root.glob(f"{RUN_FOLDER_PREFIX}*") if p.is_dir()),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)  # another build may be pruning too
+    return folders[keep:]
