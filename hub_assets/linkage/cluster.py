@@ -14,6 +14,10 @@ unique address can outweigh even a wholly different first name in the pairwise m
 person's records, on the other hand, almost never carry two unrelated first names. A skipped link is still a scored pair: it shows in the uncertain band of the
 quality report and stays available for clerical review.
 
+Most people's records agree on DOB, sex and first name wherever they hold one; no link among
+them can be refused, so connected components (numpy) are found first and the link-by-link walk
+runs only inside components whose records disagree.
+
 Why ``settings.MATCH_THRESHOLD``: see docs/linkage.md (measured on synthetic cities, never
 tuned on truth inside the pipeline).
 """
@@ -109,11 +113,9 @@ def connected_components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndar
 
 def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
     """Components whose records hold two different DOBs, both M and F, or two first names."""
-    varies = [pl.col("dob").drop_nulls().n_unique() > 1 if "dob" in linked.columns else None,
-              pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])).n_unique() > 1
-              if "sex" in linked.columns else None,
-              pl.col("first_name").drop_nulls().n_unique() > 1 if "first_name" in linked.columns else None]
-    varies = [v for v in varies if v is not None]
+    known = {"dob": pl.col("dob").drop_nulls(), "sex": pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])),
+             "first_name": pl.col("first_name").drop_nulls()}
+    varies = [values.n_unique() > 1 for column, values in known.items() if column in linked.columns]
     if not varies:
         return set()
     return set(linked.with_columns(pl.Series("_c", component)).group_by("_c")
