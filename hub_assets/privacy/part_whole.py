@@ -16,7 +16,8 @@ a difference >= 0. It returns what they give away (``exposed_cells``).
 
 from __future__ import annotations
 
-from hub_assets.privacy.recovery import Equation, pinned_by_intervals, recoverable_cells
+from hub_assets.privacy.recovery import (Equation, equation, equations_over_hidden, pinned_by_intervals,
+                                         recoverable_cells)
 
 Relation = tuple[str, str]  # (whole, part)
 Groups = list[tuple[int, list[int]]]  # (total row, its children), see margins.margin_groups
@@ -95,36 +96,14 @@ def joint_equations(published: dict[str, list[int | None]], relations: tuple[Rel
     cells.update({difference_name(r): differences(published, r) for r in relations})
     lowest = {(name, row): (1 if name in columns else 0)  # counts shown when 0; a difference may be 0
               for name, values in cells.items() for row, v in enumerate(values) if v is None}
-    equations = [eq for name, values in cells.items() for eq in _margin_equations(name, values, groups)]
+    equations = [eq for name, values in cells.items()
+                 for eq in equations_over_hidden(values, groups, key=lambda row, name=name: (name, row))]
     for relation in relations:
         whole, part = relation
         name = difference_name(relation)
         for row in range(len(cells[whole])):
             terms = [(whole, 1), (part, -1), (name, -1)]
-            equation = _equation([((col, row), sign, cells[col][row]) for col, sign in terms])
-            if equation:
-                equations.append(equation)
+            per_row = equation([((col, row), sign, cells[col][row]) for col, sign in terms])
+            if per_row:
+                equations.append(per_row)
     return equations, lowest
-
-
-def _margin_equations(name: str, values: list[int | None], groups: Groups) -> list[Equation]:
-    out = []
-    for parent, children in groups:
-        terms = [((name, parent), 1, values[parent]), *(((name, c), -1, values[c]) for c in children)]
-        equation = _equation(terms)
-        if equation:
-            out.append(equation)
-    return out
-
-
-def _equation(terms) -> Equation | None:
-    """sum(sign * cell) = 0 with known cells moved to the right-hand side; None if nothing is unknown."""
-    coeffs: dict = {}
-    rhs = 0
-    for key, sign, value in terms:
-        if value is None:
-            coeffs[key] = coeffs.get(key, 0) + sign
-        else:
-            rhs -= sign * value
-    coeffs = {k: v for k, v in coeffs.items() if v}
-    return (coeffs, rhs) if coeffs else None

@@ -21,21 +21,27 @@ from fractions import Fraction
 Equation = tuple[dict, int]  # ({unknown: coefficient}, right-hand side); unknowns are sortable keys
 
 
-def equations_over_hidden(values: list[int | None], groups: list[tuple[int, list[int]]]) -> list[Equation]:
-    """total - sum(children) = 0, with visible cells moved to the right-hand side."""
-    equations = []
-    for parent, children in groups:
-        coeffs: dict[int, int] = {}
-        rhs = 0
-        for cell, sign in [(parent, 1), *((c, -1) for c in children)]:
-            if values[cell] is None:
-                coeffs[cell] = coeffs.get(cell, 0) + sign
-            else:
-                rhs -= sign * values[cell]
-        coeffs = {k: v for k, v in coeffs.items() if v}
-        if coeffs:
-            equations.append((coeffs, rhs))
-    return equations
+def equation(terms) -> Equation | None:
+    """``sum(sign * cell) = 0`` over ``(unknown key, sign, value or None)`` terms, with the known
+    cells moved to the right-hand side; None when nothing in it is unknown."""
+    coeffs: dict = {}
+    rhs = 0
+    for key, sign, value in terms:
+        if value is None:
+            coeffs[key] = coeffs.get(key, 0) + sign
+        else:
+            rhs -= sign * value
+    coeffs = {k: v for k, v in coeffs.items() if v}
+    return (coeffs, rhs) if coeffs else None
+
+
+def equations_over_hidden(values: list[int | None], groups: list[tuple[int, list[int]]],
+                          key=lambda cell: cell) -> list[Equation]:
+    """total - sum(children) = 0, with visible cells moved to the right-hand side; each unknown
+    named ``key(cell)`` (the cell's row by default)."""
+    equations = [equation([(key(parent), 1, values[parent]), *((key(c), -1, values[c]) for c in children)])
+                 for parent, children in groups]
+    return [e for e in equations if e]
 
 
 def recoverable_cells(values: list[int | None], groups: list[tuple[int, list[int]]]) -> dict[int, int]:
