@@ -41,23 +41,14 @@ def record_token(key: bytes, source: str, record_id: str) -> str:
 
 def token_table(key: bytes, source: str, record_ids: pl.Series) -> pl.DataFrame:
     """One row per distinct non-null record ID: ``record_id, record_token``, each token equal to
-    ``record_token(key, source, record_id)``.
-
-    This is HMAC-SHA256 written out (RFC 2104: ``H(K^opad || H(K^ipad || m))``) over two
-    pre-keyed SHA-256 states that are copied per ID, so each ID costs four C calls and no
-    Python-level ``hmac`` wrapper: about 1.6x faster than ``hmac.new(...).copy()`` per value,
-    and the values are the same (tests compare them with ``hmac.new``)."""
-    inner, outer = _keyed_states(key)
-    prefix = f"{source}|".encode()
+    ``record_token(key, source, record_id)``. The key is set up once; each ID hashes from a copy."""
+    keyed = hmac.new(key, f"{source}|".encode(), hashlib.sha256)
     distinct = record_ids.drop_nulls().unique().cast(pl.String)
     tokens = []
-    append, new_inner, new_outer = tokens.append, inner.copy, outer.copy
     for rid in distinct.to_list():
-        h = new_inner()
-        h.update(prefix + rid.encode())
-        o = new_outer()
-        o.update(h.digest())
-        append(o.hexdigest())
+        h = keyed.copy()
+        h.update(rid.encode())
+        tokens.append(h.hexdigest())
     return pl.DataFrame({"record_id": distinct, "record_token": pl.Series(tokens, dtype=pl.String)})
 
 
@@ -67,13 +58,3 @@ def record_tokens(key: bytes, source: str, record_ids: pl.Series) -> pl.Series:
     table = token_table(key, source, record_ids)
     return record_ids.replace_strict(table["record_id"], table["record_token"], default=None,
                                      return_dtype=pl.String)
-
-
-def _keyed_states(key: bytes) -> tuple["hashlib._Hash", "hashlib._Hash"]:
-    block = hashlib.sha256().block_size
-    if len(key) > block:  # as in hmac: a long key is hashed first
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-    return inner, outer
