@@ -23,6 +23,11 @@ RARE_AGREEMENT = {"m_probability": 0.005, "fix_m_probability": True}
 # own levels (see first_name_comparison).
 OTHER_FIRST_NAME = {"m_probability": 0.00001, "fix_m_probability": True}
 
+# Compound surnames are split on hyphens and spaces (JOHNSON-BELL, DE LA CRUZ).
+_SURNAME_PARTS = "regexp_split_to_array(last_name_{side}, '[- ]+')"
+HYPHEN_PART = (f"last_name_l <> last_name_r and (contains(last_name_l, '-') or contains(last_name_r, '-')) "
+               f"and list_has_any({_SURNAME_PARTS.format(side='l')}, {_SURNAME_PARTS.format(side='r')})")
+
 # Match probability at which a scored pair becomes a link (see cluster.py for why).
 MATCH_THRESHOLD = 0.95
 
@@ -53,18 +58,44 @@ def first_name_comparison() -> cl.CustomComparison:
 def last_name_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="last_name",
-        comparison_description="Last name: exact, typo, swapped with first, else (e.g. changed)",
+        comparison_description="Last name: exact, typo, hyphenated part, swapped with first, else (e.g. changed)",
         comparison_levels=[
             cll.NullLevel("last_name"),
             cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
             cll.DamerauLevenshteinLevel("last_name", 1).configure(label_for_charts="One typo"),
+            # A surname joined to another by a hyphen (marriage, a second parent's name):
+            # JOHNSON-BELL and JOHNSON are the same family name, not a near spelling, so the
+            # level comes before the Jaro-Winkler ones and gets its own weight.
+            cll.CustomLevel(HYPHEN_PART, label_for_charts="One is a hyphenated part of the other"),
             cll.JaroWinklerLevel("last_name", 0.92),
             cll.ColumnsReversedLevel("last_name", "first_name").configure(
                 label_for_charts="Last and first name swapped", **RARE_AGREEMENT),
+            # Records that hold a surname at birth (a birth certificate's mother's maiden name)
+            # differ from the same woman's later records whenever she took a married name; EM
+            # weighs that difference apart from a change between two current names.
+            *_birth_surname_levels(),
             cll.JaroWinklerLevel("last_name", 0.80),
             cll.ElseLevel(),
         ],
     )
+
+
+def birth_surname_sources() -> list[str]:
+    """Identity sources whose declared last name is the surname at birth."""
+    from hub_assets.sources.declaration import load_agencies
+    from hub_assets.sources.split import identity_source
+
+    return sorted(identity_source(agency, block) for agency in load_agencies()
+                  for block in agency.identities if block.surname_at_birth)
+
+
+def _birth_surname_levels() -> list[cll.CustomLevel]:
+    sources = birth_surname_sources()
+    if not sources:
+        return []
+    listed = ", ".join(f"'{name}'" for name in sources)
+    return [cll.CustomLevel(f"(source_l in ({listed})) <> (source_r in ({listed}))",
+                            label_for_charts="Differs; one side is a surname at birth")]
 
 
 def dob_comparison() -> cl.CustomComparison:

@@ -56,6 +56,9 @@ class IdentityColumns:
     address: str | None = None
     zip: str | None = None
     ssn: str | None = None  # Social Security number: wage, payroll, housing and care systems
+    # The last name is the one given at birth (a birth certificate's mother's maiden name), so
+    # linkage expects it to differ from the same person's later records after a marriage.
+    surname_at_birth: bool = False
 
     @property
     def token_column(self) -> str:
