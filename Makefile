@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip uv
-	$(VENV)/bin/uv pip install -q --python $(PY) -e ".[test]"
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e ".[test]"
 	$(VENV)/bin/hub prepare
 	touch $@
 

@@ -18,6 +18,11 @@ from hub_assets.sources.declaration import load_agencies
 from hub_assets.sources.stores import ensure_raw_table
 
 
+# dbt unit tests check the SQL's logic, not the data: they run in CI (tests/test_dbt_project.py)
+# and when an analyst builds by hand, as dbt advises, not on every production build.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+
+
 @dbt_assets(
     manifest=prepare_manifest(),
     project=dbt_project,
@@ -37,7 +42,7 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     target_path = parse_cache.run_target_path(context.run.run_id)
     parse_cache.seed(target_path, hub.paths.warehouse_db)
     try:
-        yield from dbt.cli(["build"], context=context, target_path=target_path).stream()
+        yield from dbt.cli(BUILD_ARGS, context=context, target_path=target_path).stream()
     finally:
         parse_cache.keep(target_path, hub.paths.warehouse_db)
         parse_cache.prune_run_folders()
