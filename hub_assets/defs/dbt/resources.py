@@ -9,7 +9,8 @@ and buy the hub nothing, so :class:`HubDbtCliResource` skips them:
 - it opens a dbt adapter in-process (6.3 s), used only to fetch row counts and column metadata,
   which the hub does not fetch (see assets.py: that fetch leaves a DuckDB connection open).
 
-Measured on a 100k-row city: the dbt stage of ``hub run`` went from 51.7 s to 40.8 s.
+Measured with cProfile on a 100k-row city's dbt stage: dagster-dbt's ``cli()`` spent 10.8 s
+before dbt started (4.4 s ``dbt --version``, 6.3 s adapter); the step now starts dbt at once.
 """
 
 from __future__ import annotations
