@@ -89,3 +89,33 @@ def test_a_shared_ssn_links_a_wage_record_that_has_only_a_name_and_zip():
     unknown, different = probability({**wage, "ssn": None}), probability({**wage, "ssn": "390118877"})
     assert same >= MATCH_THRESHOLD and mistyped >= MATCH_THRESHOLD
     assert different < unknown < MATCH_THRESHOLD
+
+
+def _starter_weight(left: dict, right: dict) -> float:
+    from hub_assets.linkage.starter import STARTER_MODEL
+
+    return _score(json.loads(STARTER_MODEL.read_text()), left, right)
+
+
+def test_a_mothers_maiden_name_on_a_birth_record_counts_less_against_her_than_a_changed_name():
+    """Birth certificates give the mother's surname at birth (declared ``surname_at_birth``);
+    her wage record carries her married name. The same difference between two current names
+    is stronger evidence of two people."""
+    mother = dict(record_token="a", source="vital_records_mother", first_name="KIARA",
+                  last_name="OKAFOR", dob="1996-04-02", sex=None, address="1200 HARFORD RD",
+                  zip="21218", ssn=None)
+    wage = dict(record_token="b", source="wage_records", first_name="KIARA", last_name="PRICE",
+                dob="1996-04-02", sex=None, address=None, zip="21218", ssn="212342405")
+    maiden = _starter_weight(mother, wage)
+    changed = _starter_weight({**mother, "source": "hmis"}, wage)
+    both_at_birth = _starter_weight(mother, {**wage, "source": "vital_records_mother", "ssn": None})
+    assert maiden > changed + 2, (maiden, changed)
+    # Two birth records both hold her surname at birth: a difference there is a real one.
+    assert both_at_birth < maiden - 2, (both_at_birth, maiden)
+
+
+def test_a_hyphenated_surname_containing_the_other_is_evidence_for_a_match():
+    left = {**BASE, "last_name": "JOHNSON-BELL"}
+    joined = _starter_weight(left, {**BASE, "record_token": "b", "last_name": "JOHNSON"})
+    unrelated = _starter_weight(left, {**BASE, "record_token": "b", "last_name": "OKAFOR"})
+    assert joined > unrelated + 3, (joined, unrelated)

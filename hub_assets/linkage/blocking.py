@@ -32,6 +32,14 @@ import polars as pl
 from splink import block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
+# A record without a date of birth (a quarter of wage records) can only be blocked by name and
+# ZIP; a typo or a hyphenation in its last name then loses it. The first letter of a last name
+# survives almost every keying error and a hyphenation, and the rule is held to pairs where one
+# side has no DOB (pairs with both DOBs are blocked on them), which keeps it small.
+NO_DOB_SURNAME_SLIP = ("l.first_name = r.first_name and l.zip = r.zip "
+                       "and substr(l.last_name, 1, 1) = substr(r.last_name, 1, 1) "
+                       "and (l.dob is null or r.dob is null)")
+
 PREDICTION_RULES = [
     block_on("dob", "substr(last_name, 1, 1)"),
     block_on("dob", "substr(first_name, 1, 1)"),
@@ -39,6 +47,7 @@ PREDICTION_RULES = [
     block_on("first_name", "last_name", "zip"),
     "l.first_name = r.last_name and l.last_name = r.first_name and l.dob = r.dob",
     block_on("ssn"),
+    NO_DOB_SURNAME_SLIP,
 ]
 
 # The same rules as equality keys in polars, so an incremental attach can pick the existing
@@ -61,6 +70,11 @@ BLOCKING_KEYS = [
     ([pl.col("first_name"), pl.col("last_name"), pl.col("dob")],
      [pl.col("last_name"), pl.col("first_name"), pl.col("dob")]),
     _same(pl.col("ssn")),
+    # NO_DOB_SURNAME_SLIP, one entry per side that may be the one without a DOB.
+    ([pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.col("dob").is_null()],
+     [pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.lit(True)]),
+    ([pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.lit(True)],
+     [pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.col("dob").is_null()]),
 ]
 
 # EM estimates the m of every comparison except the ones a rule holds fixed, so two rules
@@ -90,6 +104,8 @@ CANDIDATE_RULES = {
     "last + zip": block_on("last_name", "zip"),
     "names swapped + dob": PREDICTION_RULES[4],
     "ssn": PREDICTION_RULES[5],
+    "first + zip + last initial, one DOB missing": NO_DOB_SURNAME_SLIP,
+    "first + zip + last initial": block_on("first_name", "zip", "substr(last_name, 1, 1)"),
 }
 
 
