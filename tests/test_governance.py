@@ -193,17 +193,17 @@ def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(m
 
     from hub_assets.definitions import defs as hub_defs
     from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE, record_graph_lineage
-    from hub_assets.defs.public.checks import build_governance_check
+    from hub_assets.defs.public.checks import build_governance_checks, governance_result
 
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
     side_door = dg.AssetSpec(["marts", "summer_side_door"], deps=[dg.AssetKey(["raw", "hmis"]),
                                                                 dg.AssetKey(["spine", "person_spine"])])
-    check = build_governance_check("summer_engagement", side_door.key)
+    check = build_governance_checks("summer_engagement", [side_door.key], "marts")
     record_graph_lineage(dg.Definitions.merge(hub_defs(), dg.Definitions(assets=[side_door], asset_checks=[check])))
 
     # The walk stops at the spine (built from every agency's identity records): only HMIS counts.
     assert GRAPH_LINEAGE[side_door.key] == {"hmis"}
-    result = check()
+    result = governance_result("summer_engagement", side_door.key)
     agreement = load_governance().agreement_for("summer_engagement")
     assert not result.passed
     message = result.metadata["first_problems"].value
@@ -222,8 +222,13 @@ def test_every_published_use_case_passes_the_dagster_graph_walk(monkeypatch, tmp
     assert len(public) >= 5
     for key in public:
         assert GRAPH_LINEAGE[key], key  # every public table reaches agency sources
-    checks = [c for c in hub_defs().asset_checks if any(k.name == "governance_agreement" for k in c.check_keys)]
-    for check in checks:
-        key = next(iter(check.check_keys)).asset_key
-        if key.path[0] == "public":
-            assert check().passed, key
+    from hub_assets.defs.public.assets import public_key
+    from hub_assets.defs.public.checks import governance_result
+    from hub_assets.privacy.manifest import load_manifest, published_marts
+
+    use_case_of_public = {public_key(m): m.use_case for m in published_marts(load_manifest())}
+    checked = {k.asset_key for c in hub_defs().asset_checks for k in c.check_keys
+               if k.name == "governance_agreement" and k.asset_key.path[0] == "public"}
+    assert checked == set(use_case_of_public)  # every public asset carries the check
+    for key in checked:
+        assert governance_result(use_case_of_public[key], key).passed, key

@@ -4,23 +4,31 @@ case (``marts/<use_case>/`` or ``meta.use_case``), so a refused use case stops a
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import dagster as dg
 
 from hub_assets.defs.public.assets import build_public_asset, public_key
-from hub_assets.defs.public.checks import build_disclosure_checks, build_governance_check
+from hub_assets.defs.public.checks import build_disclosure_checks, build_governance_checks
 from hub_assets.defs.public.mart_keys import mart_asset_key
 from hub_assets.privacy.manifest import load_manifest, published_marts, use_case_of
 
 
 def public_definitions(manifest: dict, key_of=mart_asset_key) -> dg.Definitions:
-    assets, checks = [], []
-    for mart in published_marts(manifest):
-        assets.append(build_public_asset(mart, key_of(manifest, mart.unique_id)))
-        checks += [build_disclosure_checks(mart), build_governance_check(mart.use_case, public_key(mart))]
+    marts = published_marts(manifest)
+    assets = [build_public_asset(mart, key_of(manifest, mart.unique_id)) for mart in marts]
+    governed_models: dict[str, list[dg.AssetKey]] = defaultdict(list)
     for uid, node in sorted(manifest.get("nodes", {}).items()):
         use_case = use_case_of(node) if node.get("resource_type") == "model" else None
         if use_case:
-            checks.append(build_governance_check(use_case, key_of(manifest, uid)))
+            governed_models[use_case].append(key_of(manifest, uid))
+    checks = []
+    for use_case in sorted({m.use_case for m in marts}):
+        released = [m for m in marts if m.use_case == use_case]
+        checks += [build_disclosure_checks(use_case, released),
+                   build_governance_checks(use_case, [public_key(m) for m in released], "public")]
+    checks += [build_governance_checks(use_case, sorted(set(keys), key=lambda k: k.to_user_string()), "marts")
+               for use_case, keys in sorted(governed_models.items())]
     return dg.Definitions(assets=assets, asset_checks=checks)
 
 
