@@ -370,3 +370,25 @@ def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
             use_case = node["original_file_path"].split("/")[2]
             reached = sources_of(node["unique_id"], set())
             assert reached <= allowed[use_case], (node["name"], reached - allowed[use_case])
+
+
+# --- staging checks -------------------------------------------------------------------------------
+
+def test_a_null_in_a_declared_required_column_fails_its_staging_check_by_name(built):
+    """Each staging model's required columns (from the agency declaration) are checked by one
+    ``not_null_columns`` test, which names the column that holds nulls and how many."""
+    data_dir, target = built
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        [(token, household)] = con.execute("select record_token, household_id from raw.hmis limit 1").fetchall()
+        con.execute("update raw.hmis set household_id = null where record_token = ?", [token])
+    try:
+        result = _dbt(["test", "-s", "stg_hmis__enrollments,test_name:not_null_columns",
+                       "--store-failures", "--target-path", str(target)], data_dir, target)
+        assert result.returncode == 1, result.stdout[-3000:]
+        failures = [r for r in json.loads((target / "run_results.json").read_text())["results"] if r["status"] == "fail"]
+        assert len(failures) == 1 and failures[0]["unique_id"].startswith("test.youth_data_hub.not_null_columns_stg_hmis")
+        relation = failures[0]["relation_name"]
+        assert _query(built, f"select null_column, null_rows from {relation}") == [("household_id", 1)]
+    finally:
+        with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+            con.execute("update raw.hmis set household_id = ? where record_token = ?", [household, token])

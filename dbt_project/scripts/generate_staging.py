@@ -113,13 +113,15 @@ def _accepted(col) -> dict | None:
 def models_yaml(agency: AgencySource) -> str:
     model = f"stg_{agency.name}__{agency.entity}"
     columns = []
+    required = []  # checked together by one not_null_columns test (tests/generic/not_null_columns.sql)
     for token in _token_columns(agency):
         key = _key_column(token)
         columns.append({"name": key, "description": "Person key from the spine crosswalk.", "data_type": "varchar",
-                        "data_tests": ["not_null", {"relationships": {"arguments": {
+                        "data_tests": [{"relationships": {"arguments": {
                             "to": "ref('stg_spine__person_spine')", "field": "person_key"}}}]})
         columns.append({"name": token, "description": "Record token (keyed hash of the agency record ID).",
-                        "data_type": "varchar", "data_tests": ["not_null"]})
+                        "data_type": "varchar"})
+        required += [key, token]
     columns += [
         {"name": "drop_id", "description": "The drop the row came in.", "data_type": "varchar"},
         {"name": "source_row", "description": "1-based data row in the file.", "data_type": "bigint"},
@@ -128,9 +130,10 @@ def models_yaml(agency: AgencySource) -> str:
         entry = {"name": _name(agency, col.warehouse_name), "data_type": SQL_TYPES[col.type]}
         if col.description:
             entry["description"] = col.description
-        tests = (["not_null"] if col.required else []) + ([_accepted(col)] if col.codes else [])
-        if tests:
-            entry["data_tests"] = tests
+        if col.required:
+            required.append(entry["name"])
+        if col.codes:
+            entry["data_tests"] = [_accepted(col)]
         columns.append(entry)
     columns += [
         {"name": "race_ethnicity", "description": "OMB race/ethnicity code.", "data_type": "varchar",
@@ -144,8 +147,10 @@ def models_yaml(agency: AgencySource) -> str:
         "description": f"{agency.title}: {agency.entity}, renamed and typed, with person keys. {what}.",
         "columns": columns,
     }]}
+    model_tests = [{"not_null_columns": {"arguments": {"columns": required}}}]
     if agency.name in SNAPSHOT_KEYS:
-        doc["models"][0]["data_tests"] = [{"unique_combination": {"arguments": {"columns": SNAPSHOT_KEYS[agency.name]}}}]
+        model_tests.append({"unique_combination": {"arguments": {"columns": SNAPSHOT_KEYS[agency.name]}}})
+    doc["models"][0]["data_tests"] = model_tests
     return HEADER.format(name=agency.name).replace("--", "#", 1) + _dump(doc)
 
 
