@@ -83,9 +83,13 @@ def test_a_record_id_inside_a_content_column_is_caught(hub):
 def test_a_date_of_birth_in_its_own_row_is_caught_by_token_and_by_person_key(hub):
     with hub.warehouse() as con:
         con.execute("update raw.rec_parks set start_date = date '2010-07-02' where record_token = 'tok2'")
-        con.execute("create table marts.episodes as select 'P3' person_key, '11/30/2008' as note")
+        con.execute("create table marts.episodes as select 'P3' person_key, '11/30/2008' as note, "
+                    "'2008-11-30' as iso_note, '20081130' as compact_note, '2008-11-30 00:00:00' as stamp_note, "
+                    "timestamp '2008-11-30 00:00:00' as stamp")
     kinds = {(h.where, h.kind) for h in _scan(hub)}
-    assert kinds == {("raw.rec_parks.start_date", "dob"), ("marts.episodes.note", "dob")}
+    assert kinds == {("raw.rec_parks.start_date", "dob"), ("marts.episodes.note", "dob"),
+                     ("marts.episodes.iso_note", "dob"), ("marts.episodes.compact_note", "dob"),
+                     ("marts.episodes.stamp_note", "dob"), ("marts.episodes.stamp", "dob")}
 
 
 def test_a_service_that_happens_on_a_birth_date_is_not_a_leak(hub):

@@ -9,7 +9,7 @@ import dagster as dg
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
-from hub_assets.privacy.identifier_scan import Hit, scan_database, scan_files
+from hub_assets.privacy.identifier_scan import Hit, scan
 
 SCAN_KEY = dg.AssetKey(["governance", "identifier_scan"])
 CHECK = "no_identifiers_outside_identity_zone"
@@ -17,9 +17,8 @@ CHECK = "no_identifiers_outside_identity_zone"
 
 def scan_hub(hub: HubResource) -> list[Hit]:
     paths = hub.paths
-    hits = scan_database(paths.warehouse_db, paths.identity_db) if paths.warehouse_db.exists() else []
     files = sorted(p for p in paths.public.rglob("*") if p.suffix in (".csv", ".parquet"))
-    return hits + scan_files(files, paths.identity_db)
+    return scan(paths.identity_db, db_path=paths.warehouse_db if paths.warehouse_db.exists() else None, files=files)
 
 
 def build_identifier_scan(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
