@@ -32,7 +32,7 @@ def test_settings_build_one_model_over_all_sources():
     settings = linker.misc.save_model_to_json()
     assert settings["link_type"] == "dedupe_only"
     assert [c["output_column_name"] for c in settings["comparisons"]] == [
-        "first_name", "last_name", "dob", "sex", "location", "ssn"]
+        "first_name", "last_name", "middle_name", "dob", "sex", "location", "ssn"]
     first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
     assert "Nickname or alias of the same name" in first_name_levels
     assert any(l.get("tf_adjustment_column") == "last_name"
@@ -119,3 +119,16 @@ def test_a_hyphenated_surname_containing_the_other_is_evidence_for_a_match():
     joined = _starter_weight(left, {**BASE, "record_token": "b", "last_name": "JOHNSON"})
     unrelated = _starter_weight(left, {**BASE, "record_token": "b", "last_name": "OKAFOR"})
     assert joined > unrelated + 3, (joined, unrelated)
+
+
+def test_different_middle_names_tell_namesakes_apart_and_a_missing_one_is_neutral():
+    """Two records with one common name and birth date in different ZIPs: the same person who
+    moved, or two people. Where both carry a middle name it decides; an initial agrees with
+    the full name; a missing one says nothing."""
+    left = {**BASE, "first_name": "JAYLEN", "last_name": "WILLIAMS", "middle_name": "ANDREW"}
+    right = {**left, "record_token": "b", "address": "5374 WILKENS AVE", "zip": "21229"}
+    same = _starter_weight(left, right)
+    initial = _starter_weight(left, {**right, "middle_name": "A"})
+    missing = _starter_weight(left, {**right, "middle_name": None})
+    different = _starter_weight(left, {**right, "middle_name": "LOGAN"})
+    assert same > initial > missing > different + 5, (same, initial, missing, different)

@@ -4,6 +4,7 @@ Input: rows in the standard identity schema (``identity.current_records``, see
 docs/data-contracts.md). Output: one row per record with ``unique_id`` (the record token),
 the compared columns, and a few derived columns the comparisons and blocking rules need:
 
+- ``middle_name`` as given, or an initial where the agency keeps only that (youthworks);
 - ``first_name_aliases``: the first name plus every formal name it is a nickname of, from
   ``hub_assets/reference/nicknames.csv`` (BOB -> [BOB, ROBERT]); two records share an alias when
   one uses a nickname and the other the formal name, or both use nicknames of one name.
@@ -27,7 +28,7 @@ IDENTITY_COLUMNS = ("record_token", "source", "first_name", "middle_name", "last
 
 # What Splink sees: the compared columns, plus ids. Kept narrow so no other identifier
 # (record_id, drop_id) enters Splink's tables.
-SPLINK_COLUMNS = ("unique_id", "source", "first_name", "first_name_aliases", "last_name",
+SPLINK_COLUMNS = ("unique_id", "source", "first_name", "first_name_aliases", "middle_name", "last_name",
                   "dob", "dob_swapped", "birth_year", "sex", "address", "zip", "ssn")
 
 
@@ -52,6 +53,7 @@ def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None
         pl.col("record_token").alias("unique_id"),
         pl.col("source"),
         _blank_to_null("first_name"),
+        _blank_to_null("middle_name"),
         _blank_to_null("last_name"),
         dob.dt.strftime("%Y-%m-%d").alias("dob"),
         _swapped(dob).alias("dob_swapped"),

@@ -98,6 +98,26 @@ def _birth_surname_levels() -> list[cll.CustomLevel]:
                             label_for_charts="Differs; one side is a surname at birth")]
 
 
+def middle_name_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="middle_name",
+        comparison_description="Middle name: exact, same initial (one side an initial), else",
+        # Half the records that could carry one have no middle name (omitted at intake, or a
+        # source without the field): null, no evidence either way. Where both carry one, it is
+        # what tells apart two people with one common name and birth date, and a moved person
+        # from a namesake.
+        comparison_levels=[
+            cll.NullLevel("middle_name"),
+            cll.ExactMatchLevel("middle_name"),
+            cll.CustomLevel("(length(middle_name_l) = 1 or length(middle_name_r) = 1) "
+                            "and substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)",
+                            label_for_charts="Initial agrees with the name"),
+            cll.DamerauLevenshteinLevel("middle_name", 1).configure(label_for_charts="One typo"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def dob_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="dob",
@@ -170,6 +190,7 @@ def linkage_settings() -> SettingsCreator:
         comparisons=[
             first_name_comparison(),
             last_name_comparison(),
+            middle_name_comparison(),
             dob_comparison(),
             cl.ExactMatch("sex"),
             location_comparison(),
