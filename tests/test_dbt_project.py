@@ -374,21 +374,24 @@ def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
 
 # --- staging checks -------------------------------------------------------------------------------
 
-def test_a_null_in_a_declared_required_column_fails_its_staging_check_by_name(built):
-    """Each staging model's required columns (from the agency declaration) are checked by one
-    ``not_null_columns`` test, which names the column that holds nulls and how many."""
+@pytest.mark.parametrize("column, bad, test, failing_row", [
+    ("household_id", "null", "not_null_columns", ("household_id", 1)),
+    ("project_type", "'XX'", "accepted_values_columns", ("project_type", "XX", 1)),
+])
+def test_a_bad_value_in_a_declared_column_fails_its_staging_check_by_name(built, column, bad, test, failing_row):
+    """Each staging model's required columns and coded columns (from the agency declaration) are
+    checked by one test each, which names the column (and the value) that broke it."""
     data_dir, target = built
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
-        [(token, household)] = con.execute("select record_token, household_id from raw.hmis limit 1").fetchall()
-        con.execute("update raw.hmis set household_id = null where record_token = ?", [token])
+        [(token, value)] = con.execute(f"select record_token, {column} from raw.hmis limit 1").fetchall()
+        con.execute(f"update raw.hmis set {column} = {bad} where record_token = ?", [token])
     try:
-        result = _dbt(["test", "-s", "stg_hmis__enrollments,test_name:not_null_columns",
+        result = _dbt(["test", "-s", f"stg_hmis__enrollments,test_name:{test}",
                        "--store-failures", "--target-path", str(target)], data_dir, target)
         assert result.returncode == 1, result.stdout[-3000:]
         failures = [r for r in json.loads((target / "run_results.json").read_text())["results"] if r["status"] == "fail"]
-        assert len(failures) == 1 and failures[0]["unique_id"].startswith("test.youth_data_hub.not_null_columns_stg_hmis")
-        relation = failures[0]["relation_name"]
-        assert _query(built, f"select null_column, null_rows from {relation}") == [("household_id", 1)]
+        assert len(failures) == 1 and failures[0]["unique_id"].startswith(f"test.youth_data_hub.{test}_stg_hmis")
+        assert _query(built, f"select * from {failures[0]['relation_name']}") == [failing_row]
     finally:
         with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
-            con.execute("update raw.hmis set household_id = ? where record_token = ?", [household, token])
+            con.execute(f"update raw.hmis set {column} = ? where record_token = ?", [value, token])

@@ -102,18 +102,16 @@ def sources_yaml(agency: AgencySource) -> str:
     return HEADER.format(name=agency.name).replace("--", "#", 1) + _dump(doc)
 
 
-def _accepted(col) -> dict | None:
-    if not col.codes:
-        return None
-    if col.type == "int":
-        return {"accepted_values": {"arguments": {"values": [int(c) for c in col.codes], "quote": False}}}
-    return {"accepted_values": {"arguments": {"values": list(col.codes)}}}
+def _accepted(col) -> list:
+    return [int(c) for c in col.codes] if col.type == "int" else list(col.codes)
 
 
 def models_yaml(agency: AgencySource) -> str:
     model = f"stg_{agency.name}__{agency.entity}"
     columns = []
-    required = []  # checked together by one not_null_columns test (tests/generic/not_null_columns.sql)
+    # Checked together, one test each per model (tests/generic/): required columns, coded columns.
+    required: list[str] = []
+    coded: dict[str, list] = {}
     for token in _token_columns(agency):
         key = _key_column(token)
         columns.append({"name": key, "description": "Person key from the spine crosswalk.", "data_type": "varchar",
@@ -133,11 +131,10 @@ def models_yaml(agency: AgencySource) -> str:
         if col.required:
             required.append(entry["name"])
         if col.codes:
-            entry["data_tests"] = [_accepted(col)]
+            coded[entry["name"]] = _accepted(col)
         columns.append(entry)
     columns += [
-        {"name": "race_ethnicity", "description": "OMB race/ethnicity code.", "data_type": "varchar",
-         "data_tests": [{"accepted_values": {"arguments": {"values": list(OMB_RACE_ETHNICITY)}}}]},
+        {"name": "race_ethnicity", "description": "OMB race/ethnicity code.", "data_type": "varchar"},
         {"name": "neighbourhood", "description": "Community statistical area of the record's address.",
          "data_type": "varchar"},
     ]
@@ -147,7 +144,9 @@ def models_yaml(agency: AgencySource) -> str:
         "description": f"{agency.title}: {agency.entity}, renamed and typed, with person keys. {what}.",
         "columns": columns,
     }]}
-    model_tests = [{"not_null_columns": {"arguments": {"columns": required}}}]
+    coded["race_ethnicity"] = list(OMB_RACE_ETHNICITY)
+    model_tests = [{"not_null_columns": {"arguments": {"columns": required}}},
+                   {"accepted_values_columns": {"arguments": {"columns": coded}}}]
     if agency.name in SNAPSHOT_KEYS:
         model_tests.append({"unique_combination": {"arguments": {"columns": SNAPSHOT_KEYS[agency.name]}}})
     doc["models"][0]["data_tests"] = model_tests
