@@ -165,11 +165,21 @@ def nulled_counts(source: AgencySource, accepted: pl.DataFrame) -> dict[str, int
     return {k: v for k, v in counts.items() if v}
 
 
+def _token_table(key: bytes, source_name: str, record_ids: pl.Series, cache: ValueCache | None) -> pl.DataFrame:
+    if cache is None:
+        return token_table(key, source_name, record_ids)
+    distinct = record_ids.drop_nulls().unique().cast(pl.String).to_frame("record_id")
+    known = cache.results(f"record_token:{source_name}", distinct,
+                          lambda new: token_table(key, source_name, new["record_id"]))
+    return known.join(distinct, on="record_id", how="semi")
+
+
 def split_drop(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id: str,
                loaded_at: datetime, cache: ValueCache | None = None) -> Split:
     """``cache`` carries standardised values from one drop of a batch to the next."""
-    # Each distinct record ID is hashed once, for both its identity record and its content rows.
-    tokens = {block.role: token_table(key, identity_source(source, block), accepted[block.record_id])
+    # Each distinct record ID is hashed once, for both its identity record and its content rows,
+    # and once per batch: a snapshot agency resends most of its roster in every drop.
+    tokens = {block.role: _token_table(key, identity_source(source, block), accepted[block.record_id], cache)
               for block in source.identities}
     records = pl.concat([identity_records(source, block, accepted, tokens[block.role], drop_id, loaded_at, cache)
                          for block in source.identities])
