@@ -8,6 +8,7 @@ use case even without the meta.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -34,9 +35,17 @@ class PublishedMart:
 def load_manifest(path: Path | None = None) -> dict:
     """The parsed manifest (``HUB_DBT_MANIFEST`` points elsewhere), or an empty one when dbt has
     not been parsed yet."""
-    path = Path(path or os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH)
+    path = Path(path or os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH).resolve()
     if not path.exists():
         return {"nodes": {}, "sources": {}}
+    stat = path.stat()
+    # Parsed again only when dbt rewrites the file: every public release and governance check
+    # asks (28 parses of a 3 MB file per hub run). Shared: callers read it, never change it.
+    return _parsed_manifest(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_manifest(path: Path, mtime_ns: int, size: int) -> dict:
     return json.loads(path.read_text())
 
 
