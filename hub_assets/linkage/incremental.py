@@ -56,13 +56,17 @@ def attach_new_records(prepared: pl.DataFrame, person_keys: pl.DataFrame, model:
                        threshold: float = MATCH_THRESHOLD, at: datetime | None = None) -> Attachment:
     """``prepared``: every current record (prepare.py); ``person_keys``: the existing mapping."""
     at = at or datetime.now(timezone.utc)
-    known = person_keys.filter(pl.col("record_token").is_in(prepared["unique_id"].implode()))
-    is_new = ~pl.col("unique_id").is_in(known["record_token"].implode())
-    new = prepared.filter(is_new)
+    # Semi and anti joins, not is_in filters: a hash join over a million tokens runs on every
+    # core, and is_in took 1.6 s of a 6 s attach at 1M records.
+    ids = prepared.select(pl.col("unique_id").alias("record_token"))
+    known = person_keys.join(ids, on="record_token", how="semi", maintain_order="left")
+    known_ids = known.select(pl.col("record_token").alias("unique_id"))
+    new = prepared.join(known_ids, on="unique_id", how="anti", maintain_order="left")
     if new.height == 0:
         return Attachment(known.clear(), pl.DataFrame(schema=REVIEW_SCHEMA), _no_pairs())
 
-    candidates = candidate_records(prepared.filter(~is_new), new)
+    existing = prepared.join(known_ids, on="unique_id", how="semi", maintain_order="left")
+    candidates = candidate_records(existing, new)
     linker = make_linker(new, model, table=NEW_TABLE, validate=False)
     pairs = _score_new(linker, prepared, candidates, new)
     groups = cluster_pairs(new, pairs.filter(
