@@ -9,13 +9,13 @@ marts down to ``source`` nodes) is listed in that agreement. ``refusals`` says w
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from hub_assets.file_versions import parsed_once_per_version
 from hub_assets.privacy.manifest import sources_reached, use_case_models
 from hub_assets.settings import GOVERNANCE_FILE
 
@@ -84,15 +84,11 @@ def parse_governance(raw: dict) -> Governance:
 
 def load_governance(path: Path | None = None) -> Governance:
     """``governance.yaml`` at the repo root (``HUB_GOVERNANCE_FILE`` points elsewhere, e.g. in tests)."""
-    path = Path(path or os.environ.get("HUB_GOVERNANCE_FILE") or GOVERNANCE_FILE).resolve()
-    stat = path.stat()
-    # Read again whenever the file changes; otherwise parsed once (every release and check asks,
-    # and pure-Python YAML cost 56 ms a time: 4 s of a hub run's public stage).
-    return _parsed_governance(path, stat.st_mtime_ns, stat.st_size)
+    return _read_governance(Path(path or os.environ.get("HUB_GOVERNANCE_FILE") or GOVERNANCE_FILE))
 
 
-@functools.lru_cache(maxsize=8)
-def _parsed_governance(path: Path, mtime_ns: int, size: int) -> Governance:
+@parsed_once_per_version
+def _read_governance(path: Path) -> Governance:
     with path.open() as fh:
         return parse_governance(yaml.safe_load(fh))
 

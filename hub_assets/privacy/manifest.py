@@ -8,12 +8,12 @@ use case even without the meta.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub_assets.file_versions import parsed_once_per_version
 from hub_assets.privacy.margins import PublishSpec
 from hub_assets.settings import DBT_PROJECT_DIR
 
@@ -35,17 +35,14 @@ class PublishedMart:
 def load_manifest(path: Path | None = None) -> dict:
     """The parsed manifest (``HUB_DBT_MANIFEST`` points elsewhere), or an empty one when dbt has
     not been parsed yet."""
-    path = Path(path or os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH).resolve()
+    path = Path(path or os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH)
     if not path.exists():
         return {"nodes": {}, "sources": {}}
-    stat = path.stat()
-    # Parsed again only when dbt rewrites the file: every public release and governance check
-    # asks (28 parses of a 3 MB file per hub run). Shared: callers read it, never change it.
-    return _parsed_manifest(path, stat.st_mtime_ns, stat.st_size)
+    return _read_manifest(path)
 
 
-@functools.lru_cache(maxsize=4)
-def _parsed_manifest(path: Path, mtime_ns: int, size: int) -> dict:
+@parsed_once_per_version
+def _read_manifest(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
