@@ -40,6 +40,16 @@ def instance():
         yield inst
 
 
+@pytest.fixture
+def open_shipped_instance(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], dg.DagsterInstance]:
+    """Open the instance in a folder made by ``ensure_dagster_home``, as Dagster's own tools do:
+    with DAGSTER_HOME pointing there (the shipped config reads its storage folder from it)."""
+    def open_(home: Path) -> dg.DagsterInstance:
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        return dg.DagsterInstance.from_config(str(home))
+    return open_
+
+
 def valid_row(source: AgencySource, i: int) -> dict[str, str]:
     """A row every check accepts, distinct per ``i``."""
     fmt = source.date_format

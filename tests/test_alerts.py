@@ -21,10 +21,10 @@ def fine_agency() -> int:
     return 1
 
 
-def _evaluate_sensor_on_failed_run(tmp_path):
+def _evaluate_sensor_on_failed_run(tmp_path, open_shipped_instance):
     home = ensure_dagster_home(tmp_path / "data")
     hub = HubResource(data_dir=str(tmp_path / "data"))
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with open_shipped_instance(home) as instance:
         result = dg.materialize(
             [broken_agency, fine_agency], instance=instance, raise_on_error=False
         )
@@ -40,8 +40,8 @@ def _evaluate_sensor_on_failed_run(tmp_path):
         return result.dagster_run, hub.paths.alerts_log
 
 
-def test_failed_asset_run_appends_an_alert_naming_asset_and_error(tmp_path):
-    run, alerts_log = _evaluate_sensor_on_failed_run(tmp_path)
+def test_failed_asset_run_appends_an_alert_naming_asset_and_error(tmp_path, open_shipped_instance):
+    run, alerts_log = _evaluate_sensor_on_failed_run(tmp_path, open_shipped_instance)
 
     lines = alerts_log.read_text().splitlines()
     assert len(lines) == 1
@@ -54,9 +54,9 @@ def test_failed_asset_run_appends_an_alert_naming_asset_and_error(tmp_path):
     assert alert["at"]
 
 
-def test_alerts_accumulate_one_line_per_failed_run(tmp_path):
-    _evaluate_sensor_on_failed_run(tmp_path)
-    _, alerts_log = _evaluate_sensor_on_failed_run(tmp_path)
+def test_alerts_accumulate_one_line_per_failed_run(tmp_path, open_shipped_instance):
+    _evaluate_sensor_on_failed_run(tmp_path, open_shipped_instance)
+    _, alerts_log = _evaluate_sensor_on_failed_run(tmp_path, open_shipped_instance)
 
     alerts = [json.loads(line) for line in alerts_log.read_text().splitlines()]
     assert len(alerts) == 2
@@ -67,7 +67,7 @@ def test_alert_sensor_is_running_by_default():
     assert hub_run_failure_alert.default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir, hub, write_drop):
+def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir, hub, write_drop, open_shipped_instance):
     """The real ingest asset, fed a drop missing a declared column, fails; the alert says which."""
     from hub_assets.defs.sources.assets import build_ingest_asset
     from hub_assets.defs.sources.register import register_new_drops
@@ -77,7 +77,7 @@ def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir,
     header = [c for c in source.expected_columns if c != "Program"]
     write_drop("rec_parks", "recparks_registrations_2024_08.csv", header=header)
     home = ensure_dagster_home(hub_data_dir)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with open_shipped_instance(home) as instance:
         register_new_drops(instance, hub)
         result = dg.materialize([build_ingest_asset(source)], instance=instance, resources={"hub": hub},
                                 partition_key="recparks_registrations_2024_08.csv", raise_on_error=False)

@@ -32,8 +32,8 @@ def test_ensure_dagster_home_installs_the_shipped_config_once(tmp_path):
     assert (home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
 
 
-def test_shipped_config_limits_the_writer_pool_and_queues_runs(tmp_path):
-    with dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path))) as instance:
+def test_shipped_config_limits_the_writer_pool_and_queues_runs(tmp_path, open_shipped_instance):
+    with open_shipped_instance(ensure_dagster_home(tmp_path)) as instance:
         concurrency = instance.get_concurrency_config()
         assert concurrency.pool_config.default_pool_limit == 1
         assert concurrency.pool_config.pool_granularity.value == "op"
@@ -102,7 +102,7 @@ def _writer_windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[flo
 
 
 @pytest.mark.slow  # four worker processes on two cores: ~30 s idle, minutes under load
-def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_path):
+def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_path, open_shipped_instance):
     from hub_assets.defs.resources import hub_resource
     from hub_assets.defs.sources.register import register_new_drops
 
@@ -110,7 +110,7 @@ def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_pat
     for name in CONCURRENT_AGENCIES:
         write_drop(name, _drop_file_name(name), n=40)
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(PROJECT_ROOT)}
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with open_shipped_instance(home) as instance:
         registered = register_new_drops(instance, hub_resource())
     assert set(registered) == set(CONCURRENT_AGENCIES)
 
@@ -129,7 +129,7 @@ def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_pat
     assert not any("Could not set lock" in err for _, err in outputs.values())
 
     run_ids = [out.strip().splitlines()[-1] for out, _ in outputs.values()]
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with open_shipped_instance(home) as instance:
         assert all(instance.get_run_by_id(r).status == dg.DagsterRunStatus.SUCCESS for r in run_ids)
         # The pool serialised the writers: no two writer steps of different runs overlapped ...
         windows = [w for r in run_ids for w in _writer_windows(instance, r)]

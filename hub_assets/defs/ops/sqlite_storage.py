@@ -1,0 +1,99 @@
+"""The embedded instance's storage: Dagster's SQLite storage, with its event-log engines reused.
+
+Dagster's ``SqliteEventLogStorage`` builds a new SQLAlchemy engine for every connection, and
+every event opens one to three (the run's own database, then the index for asset and check
+events). A new engine has an empty statement cache, so each event compiles its SQL afresh.
+Profiled on this machine (``benchmarks/bench_event_log.py``), that is about 22 ms per event,
+and a hub run stores about 1,300 events on an incremental drop.
+
+``HubSqliteEventLogStorage`` keeps one engine per database file (the index and the last few
+runs). The connection itself is still opened and closed per use (``NullPool``, as Dagster
+does), so other processes (the webserver, the daemon, run workers) see exactly what they
+saw before: same files, same WAL mode, same locking. Only the engine object and its
+compiled-statement cache are kept.
+
+It overrides one private method of Dagster's class, ``_connect``, keeping its body except for
+the engine lookup. If a Dagster upgrade changes that method, every test that runs the hub
+through an instance exercises this class. PostgreSQL (``deploy/postgres/dagster.yaml``) pools
+its connections already and is unaffected.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.runs import SqliteRunStorage
+from dagster._core.storage.schedules import SqliteScheduleStorage
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+# Engines kept: the index shard plus the runs in flight. A long-lived webserver reads many old
+# runs; beyond this many, the least recently used engine is dropped (and rebuilt if needed).
+KEPT_ENGINES = 16
+
+
+class HubSqliteEventLogStorage(SqliteEventLogStorage):
+    """``SqliteEventLogStorage`` that reuses one SQLAlchemy engine per shard (database file)."""
+
+    def __init__(self, base_dir: str, inst_data=None) -> None:
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    def _engine(self, shard: str) -> Engine:
+        with self._engines_lock:
+            engine = self._engines.pop(shard, None)
+            if engine is None:
+                engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            self._engines[shard] = engine  # most recently used last
+            while len(self._engines) > KEPT_ENGINES:
+                self._engines.popitem(last=False)[1].dispose()
+            return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # Dagster's body, except that the engine comes from _engine() and is not disposed.
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        with self._engines_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+
+class HubSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (same three stores, same folders under ``base_dir``), with the
+    event log above. Configured in ``deploy/dagster.yaml`` as ``storage: custom``."""
+
+    def __init__(self, base_dir: str, inst_data=None) -> None:
+        # DagsterSqliteStorage.__init__ with one class swapped (it names its classes inline).
+        self.base_dir = base_dir
+        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = HubSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        super(DagsterSqliteStorage, self).__init__()
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> HubSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
