@@ -111,8 +111,11 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
     else:
         attached = attach_new_records(prepared, previous, model, at=at)
         current = prepared.select(pl.col("unique_id").alias("record_token"))
-        kept = previous.join(current, on="record_token", how="semi")
-        store.replace(identity, "person_keys", pl.concat([kept, attached.keys]))
+        # Keys of records no longer current go; the new records' keys are added. Every other
+        # row stays as it is: rewriting all 435k rows (1M-row city) cost 7 s of index upkeep.
+        gone = previous.join(current, on="record_token", how="anti")["record_token"]
+        store.delete_tokens(identity, "person_keys", gone)
+        store.append(identity, "person_keys", attached.keys)
         store.append(identity, "linkage_pairs", attached.pairs)
         store.append(identity, "review_queue", attached.review)
         summary |= {"attached": attached.keys.height, "queued_for_review": attached.review.height}

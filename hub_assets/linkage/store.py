@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import polars as pl
 
@@ -43,18 +46,46 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main
 
 
 def replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    ensure_tables(con)
-    con.execute(f"delete from {table}")
-    append(con, table, frame)
+    """Replace a table's rows, all or nothing. The table is dropped and created again rather
+    than emptied: deleting 435k rows of person_keys and inserting them again costs 7.0 s in its
+    primary-key index, against 2.0 s into a new table (1M-row city)."""
+    with _registered(con, "_hub_frame", frame):
+        con.execute("begin")
+        try:
+            con.execute(f"drop table if exists {table}")
+            con.execute(f"create table {table} ({DDL[table]})")
+            _insert(con, table, frame.columns)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     ensure_tables(con)
     if frame.height == 0:
         return
-    con.register("_hub_frame", frame.to_arrow())
+    with _registered(con, "_hub_frame", frame):
+        _insert(con, table, frame.columns)
+
+
+def delete_tokens(con: duckdb.DuckDBPyConnection, table: str, tokens: pl.Series) -> None:
+    """Delete the rows of these record tokens (nothing to do, the usual case, costs nothing)."""
+    if tokens.len() == 0:
+        return
+    with _registered(con, "_hub_tokens", tokens.rename("record_token").to_frame()):
+        con.execute(f"delete from {table} where record_token in (select record_token from _hub_tokens)")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    con.execute(f"insert into {table} ({cols}) select {cols} from _hub_frame")
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+    con.register(name, frame.to_arrow())
     try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"insert into {table} ({cols}) select {cols} from _hub_frame")
+        yield
     finally:
-        con.unregister("_hub_frame")
+        con.unregister(name)
