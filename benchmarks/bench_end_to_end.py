@@ -109,6 +109,17 @@ def hub_run(data_dir: Path) -> dict:
             "output_tail": output[-1500:] if proc.returncode else ""}
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop. This shared machine's speed varies from hour to
+    hour (benchmarks/bench_event_log.py measured Dagster's stock storage at 17.7-19.8 ms per
+    event at 12:48 UTC and 30.3-35.2 ms at 13:06 the same day), so each run records it."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - start, 2)
+
+
 def bench_size(source_records: int, workdir: Path) -> dict:
     from hub_assets.synth import generate_city
 
@@ -120,13 +131,16 @@ def bench_size(source_records: int, workdir: Path) -> dict:
     held = workdir / f"held_{source_records}"
     # The incremental drop is 10k rows, or a tenth of a city too small for that to make sense.
     held_rows = hold_back_newest(landing, held, min(INCREMENTAL_ROWS, total_rows // 10))
+    speed_before = machine_speed()
     full = hub_run(city)
     shutil.copytree(held, landing, dirs_exist_ok=True)
     incremental = hub_run(city)
+    speed = {"loop_seconds_before": speed_before, "loop_seconds_after": machine_speed(),
+             "load_average_after": round(os.getloadavg()[0], 2)}
     return {"target_source_records": source_records, "persons": persons,
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "source_records": total_rows, "initial_rows": total_rows - held_rows,
-            "full": full, "incremental_rows": held_rows, "incremental": incremental}
+            "full": full, "incremental_rows": held_rows, "incremental": incremental, "machine_speed": speed}
 
 
 def merged_with_earlier(results: list[dict]) -> list[dict]:
@@ -137,6 +151,11 @@ def merged_with_earlier(results: list[dict]) -> list[dict]:
     return [by_size[k] for k in sorted(by_size)]
 
 
+def _speed(r: dict) -> str:
+    speed = r.get("machine_speed")
+    return f"{speed['loop_seconds_before']}, {speed['loop_seconds_after']}" if speed else "not recorded"
+
+
 def write_results(results: list[dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = merged_with_earlier(results)
@@ -144,15 +163,17 @@ def write_results(results: list[dict]) -> None:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
     (RESULTS / "end_to_end.json").write_text(json.dumps({**meta, "sizes": results}, indent=2))
     lines = ["# End-to-end benchmark", "", f"Run {meta['at']} on {meta['machine']}.", "",
-             "| source records | run at | full run s | peak MB | stages (s) | incremental rows | incremental s | incremental peak MB | ok |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| source records | run at | full run s | peak MB | stages (s) | incremental rows | incremental s | incremental peak MB | ok | speed loop s (before, after) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         stages = "; ".join(f"{k} {v}" for k, v in r["full"]["stages"].items())
         ok = r["full"]["returncode"] == 0 and r["incremental"]["returncode"] == 0
         lines.append(f"| {r['initial_rows']:,} | {r.get('at', '')} | {r['full']['seconds']} | {r['full']['peak_rss_mb']} | {stages} | "
-                     f"{r['incremental_rows']:,} | {r['incremental']['seconds']} | {r['incremental']['peak_rss_mb']} | {ok} |")
+                     f"{r['incremental_rows']:,} | {r['incremental']['seconds']} | {r['incremental']['peak_rss_mb']} | {ok} | {_speed(r)} |")
     lines += ["", "Targets: 1M source records end to end in <= 180 s within 4 GB; a 10k-record incremental "
-              "drop in <= 60 s.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
+              "drop in <= 60 s.", "",
+              "Speed loop: seconds for a fixed 10M-step Python loop, before and after the size's runs. "
+              "This shared machine's speed varies; compare runs at similar loop times.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
     (RESULTS / "end_to_end.md").write_text("\n".join(lines) + "\n")
 
 
