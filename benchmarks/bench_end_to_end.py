@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -109,15 +110,29 @@ def hub_run(data_dir: Path) -> dict:
             "output_tail": output[-1500:] if proc.returncode else ""}
 
 
-def machine_speed() -> float:
-    """Seconds for a fixed pure-Python loop. This shared machine's speed varies from hour to
-    hour (benchmarks/bench_event_log.py measured Dagster's stock storage at 17.7-19.8 ms per
-    event at 12:48 UTC and 30.3-35.2 ms at 13:06 the same day), so each run records it."""
+def machine_speed(workdir: Path) -> dict:
+    """This shared machine's speed varies from hour to hour (benchmarks/bench_event_log.py
+    measured Dagster's stock storage at 17.7-19.8 ms per event at 12:48 UTC and 30.3-35.2 ms at
+    13:06 the same day), so each run records two probes beside its times: seconds for a fixed
+    pure-Python loop (CPU), and milliseconds per SQLite commit in the work folder (disk sync,
+    what every Dagster event pays)."""
     start = time.perf_counter()
     total = 0
     for i in range(10_000_000):
         total += i
-    return round(time.perf_counter() - start, 2)
+    loop = time.perf_counter() - start
+    path = workdir / "speed_probe.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("pragma journal_mode=WAL")
+    con.execute("create table if not exists t (x text)")
+    start = time.perf_counter()
+    for _ in range(100):
+        con.execute("insert into t values (?)", ["x" * 2000])
+        con.commit()
+    commit_ms = (time.perf_counter() - start) * 10
+    con.close()
+    path.unlink(missing_ok=True)
+    return {"loop_seconds": round(loop, 2), "sqlite_commit_ms": round(commit_ms, 2)}
 
 
 def bench_size(source_records: int, workdir: Path) -> dict:
@@ -131,11 +146,11 @@ def bench_size(source_records: int, workdir: Path) -> dict:
     held = workdir / f"held_{source_records}"
     # The incremental drop is 10k rows, or a tenth of a city too small for that to make sense.
     held_rows = hold_back_newest(landing, held, min(INCREMENTAL_ROWS, total_rows // 10))
-    speed_before = machine_speed()
+    speed_before = machine_speed(workdir)
     full = hub_run(city)
     shutil.copytree(held, landing, dirs_exist_ok=True)
     incremental = hub_run(city)
-    speed = {"loop_seconds_before": speed_before, "loop_seconds_after": machine_speed(),
+    speed = {"before": speed_before, "after": machine_speed(workdir),
              "load_average_after": round(os.getloadavg()[0], 2)}
     return {"target_source_records": source_records, "persons": persons,
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -153,7 +168,10 @@ def merged_with_earlier(results: list[dict]) -> list[dict]:
 
 def _speed(r: dict) -> str:
     speed = r.get("machine_speed")
-    return f"{speed['loop_seconds_before']}, {speed['loop_seconds_after']}" if speed else "not recorded"
+    if not speed:
+        return "not recorded"
+    return "; ".join(f"{when} {speed[when]['loop_seconds']} s, {speed[when]['sqlite_commit_ms']} ms"
+                     for when in ("before", "after"))
 
 
 def write_results(results: list[dict]) -> None:
@@ -163,7 +181,7 @@ def write_results(results: list[dict]) -> None:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
     (RESULTS / "end_to_end.json").write_text(json.dumps({**meta, "sizes": results}, indent=2))
     lines = ["# End-to-end benchmark", "", f"Run {meta['at']} on {meta['machine']}.", "",
-             "| source records | run at | full run s | peak MB | stages (s) | incremental rows | incremental s | incremental peak MB | ok | speed loop s (before, after) |",
+             "| source records | run at | full run s | peak MB | stages (s) | incremental rows | incremental s | incremental peak MB | ok | machine probes: loop s, SQLite commit ms |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         stages = "; ".join(f"{k} {v}" for k, v in r["full"]["stages"].items())
@@ -172,8 +190,9 @@ def write_results(results: list[dict]) -> None:
                      f"{r['incremental_rows']:,} | {r['incremental']['seconds']} | {r['incremental']['peak_rss_mb']} | {ok} | {_speed(r)} |")
     lines += ["", "Targets: 1M source records end to end in <= 180 s within 4 GB; a 10k-record incremental "
               "drop in <= 60 s.", "",
-              "Speed loop: seconds for a fixed 10M-step Python loop, before and after the size's runs. "
-              "This shared machine's speed varies; compare runs at similar loop times.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
+              "Machine probes, before and after each size's runs: seconds for a fixed 10M-step Python "
+              "loop, and milliseconds per SQLite commit in the work folder. This shared machine's speed "
+              "varies; compare runs with similar probes.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
     (RESULTS / "end_to_end.md").write_text("\n".join(lines) + "\n")
 
 
