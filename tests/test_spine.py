@@ -77,3 +77,25 @@ def test_conflicting_attributes_follow_the_documented_rules():
     assert row["systems"] == ["vital_records"]  # the mother's block belongs to vital records
     assert row["last_seen"] == date(2024, 3, 1) and row["first_seen"] == date(2024, 1, 1)
     assert row["neighbourhood"] is not None  # from the latest record's ZIP 21201
+
+
+def test_neighbourhood_comes_from_the_latest_record_with_an_address_or_zip():
+    from hub_assets.reference.geography import zip_lookup
+
+    csa_of_zip = dict(zip_lookup().iter_rows())
+    assert csa_of_zip["21201"] != csa_of_zip["21218"]
+
+    def rec(token, loaded, zip_code):
+        return dict(record_token=token, source="city_schools", dob=date(2010, 1, 1), sex="F",
+                    race_ethnicity="BLACK", address=None, zip=zip_code, loaded_at=loaded)
+    records = pl.DataFrame([
+        rec("a", datetime(2024, 1, 1), "21218"),
+        rec("b", datetime(2024, 3, 1), "21201"),
+        rec("c", datetime(2024, 4, 1), None),  # latest, but says nothing about where
+        rec("d", datetime(2024, 2, 1), "21218"),
+    ])
+    keys = pl.DataFrame({"record_token": ["a", "b", "c", "d"], "person_key": ["P"] * 4})
+    seen = records.select("record_token", pl.col("loaded_at").dt.date().alias("first_seen"),
+                          pl.col("loaded_at").dt.date().alias("last_seen"))
+    [row] = person_spine(records, keys, seen).to_dicts()
+    assert row["neighbourhood"] == csa_of_zip["21201"]

@@ -64,19 +64,24 @@ def person_spine(records: pl.DataFrame, keys: pl.DataFrame, seen: pl.DataFrame) 
                                 pl.col("loaded_at").cast(pl.String).fill_null(""),
                                 "record_token").rank("ordinal").alias("recency"))
     )
-    per_record = per_record.with_columns(neighbourhood(per_record, "address", "zip"))
     base = per_record.group_by("person_key").agg(
         pl.col("first_seen").min(), pl.col("last_seen").max(),
-        pl.col("agency").unique().sort().alias("systems"), pl.len().alias("n_records"),
-        pl.col("neighbourhood").filter(pl.col("address").is_not_null() | pl.col("zip").is_not_null())
-        .sort_by(pl.col("recency").filter(pl.col("address").is_not_null() | pl.col("zip").is_not_null()))
-        .last().alias("neighbourhood"))
-    spine = base
+        pl.col("agency").unique().sort().alias("systems"), pl.len().alias("n_records"))
+    spine = base.join(_latest_neighbourhood(per_record), on="person_key", how="left")
     for column, out in (("birth_year", "birth_year"), ("birth_month", "birth_month"),
                         ("sex", "sex"), ("known_race", "race_ethnicity")):
         spine = spine.join(_mode_latest(per_record, column, out), on="person_key", how="left")
     return (spine.with_columns(pl.col("race_ethnicity").fill_null("UNKNOWN"))
             .select(SPINE_COLUMNS).sort("person_key"))
+
+
+def _latest_neighbourhood(per_record: pl.DataFrame) -> pl.DataFrame:
+    """person_key -> neighbourhood of the person's most recent record with an address or ZIP.
+    The record is chosen first and only its address is resolved: resolving every record's
+    address cost 2.1 s of the spine's 6.8 s on a 1M-row city (435k records, 287k people)."""
+    located = (per_record.filter(pl.col("address").is_not_null() | pl.col("zip").is_not_null())
+               .group_by("person_key").agg(pl.col("address", "zip").sort_by("recency").last()))
+    return located.select("person_key", neighbourhood(located, "address", "zip"))
 
 
 def _mode_latest(per_record: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
