@@ -28,16 +28,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.runs import SqliteRunStorage
-from dagster._core.storage.schedules import SqliteScheduleStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._core.storage.sqlite_storage import (
-    DagsterSqliteStorage,
-    _event_logs_directory,
-    _runs_directory,
-    _schedule_directory,
-)
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
@@ -94,13 +87,10 @@ class HubSqliteStorage(DagsterSqliteStorage):
     event log above. Configured in ``deploy/dagster.yaml`` as ``storage: custom``."""
 
     def __init__(self, base_dir: str, inst_data=None) -> None:
-        # DagsterSqliteStorage.__init__ with one class swapped (it names its classes inline).
-        self.base_dir = base_dir
-        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
+        super().__init__(base_dir, inst_data=inst_data)
+        # Dagster names its event log class inline; swap in ours over the same folder. (The
+        # stock one built above holds nothing open: its file watcher starts only when used.)
         self._event_log_storage = HubSqliteEventLogStorage(_event_logs_directory(base_dir))
-        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
-        self._inst_data = inst_data
-        super(DagsterSqliteStorage, self).__init__()
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> HubSqliteStorage:
