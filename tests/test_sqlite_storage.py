@@ -65,6 +65,9 @@ def test_engines_are_reused_and_bounded(tmp_path, monkeypatch):
     with storage.index_connection():
         pass
     assert storage._engines["index"] is first  # reused, with its statement cache
+    with storage.index_connection() as conn:  # WAL, committing without a disk sync (NORMAL = 1)
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
     for run in ("a", "b", "c"):
         with storage.run_connection(run):
             pass

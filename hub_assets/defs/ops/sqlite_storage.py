@@ -9,8 +9,12 @@ depending on the disk's mood, and a hub run stores about 1,300 events on an incr
 
 ``HubSqliteEventLogStorage`` keeps one engine per database file (the index and the last few
 runs), each with SQLAlchemy's default pool for SQLite files (``QueuePool``): one connection
-kept open and handed out again. Nothing else changes: the same files in the same folders, WAL
-mode, the busy timeout, one transaction per write. Other processes (the webserver, the
+kept open and handed out again. Those connections commit with ``synchronous=NORMAL``, SQLite's
+advice for WAL mode: a commit no longer waits for a disk sync (the WAL is synced at each
+checkpoint instead), the database cannot be corrupted, and only a power cut or OS crash can lose
+the last events committed before it, which an embedded single-machine default may accept.
+Measured 6.8-8.0 -> 4.3-5.8 ms per event. Nothing else changes: the same files in the same
+folders, WAL mode, the busy timeout, one transaction per write. Other processes (the webserver, the
 daemon, run workers) read and write the same files as before; an open idle connection holds
 no lock in WAL mode, and SQLite still checkpoints the WAL as it grows.
 
@@ -31,6 +35,7 @@ from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
@@ -41,6 +46,11 @@ KEPT_ENGINES = 16
 # Dagster serialises a storage's connections with a lock, so one is in use at a time per
 # process; a few more may open (and close again) if that ever changes.
 POOL_SIZE, MAX_OVERFLOW = 1, 4
+
+
+def _wal_commits_without_sync(dbapi_connection, _record) -> None:
+    """Each new pooled connection: commits in WAL mode without a disk sync (see above)."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class HubSqliteEventLogStorage(SqliteEventLogStorage):
@@ -59,6 +69,7 @@ class HubSqliteEventLogStorage(SqliteEventLogStorage):
                 engine = create_engine(self.conn_string_for_shard(shard), poolclass=QueuePool,
                                        pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
                                        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                event.listen(engine, "connect", _wal_commits_without_sync)
             self._engines[shard] = engine  # most recently used last
             while len(self._engines) > KEPT_ENGINES:
                 self._engines.popitem(last=False)[1].dispose()
