@@ -10,8 +10,8 @@ import pytest
 
 from hub_assets.defs.governance.identifier_scan import CHECK, build_identifier_scan
 from hub_assets.defs.resources import HubResource
-from hub_assets.privacy.identifier_scan import (declared_identifier_columns, identifier_column, scan_database,
-                                                 scan_files)
+from hub_assets.privacy.identifier_scan import (_key_shaped, _scanner, declared_identifier_columns,
+                                                 identifier_column, scan_database, scan_files)
 
 PEOPLE = [  # record_token, source, record_id, first, last, dob, address
     ("tok1", "rec_parks", "RP-000101", "JAMAL", "WASHINGTON", dt.date(2009, 3, 14), "1204 N CHARLES ST"),
@@ -111,6 +111,38 @@ def test_a_column_of_names_is_caught_but_a_neighbourhood_sharing_a_surname_is_no
         con.execute("create table marts.roster as select * from (values ('Jamal'), ('Maria'), ('Johnson')) t(who)")
         con.execute("insert into marts.by_neighbourhood values ('Brown', 0)")  # a place named like a person
     assert [(h.where, h.kind) for h in _scan(hub)] == [("marts.roster.who", "name")]
+
+
+HEX_KEYS = "select md5(i::varchar)[1:16] person_key, i from range(100) t(i)"  # 16 hex digits, as person keys
+
+
+def test_a_key_column_is_cleared_by_its_shape_and_a_value_of_another_shape_in_it_is_caught(hub):
+    with hub.warehouse() as con:
+        con.execute(f"create table marts.by_person as {HEX_KEYS}")
+        con.execute("create table marts.keyed as select person_key episode_id, i from marts.by_person")
+    assert _scan(hub) == []
+    # A record ID (not key-shaped) among the keys: the column is probed like any other.
+    with hub.warehouse() as con:
+        con.execute("update marts.keyed set episode_id = 'RP-000103' where i = 7")
+    assert [(h.where, h.kind) for h in _scan(hub)] == [("marts.keyed.episode_id", "record_id")]
+
+
+def test_key_shaped_columns_are_recognised_only_while_no_identity_value_has_that_shape(hub):
+    scanner = _scanner(hub.paths.identity_db)
+    scanner.execute(f"ATTACH '{hub.paths.warehouse_db}' AS wh")
+    scanner.execute(f"create table keyed as {HEX_KEYS}")
+    scanner.execute("create table not_keys as select person_key || '-x' person_key from keyed")
+    assert _key_shaped(scanner, "keyed", [("person_key", "VARCHAR"), ("i", "BIGINT")]) == {"person_key"}
+    assert _key_shaped(scanner, "not_keys", [("person_key", "VARCHAR")]) == set()
+    scanner.close()
+    # An agency whose record IDs look like keys: a key column holding one is caught, shape or not.
+    hex_id = "0f3a9c5e7b1d2468"
+    with duckdb.connect(str(hub.paths.identity_db)) as con:
+        con.execute("update records set record_id = ? where record_token = 'tok4'", [hex_id])
+    with hub.warehouse() as con:
+        con.execute(f"create table marts.keyed as {HEX_KEYS}")
+        con.execute("update marts.keyed set person_key = ? where i = 3", [hex_id])
+    assert [(h.where, h.kind) for h in _scan(hub)] == [("marts.keyed.person_key", "record_id")]
 
 
 def test_an_address_in_a_public_file_is_caught(hub, tmp_path):

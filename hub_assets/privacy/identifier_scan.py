@@ -11,11 +11,19 @@ columns and identifier values.
 
 The scan runs in a throwaway in-memory DuckDB with both stores attached read-only, so it never
 copies identifiers anywhere. Public files (CSV/parquet) are scanned as tables of their own.
+
+Key columns (record tokens, person keys, episode IDs: lower-case hex, 16-64 digits) are half of
+the text a warehouse holds. A key-named column whose every value has that shape cannot hold an
+identity value, nor a date or a name, unless some identity value has the shape too: the scan
+checks the shape (one pass) instead of matching every key against the identity values, and
+when any identity value is key-shaped it matches every column as before. Tables are scanned
+two at a time, each on its own cursor.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +44,9 @@ NAME_HIT_MIN_SHARE = 0.3
 # household the day it is born): at 100k records a few such rows per million are real events.
 # A date column leaks birth dates when a real share of its rows hold their own record's DOB.
 DOB_HIT_MIN_SHARE = 0.05  # ... making up this share of its distinct values is a column of names
+KEY_SHAPE = "[0-9a-f]{16,64}"  # record tokens (64), episode IDs (32), person keys (16)
+KEY_NAME_SUFFIXES = ("_key", "_token", "_id")
+SCAN_THREADS = 2  # tables scanned at once; each query is parallel too, but a small one is not
 
 
 @dataclass(frozen=True)
@@ -119,11 +130,19 @@ def _scan_database(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[Hit]:
         except duckdb.Error as exc:  # fail closed: person-keyed rows cannot be cleared
             hits.append(Hit("spine.person_crosswalk", "unscannable", str(exc).splitlines()[0]))
             crosswalk = None
-    for schema, table in tables:
+    def scan_table(schema_table: tuple[str, str]) -> list[Hit]:
+        schema, table = schema_table
+        cursor = con.cursor()  # the same database (identity values, attached stores), its own queries
         try:
-            hits += _scan_relation(con, f'"{cat}"."{schema}"."{table}"', f"{schema}.{table}", crosswalk)
+            return _scan_relation(cursor, f'"{cat}"."{schema}"."{table}"', f"{schema}.{table}", crosswalk)
         except duckdb.Error as exc:  # fail closed: what cannot be read cannot be cleared
-            hits.append(Hit(f"{schema}.{table}", "unscannable", str(exc).splitlines()[0]))
+            return [Hit(f"{schema}.{table}", "unscannable", str(exc).splitlines()[0])]
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        for table_hits in pool.map(scan_table, tables):  # in table order, whatever finishes first
+            hits += table_hits
     return hits
 
 
@@ -139,8 +158,9 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
         "null::varchar last_name, null::date dob, null::varchar address, null::varchar ssn where false)")
     if has_records and not has_ssn:  # an identity zone from before SSNs were declared
         source = "(select *, null::varchar ssn from idz.main.records)"
+    # Plain tables of the in-memory database, not temp tables: every cursor of the scan sees them.
     con.execute(f"""
-        create temp table id_values as
+        create table id_values as
         select distinct 'record_id' kind, upper(trim(record_id::varchar)) v from {source}
             where length(record_id::varchar) >= 5 and not (regexp_full_match(record_id::varchar, '[0-9]+')
                   and length(record_id::varchar) < 6)
@@ -151,7 +171,7 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
         union select distinct 'ssn', concat_ws('-', ssn[1:3], ssn[4:5], ssn[6:9]) from {source}
             where ssn is not null
     """)
-    con.execute("create temp table code_words (v varchar)")
+    con.execute("create table code_words (v varchar)")
     con.executemany("insert into code_words values (?)", [[w] for w in sorted(code_words())])
     con.execute("delete from id_values where kind = 'name' and v in (select v from code_words)")
     # Names of 4+ letters that are not code words; shorter ones match too much content by chance.
@@ -159,7 +179,7 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
     # sent it (a snapshot roster is resent every drop), and joining every version would count each
     # warehouse row once per resend. The DOB's text forms are computed here once, not per row scanned.
     con.execute(f"""
-        create temp table id_rows as
+        create table id_rows as
         select distinct record_token, dob,
             case when length(first_name) >= 4 and upper(trim(first_name)) not in (select v from code_words)
                  then upper(trim(first_name)) end first_name,
@@ -168,13 +188,21 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
             strftime(dob, '%m/%d/%Y') dob_mdy, strftime(dob, '%Y%m%d') dob_ymd
         from {source}
     """)
+    # Whether any identity value (or name) has the shape of a key: then no column is cleared by
+    # its shape alone (see the module's docstring).
+    con.execute(f"""
+        create table key_shaped_identities as
+        select count(*) n from (
+            select v from id_values union all select first_name from id_rows union all select last_name from id_rows
+        ) where regexp_full_match(lower(v), '{KEY_SHAPE}')
+    """)
     return con
 
 
 def _person_identities(con, crosswalk: str) -> str:
     """The identities of each person key, built once per scan (not joined through the crosswalk per table)."""
     con.execute(f"""
-        create or replace temp table id_people as
+        create or replace table id_people as
         select distinct x.person_key, r.dob, r.first_name, r.last_name, r.dob_mdy, r.dob_ymd
         from {crosswalk} x join id_rows r on r.record_token = x.record_token
     """)
@@ -191,12 +219,25 @@ def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> lis
     hits = [Hit(f"{label}.{c}", "column_name", "identifier-like column name")
             for c, _ in columns if identifier_column(c, declared)]
     key = _row_key(columns, crosswalk)
-    texts = [c for c, t in columns if t == "VARCHAR"]
+    keys = _key_shaped(con, relation, columns)
+    texts = [c for c, t in columns if t == "VARCHAR" and c not in keys]
     hits += _value_hits(con, relation, label, texts)
     if key:
-        dated = [(c, t) for c, t in columns if (t in ("DATE", "VARCHAR") or t.startswith("TIMESTAMP")) and c not in key[1]]
+        dated = [(c, t) for c, t in columns if (t in ("DATE", "VARCHAR") or t.startswith("TIMESTAMP"))
+                 and c not in key[1] and c not in keys]
         hits += _aligned_hits(con, relation, label, dated, key)
     return hits
+
+
+def _key_shaped(con, relation, columns) -> set[str]:
+    """Key-named text columns whose every value is key-shaped (none, if any identity value is)."""
+    named = [c for c, t in columns if t == "VARCHAR" and snake_case(c).endswith(KEY_NAME_SUFFIXES)]
+    if not named or con.execute("select n from key_shaped_identities").fetchone()[0]:
+        return set()
+    other_shapes = ", ".join(f"""count("{c}") filter (where not regexp_full_match("{c}", '{KEY_SHAPE}'))"""
+                             for c in named)
+    counts = con.execute(f"select {other_shapes} from {relation}").fetchone()
+    return {c for c, n in zip(named, counts) if n == 0}
 
 
 def _value_hits(con, relation, label, columns) -> list[Hit]:
@@ -204,13 +245,18 @@ def _value_hits(con, relation, label, columns) -> list[Hit]:
     if not columns:
         return []
     # One pass over the relation (a view would be recomputed by a query per column; unpivot drops
-    # nulls, as `where col is not null` would), probing the identity values directly: the distinct
-    # values of a column are counted only when its name matches need the share.
+    # nulls, as `where col is not null` would). Each column's distinct values are probed, not
+    # every row's: content columns hold few distinct values, and a small hash table of them is
+    # far cheaper to build than probing the large one of identity values once per row.
     picked = ", ".join(f'upper(trim("{c}")) as "{c}"' for c in columns)
     names = ", ".join(f'"{c}"' for c in columns)
     rows = con.execute(f"""
-        select u.col, k.kind, count(distinct u.v)
-        from (unpivot (select {picked} from {relation}) on {names} into name col value v) u
+        with column_values as (
+            select distinct col, v
+            from (unpivot (select {picked} from {relation}) on {names} into name col value v)
+        )
+        select u.col, k.kind, count(*)
+        from column_values u
         join id_values k on k.v = u.v
         group by all order by all
     """).fetchall()
