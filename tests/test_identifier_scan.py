@@ -92,6 +92,19 @@ def test_a_date_of_birth_in_its_own_row_is_caught_by_token_and_by_person_key(hub
                      ("marts.episodes.stamp_note", "dob"), ("marts.episodes.stamp", "dob")}
 
 
+def test_a_name_in_its_own_row_is_caught_even_once(hub):
+    # One name among thousands of program names is no column of names (the share rule), but it
+    # is the very record's own surname: a leak.
+    with hub.warehouse() as con:
+        con.execute("create table raw.programs as select 'tok' || (1 + i % 3) record_token, "
+                    "'PROGRAM ' || i as program from range(3000) t(i)")
+        con.execute("update raw.programs set program = 'Gonzalez' where program = 'PROGRAM 1'")  # tok2: GONZALEZ
+    assert [(h.where, h.kind) for h in _scan(hub)] == [("raw.programs.program", "name")]
+    with hub.warehouse() as con:  # the same surname in another person's row is content
+        con.execute("update raw.programs set record_token = 'tok1' where program = 'Gonzalez'")
+    assert _scan(hub) == []
+
+
 def test_a_service_that_happens_on_a_birth_date_is_not_a_leak(hub):
     # A newborn placed on the day of birth: one row in forty holds its own DOB. A real event,
     # not a column of birth dates (a leaked column holds the DOB in most of its rows).

@@ -16,8 +16,10 @@ Key columns (record tokens, person keys, episode IDs: lower-case hex, 16-64 digi
 the text a warehouse holds. A key-named column whose every value has that shape cannot hold an
 identity value, nor a date or a name, unless some identity value has the shape too: the scan
 checks the shape (one pass) instead of matching every key against the identity values, and
-when any identity value is key-shaped it matches every column as before. Tables are scanned
-two at a time, each on its own cursor.
+when any identity value is key-shaped it matches every column as before. A text column is
+compared with its own row's record only if some value of it is an identity name or has a date's
+shape (found in the same pass as the value matches). Tables are scanned two at a time, each on
+its own cursor.
 """
 
 from __future__ import annotations
@@ -221,10 +223,13 @@ def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> lis
     key = _row_key(columns, crosswalk)
     keys = _key_shaped(con, relation, columns)
     texts = [c for c, t in columns if t == "VARCHAR" and c not in keys]
-    hits += _value_hits(con, relation, label, texts)
+    value_hits, maybe_own = _value_hits(con, relation, label, texts)
+    hits += value_hits
     if key:
-        dated = [(c, t) for c, t in columns if (t in ("DATE", "VARCHAR") or t.startswith("TIMESTAMP"))
-                 and c not in key[1] and c not in keys]
+        # Dates and timestamps are always compared with the row's own DOB; a text column only if
+        # some value of it is an identity name or shaped like a date (nothing else can match).
+        dated = [(c, t) for c, t in columns if (t == "DATE" or t.startswith("TIMESTAMP") or c in maybe_own)
+                 and c not in key[1]]
         hits += _aligned_hits(con, relation, label, dated, key)
     return hits
 
@@ -240,10 +245,12 @@ def _key_shaped(con, relation, columns) -> set[str]:
     return {c for c, n in zip(named, counts) if n == 0}
 
 
-def _value_hits(con, relation, label, columns) -> list[Hit]:
-    """Whole-value matches of every text column against identity values, in one query."""
+def _value_hits(con, relation, label, columns) -> tuple[list[Hit], set[str]]:
+    """Whole-value matches of every text column against identity values, in one query; and the
+    columns that could hold their own record's name or DOB: some value of theirs is an identity
+    name (below the hit thresholds or not), or has a date's '-', '/' or eight digits."""
     if not columns:
-        return []
+        return [], set()
     # One pass over the relation (a view would be recomputed by a query per column; unpivot drops
     # nulls, as `where col is not null` would). Each column's distinct values are probed, not
     # every row's: content columns hold few distinct values, and a small hash table of them is
@@ -258,10 +265,19 @@ def _value_hits(con, relation, label, columns) -> list[Hit]:
         select u.col, k.kind, count(*)
         from column_values u
         join id_values k on k.v = u.v
-        group by all order by all
+        group by all
+        union all
+        select col, 'date_shaped', count(*) from column_values
+        where v like '%-%' or v like '%/%' or regexp_full_match(v, '[0-9]{{8}}')
+        group by all
+        order by all
     """).fetchall()
-    hits = []
+    hits, maybe_own = [], set()
     for col, kind, n in rows:
+        if kind in ("name", "date_shaped"):
+            maybe_own.add(col)
+        if kind == "date_shaped":
+            continue
         if kind == "name":
             if n < NAME_HIT_MIN_VALUES:
                 continue
@@ -269,7 +285,7 @@ def _value_hits(con, relation, label, columns) -> list[Hit]:
             if n / distinct < NAME_HIT_MIN_SHARE:
                 continue
         hits.append(Hit(f"{label}.{col}", kind, f"{n} distinct identity-zone values"))
-    return hits
+    return hits, maybe_own
 
 
 def _row_key(columns, crosswalk) -> tuple[str, tuple[str, ...], str | None] | None:
