@@ -74,3 +74,20 @@ def test_nightly_job_relinks_in_full_and_keeps_keys(hub, instance):
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
         spine = con.sql("select * from spine.person_spine").pl()
     assert spine.height == len(set(after.values()))
+
+
+def test_the_crosswalk_check_counts_unmapped_repeated_and_extra_tokens(hub):
+    with duckdb.connect(str(hub.paths.identity_db)) as con:
+        con.execute("create table current_records as select 't' || i as record_token from range(5) r(i)")
+    with duckdb.connect(str(hub.paths.warehouse_db)) as con:
+        con.execute("create schema spine")
+        con.execute("create table spine.person_crosswalk as "
+                    "select 't' || i as record_token, 'P' || i as person_key from range(5) r(i)")
+    assert every_record_mapped_once(hub=hub).passed
+    with duckdb.connect(str(hub.paths.warehouse_db)) as con:
+        con.execute("delete from spine.person_crosswalk where record_token = 't0'")
+        con.execute("insert into spine.person_crosswalk values ('t1', 'P9'), ('t1', 'P8'), ('gone', 'P7')")
+    result = every_record_mapped_once(hub=hub)
+    assert not result.passed
+    assert {k: v.value for k, v in result.metadata.items()} == {
+        "unmapped": 1, "mapped_more_than_once": 1, "not_current": 1}

@@ -3,7 +3,6 @@ in the warehouse (schema ``spine``), rebuilt from the identity zone after every 
 
 
 import dagster as dg
-import polars as pl
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.linkage.assets import PERSON_KEYS_KEY
@@ -61,15 +60,21 @@ def person_keys_are_unique(hub: HubResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=KEYS["person_crosswalk"],
                 description="Every record token in identity.current_records is mapped exactly once.")
 def every_record_mapped_once(hub: HubResource) -> dg.AssetCheckResult:
+    # One query with the warehouse attached read-only: tokens only, never copied out of DuckDB.
     with hub.identity(read_only=True) as identity:
-        tokens = identity.sql("select record_token from current_records").pl()
-    with hub.warehouse(read_only=True) as con:
-        walk = con.sql("select record_token, person_key from spine.person_crosswalk").pl()
-    counts = tokens.join(walk, on="record_token", how="left").group_by("record_token").agg(
-        walk_rows=pl.col("person_key").count())
-    unmapped = counts.filter(counts["walk_rows"] == 0).height
-    repeated = counts.filter(counts["walk_rows"] > 1).height
-    extra = walk.join(tokens, on="record_token", how="anti").height
+        identity.execute(f"attach '{hub.paths.warehouse_db}' as wh (read_only)")
+        unmapped, repeated, extra = identity.execute("""
+            with walk_rows as (
+                select t.record_token, count(w.person_key) as n
+                from current_records t
+                left join wh.spine.person_crosswalk w using (record_token)
+                group by t.record_token
+            )
+            select count(*) filter (where n = 0), count(*) filter (where n > 1),
+                   (select count(*) from wh.spine.person_crosswalk w
+                    anti join current_records t using (record_token))
+            from walk_rows
+        """).fetchone()
     return dg.AssetCheckResult(passed=unmapped == 0 and repeated == 0 and extra == 0,
                                metadata={"unmapped": unmapped, "mapped_more_than_once": repeated,
                                          "not_current": extra})
