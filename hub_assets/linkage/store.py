@@ -49,7 +49,7 @@ def replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
     """Replace a table's rows, all or nothing. The table is dropped and created again rather
     than emptied: deleting 435k rows of person_keys and inserting them again costs 7.0 s in its
     primary-key index, against 2.0 s into a new table (1M-row city)."""
-    with _registered(con, "_hub_frame", frame):
+    with registered(con, "_hub_frame", frame):
         con.execute("begin")
         try:
             con.execute(f"drop table if exists {table}")
@@ -65,7 +65,7 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
     ensure_tables(con)
     if frame.height == 0:
         return
-    with _registered(con, "_hub_frame", frame):
+    with registered(con, "_hub_frame", frame):
         _insert(con, table, frame.columns)
 
 
@@ -73,7 +73,7 @@ def delete_tokens(con: duckdb.DuckDBPyConnection, table: str, tokens: pl.Series)
     """Delete the rows of these record tokens (nothing to do, the usual case, costs nothing)."""
     if tokens.len() == 0:
         return
-    with _registered(con, "_hub_tokens", tokens.rename("record_token").to_frame()):
+    with registered(con, "_hub_tokens", tokens.rename("record_token").to_frame()):
         con.execute(f"delete from {table} where record_token in (select record_token from _hub_tokens)")
 
 
@@ -83,7 +83,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> N
 
 
 @contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
     con.register(name, frame.to_arrow())
     try:
         yield

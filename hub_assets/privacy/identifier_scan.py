@@ -152,9 +152,9 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"ATTACH '{identity_db}' AS idz (READ_ONLY)")
     has_records = con.execute("select count(*) from information_schema.tables where table_catalog = 'idz' "
-                          "and table_name = 'records'").fetchone()[0]
+                          "and table_name = 'records'").fetchall()[0][0]
     has_ssn = con.execute("select count(*) from information_schema.columns where table_catalog = 'idz' "
-                          "and table_name = 'records' and column_name = 'ssn'").fetchone()[0]
+                          "and table_name = 'records' and column_name = 'ssn'").fetchall()[0][0]
     source = "idz.main.records" if has_records else (
         "(select null::varchar record_token, null::varchar record_id, null::varchar first_name, "
         "null::varchar last_name, null::date dob, null::varchar address, null::varchar ssn where false)")
@@ -237,11 +237,11 @@ def _scan_relation(con, relation: str, label: str, crosswalk: str | None) -> lis
 def _key_shaped(con, relation, columns) -> set[str]:
     """Key-named text columns whose every value is key-shaped (none, if any identity value is)."""
     named = [c for c, t in columns if t == "VARCHAR" and snake_case(c).endswith(KEY_NAME_SUFFIXES)]
-    if not named or con.execute("select n from key_shaped_identities").fetchone()[0]:
+    if not named or con.execute("select n from key_shaped_identities").fetchall()[0][0]:
         return set()
     other_shapes = ", ".join(f"""count("{c}") filter (where not regexp_full_match("{c}", '{KEY_SHAPE}'))"""
                              for c in named)
-    counts = con.execute(f"select {other_shapes} from {relation}").fetchone()
+    counts = con.execute(f"select {other_shapes} from {relation}").fetchall()[0]
     return {c for c, n in zip(named, counts) if n == 0}
 
 

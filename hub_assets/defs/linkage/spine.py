@@ -29,8 +29,10 @@ KEYS = {name: dg.AssetKey(["spine", name]) for name in SPINE_TABLES}
 def spine_tables(hub: HubResource):
     with hub.identity() as identity, hub.warehouse() as warehouse:
         counts = operations.publish_spine(identity, warehouse)
+    recomputed = counts.pop("people_recomputed")
     for name, rows in counts.items():
-        yield dg.MaterializeResult(asset_key=KEYS[name], metadata={"rows": rows})
+        extra = {"people_recomputed": recomputed} if name == "person_spine" else {}
+        yield dg.MaterializeResult(asset_key=KEYS[name], metadata={"rows": rows} | extra)
 
 
 def _columns(hub: HubResource, table: str) -> set[str]:
@@ -74,7 +76,7 @@ def every_record_mapped_once(hub: HubResource) -> dg.AssetCheckResult:
                    (select count(*) from wh.spine.person_crosswalk w
                     anti join current_records t using (record_token))
             from walk_rows
-        """).fetchone()
+        """).fetchall()[0]
     return dg.AssetCheckResult(passed=unmapped == 0 and repeated == 0 and extra == 0,
                                metadata={"unmapped": unmapped, "mapped_more_than_once": repeated,
                                          "not_current": extra})
