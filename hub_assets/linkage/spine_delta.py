@@ -15,7 +15,8 @@ replaces its earlier version's rows, which leaves no newer row behind). So does 
 touches more than a third of the people, where recomputing everyone is as cheap.
 
 The state of the last publish is one row in ``spine.publish_state``: the latest ``loaded_at``
-it had seen, the accepted drops, and a fingerprint of the rules.
+it had seen, the accepted drops, and a fingerprint of the rules. ``loaded_at`` is the loading
+machine's clock; loads and publishes never overlap (both write in the DuckDB writer pool).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -48,7 +50,7 @@ def rules_fingerprint() -> str:
     files = [spine.__file__, geography.__file__, *sorted(REFERENCE_DIR.glob("*.csv")),
              *sorted(AGENCIES_DIR.glob("*.yaml"))]
     for path in files:
-        digest.update(str(path).rsplit("/", 1)[-1].encode())
+        digest.update(Path(path).name.encode())
         with open(path, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
@@ -59,7 +61,8 @@ def current_state(identity: duckdb.DuckDBPyConnection) -> PublishState | None:
     if not (_has_column(identity, "records", "loaded_at") and _has_column(identity, "drops", "status")):
         return None
     loaded = identity.execute("select max(loaded_at) from records").fetchall()[0][0]
-    drops = identity.execute("select drop_id from drops where status = 'accepted' order by all").fetchall()
+    drops = identity.execute("select agency || '/' || drop_id from drops where status = 'accepted' "
+                             "order by all").fetchall()
     return PublishState(loaded, tuple(d[0] for d in drops), rules_fingerprint())
 
 
