@@ -89,5 +89,61 @@ def audit(limit: int, data_dir: Path | None) -> None:
                    f"  approval={event.get('approval') or '-'}  sha256={(event.get('digest') or '-')[:12]}")
 
 
+@main.group()
+def review() -> None:
+    """Clerical review of people an incremental attach would have merged (identity zone)."""
+
+
+DATA_DIR_OPTION = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                               help="Data directory (default: $HUB_DATA_DIR or ./data).")
+
+
+@review.command("list")
+@DATA_DIR_OPTION
+def review_list(data_dir: Path | None) -> None:
+    """Print the queued records nobody has decided yet, oldest first."""
+    from hub_assets.linkage import review as reviews, store
+
+    with _identity(data_dir) as con:
+        waiting = reviews.pending(store.read(con, "review_queue"), store.read(con, "review_decisions"))
+    click.echo(f"{waiting.height} awaiting review")
+    for row in waiting.iter_rows(named=True):
+        click.echo(f"{row['record_token']}  attached to {row['attached_key']}  candidates "
+                   f"{', '.join(row['candidate_keys'])}  p={row['best_probability']:.3f}  "
+                   f"queued {row['queued_at']}")
+
+
+@review.command("decide")
+@click.argument("record_token")
+@click.argument("decision", type=click.Choice(["merge", "keep_apart"]))
+@click.option("--by", "by", required=True, help="The reviewer's name, kept with the decision.")
+@click.option("--note", default="", help="Why, for the next reviewer.")
+@DATA_DIR_OPTION
+def review_decide(record_token: str, decision: str, by: str, note: str, data_dir: Path | None) -> None:
+    """Answer a queued record: its candidate people are one person (merge) or not (keep_apart).
+    The next full re-link acts on it."""
+    from hub_assets.linkage.review import record_decision
+
+    with _identity(data_dir) as con:
+        try:
+            row = record_decision(con, record_token, decision, by, note)
+        except (KeyError, ValueError) as exc:
+            raise click.ClickException(str(exc.args[0])) from exc
+    click.echo(f"{decision}: {', '.join(row['candidate_keys'])} (record {record_token}); "
+               "the next full re-link acts on it")
+
+
+def _identity(data_dir: Path | None):
+    import duckdb
+
+    from hub_assets.settings import HubPaths
+    from hub_assets.settings import data_dir as default_data_dir
+
+    path = HubPaths(data_dir or default_data_dir()).identity_db
+    if not path.exists():
+        raise click.ClickException(f"no identity store at {path}: run the hub first")
+    return duckdb.connect(str(path))
+
+
 if __name__ == "__main__":
     main()

@@ -112,6 +112,16 @@ def test_agreements_may_only_list_declared_agencies():
         parse_governance(raw)
 
 
+def test_the_board_sets_what_a_relink_does_with_people_awaiting_review():
+    assert load_governance().pending_review_at_relink == "hold"
+    raw = _governance_with()
+    raw["linkage"] = {"pending_review_at_relink": "merge"}
+    assert parse_governance(raw).pending_review_at_relink == "merge"
+    raw["linkage"] = {"pending_review_at_relink": "maybe"}
+    with pytest.raises(ValueError, match="pending_review_at_relink must be hold or merge"):
+        parse_governance(raw)
+
+
 def test_expired_agreement_blocks_the_public_release_in_dagster(tmp_path, monkeypatch):
     """The governance check fails (blocking) and the public asset refuses to write anything."""
     from test_disclosure_checks import MART, _defs, _manifest, _run

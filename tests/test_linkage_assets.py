@@ -76,6 +76,44 @@ def test_nightly_job_relinks_in_full_and_keeps_keys(hub, instance):
     assert spine.height == len(set(after.values()))
 
 
+@pytest.mark.slow
+def test_the_nightly_relink_holds_a_queued_merge_until_a_reviewer_agrees(hub, instance):
+    from hub_assets.linkage.review import record_decision
+
+    records, _ = people(150, seed=6)
+    write_identity_db(hub.paths.identity_db, records)
+    assert _materialize(hub, instance, ["linkage/person_keys"]).success
+    keys = _keys(hub)
+    # As an attach leaves it: one record of a person under a second key, queued for review.
+    person = pl.DataFrame({"record_token": list(keys), "person_key": list(keys.values())})
+    key, token = (person.group_by("person_key").agg(pl.col("record_token").sort())
+                  .filter(pl.col("record_token").list.len() >= 2).sort("person_key")
+                  .select("person_key", pl.col("record_token").list.first()).row(0))
+    with duckdb.connect(str(hub.paths.identity_db)) as con:
+        con.execute("update person_keys set person_key = 'queued-key' where record_token = ?", [token])
+        con.execute("insert into review_queue values (?, 'queued-key', ['queued-key', ?], 0.99, "
+                    "'matches more than one existing person', now())", [token, key])
+    job = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[full_relink_job],
+                         resources={"hub": hub}).resolve_job_def("full_relink_job")
+
+    result = job.execute_in_process(instance=instance)
+    meta = result.asset_materializations_for_node("linkage__person_keys")[0].metadata
+    assert meta["pairs_kept_apart"].value == 1 and meta["awaiting_review"].value == 1
+    held = _keys(hub)
+    assert held[token] == "queued-key" and key in held.values()  # both people kept, apart
+
+    with duckdb.connect(str(hub.paths.identity_db)) as con:
+        record_decision(con, token, "merge", by="test reviewer")
+    result = job.execute_in_process(instance=instance)
+    meta = result.asset_materializations_for_node("linkage__person_keys")[0].metadata
+    assert meta["pairs_kept_apart"].value == 0 and meta["awaiting_review"].value == 0
+    merged = _keys(hub)
+    assert merged[token] == key and "queued-key" not in merged.values()
+    with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:
+        assert con.sql("select count(*) from key_events where event = 'merge' and before_key = 'queued-key'"
+                       ).fetchall()[0][0] == 1
+
+
 def test_the_crosswalk_check_counts_unmapped_repeated_and_extra_tokens(hub):
     with duckdb.connect(str(hub.paths.identity_db)) as con:
         con.execute("create table current_records as select 't' || i as record_token from range(5) r(i)")

@@ -77,3 +77,20 @@ def test_a_chain_of_agreeing_records_is_one_person_and_a_mixed_chain_is_weighed_
     clusters = cluster_pairs(records, _pairs(("a", "b", 0.96), ("b", "c", 0.97),
                                              ("d", "e", 0.99), ("e", "f", 0.98)))
     assert _people(clusters) == {frozenset("abc"), frozenset("de"), frozenset("f")}
+
+
+def test_people_kept_apart_are_not_joined_even_by_a_strong_compatible_link():
+    from hub_assets.linkage.cluster import KeptApart
+
+    records = _records(("a", "KIARA", "PEMBERTON", "2009-06-17", "F"), ("b", "KIARA", "PEMBERTON", "2009-06-17", "F"),
+                       ("c", "KIARA", "PEMBERTON", "2009-06-17", "F"), ("d", "KIARA", "PEMBERTON", None, "F"))
+    pairs = _pairs(("a", "b", 0.999), ("b", "c", 0.99), ("c", "d", 0.97))
+    assert _people(cluster_pairs(records, pairs)) == {frozenset("abcd")}
+    # a had key K1, b and c key K2; a reviewer has not agreed that K1 and K2 are one person.
+    held = pl.DataFrame({"record_token": ["a", "b", "c"], "held_key": ["K1", "K2", "K2"]})
+    kept = KeptApart(held, frozenset({frozenset({"K1", "K2"})}))
+    # a-b is refused; d (no key held) joins c through the next link.
+    assert _people(cluster_pairs(records, pairs, kept_apart=kept)) == {frozenset("a"), frozenset("bcd")}
+    # Keys that are not a held pair do not constrain anything.
+    other = KeptApart(held, frozenset({frozenset({"K1", "K3"})}))
+    assert _people(cluster_pairs(records, pairs, kept_apart=other)) == {frozenset("abcd")}

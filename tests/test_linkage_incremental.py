@@ -106,3 +106,30 @@ def test_candidate_selection_keeps_every_existing_record_splink_would_block_with
         f"select unique_id_r from {blocked.physical_name}").fetchall()} - set(new["unique_id"])
     assert len(splink_side) > 40
     assert chosen == splink_side
+
+
+def test_a_full_relink_holds_people_awaiting_review_apart_until_a_reviewer_merges_them(linked):
+    from hub_assets.linkage.keys import key_stability
+    from hub_assets.linkage.review import kept_apart
+
+    records, keys, model = linked
+    new = pl.DataFrame([_record("new_6", "KIARA", "PEMBERTON", "2009-06-17")])
+    everyone = pl.concat([records, new], how="vertical_relaxed")
+    prepared = prepare_records(everyone, NICKNAMES)
+    attached = attach_new_records(prepared, keys, model)
+    assert attached.review.height == 1
+    after_attach = pl.concat([keys, attached.keys])
+    no_decisions = pl.DataFrame(schema={"record_token": pl.String, "decision": pl.String,
+                                        "decided_at": pl.Datetime("us", "UTC")})
+
+    held = full_relink(prepared, model, after_attach,
+                       kept_apart=kept_apart(attached.review, no_decisions, after_attach, "hold"))
+    assert key_stability(after_attach, held.keys) == 1.0
+    assert held.events.height == 0
+
+    # The model alone merges the two look-alikes and retires a key, logged as a merge.
+    merged = full_relink(prepared, model, after_attach,
+                         kept_apart=kept_apart(attached.review, no_decisions, after_attach, "merge"))
+    look_alikes = merged.keys.filter(pl.col("record_token").is_in(["dup_a", "dup_b", "new_6"]))
+    assert look_alikes["person_key"].n_unique() == 1
+    assert "merge" in merged.events["event"].to_list()

@@ -12,7 +12,9 @@ other record's last name) is skipped. Why the first-name rule: twins and sibling
 surname, address and (twins) birth date, and term-frequency weights on a rare surname and a
 unique address can outweigh even a wholly different first name in the pairwise model; a
 person's records, on the other hand, almost never carry two unrelated first names. A skipped link is still a scored pair: it shows in the uncertain band of the
-quality report and stays available for clerical review.
+quality report and stays available for clerical review. A full re-link may also be told to keep
+some people apart (``KeptApart``: people a reviewer has not agreed to merge, review.py); a link
+that would put two of them into one person is skipped the same way.
 
 Most people's records agree on DOB, sex and first name wherever they hold one; no link among
 them can be refused, so connected components (numpy) are found first and the link-by-link walk
@@ -23,6 +25,8 @@ tuned on truth inside the pipeline).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -69,28 +73,43 @@ def _compatible(values_a: frozenset, values_b: frozenset, test) -> bool:
     return all(test(x, y) for x in values_a for y in values_b)
 
 
-# DOBs, sexes (M/F) and names (first, last, aliases) of a group of records. Tuples, not sets:
-# at 1M records most groups hold one record, and a 1-tuple is a fifth of a frozenset's size.
-Facts = tuple[tuple, tuple, tuple]
+@dataclass(frozen=True)
+class KeptApart:
+    """People that must stay apart in a re-link: no person may hold records of both keys of a
+    pair. ``records``: record_token, held_key (each record's previous key, only for keys in a
+    pair)."""
+
+    records: pl.DataFrame
+    pairs: frozenset[frozenset[str]]
+
+
+# DOBs, sexes (M/F), names (first, last, aliases) and kept-apart keys of a group of records.
+# Tuples, not sets: at 1M records most groups hold one record, and a 1-tuple is a fifth of a
+# frozenset's size.
+Facts = tuple[tuple, tuple, tuple, tuple]
+HELD = "_held_key"  # column of a record's kept-apart key, present only while clustering
 
 
 def record_facts(records: pl.DataFrame) -> list[Facts]:
-    """Per prepared record, what the clustering checks: its DOB, sex and name (when known)."""
+    """Per prepared record, what the clustering checks: its DOB, sex and name (when known), and
+    the key it must be kept apart under (if any)."""
     n = records.height
 
     def column(name: str) -> list:
         return records[name].to_list() if name in records.columns else [None] * n
 
     return [((d,) if d else (), (s,) if s in ("M", "F") else (),
-             ((f, l or "", tuple(a) if a else (f,)),) if f else ())
-            for d, s, f, l, a in zip(column("dob"), column("sex"), column("first_name"),
-                                     column("last_name"), column("first_name_aliases"))]
+             ((f, l or "", tuple(a) if a else (f,)),) if f else (), (k,) if k else ())
+            for d, s, f, l, a, k in zip(column("dob"), column("sex"), column("first_name"),
+                                        column("last_name"), column("first_name_aliases"),
+                                        column(HELD))]
 
 
-def facts_compatible(a: Facts, b: Facts) -> bool:
+def facts_compatible(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozenset()) -> bool:
     """Could the records behind ``a`` and those behind ``b`` be one person?"""
     return (_compatible(a[0], b[0], dobs_compatible) and len(set(a[1] + b[1])) <= 1
-            and _compatible(a[2], b[2], names_compatible))
+            and _compatible(a[2], b[2], names_compatible)
+            and not any(frozenset((x, y)) in apart for x in a[3] for y in b[3]))
 
 
 def merge_facts(a: Facts, b: Facts) -> Facts:
@@ -112,9 +131,10 @@ def connected_components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndar
 
 
 def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
-    """Components whose records hold two different DOBs, both M and F, or two first names."""
+    """Components whose records hold two different DOBs, both M and F, two first names or two
+    kept-apart keys."""
     known = {"dob": pl.col("dob").drop_nulls(), "sex": pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])),
-             "first_name": pl.col("first_name").drop_nulls()}
+             "first_name": pl.col("first_name").drop_nulls(), HELD: pl.col(HELD).drop_nulls()}
     varies = [values.n_unique() > 1 for column, values in known.items() if column in linked.columns]
     if not varies:
         return set()
@@ -122,8 +142,8 @@ def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
                .agg(pl.any_horizontal(varies).alias("mixed")).filter("mixed")["_c"].to_list())
 
 
-def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD
-                  ) -> pl.DataFrame:
+def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD,
+                  kept_apart: KeptApart | None = None) -> pl.DataFrame:
     """``record_token, cluster_id`` for every record in ``records`` (prepared records: at least
     ``unique_id``; ``dob``, ``sex``, ``first_name``, ``last_name`` and ``first_name_aliases``
     are used when present).
@@ -136,6 +156,11 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
     linked = (records.join(pl.concat([links["unique_id_l"], links["unique_id_r"]]).unique()
                            .alias("unique_id").to_frame(), on="unique_id", how="semi")
               .with_row_index("_i"))
+    apart = kept_apart.pairs if kept_apart else frozenset()
+    if apart:
+        held = kept_apart.records.select(pl.col("record_token").alias("unique_id"),
+                                         pl.col("held_key").alias(HELD))
+        linked = linked.join(held, on="unique_id", how="left", maintain_order="left")
     ids = linked.select("unique_id", "_i")
     edges = (links.join(ids, left_on="unique_id_l", right_on="unique_id")
              .join(ids, left_on="unique_id_r", right_on="unique_id", suffix="_r"))
@@ -162,7 +187,7 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
 
     for left, right in order.select("_i", "_i_r").iter_rows():
         a, b = root(left), root(right)
-        if a == b or not facts_compatible(facts[a], facts[b]):
+        if a == b or not facts_compatible(facts[a], facts[b], apart):
             continue
         keep, gone = min(a, b), max(a, b)
         parent[gone] = keep

@@ -15,8 +15,9 @@ each group:
 - matches exactly one person  -> joins that person (takes its key);
 - matches two or more people  -> joins the person with the strongest link (so it is counted
   once, as the most likely person), AND is queued in ``identity.review_queue`` with every
-  candidate key: attaching it must not silently merge those people, and only a reviewer or
-  the next full re-link may merge them.
+  candidate key: attaching it must not silently merge those people. A reviewer decides
+  (review.py); until then the next full re-link keeps them apart too, unless the board's
+  policy in governance.yaml lets it merge them.
 
 Existing records never change key here, so key stability under incremental attach is 100% by
 construction (and measured in the benchmark). Records whose identifiers changed in a

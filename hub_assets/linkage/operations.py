@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import spine_delta, store
+from hub_assets.linkage import review, spine_delta, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink, train_model
@@ -27,6 +27,7 @@ from hub_assets.linkage.quality import quality_report, write_report
 from hub_assets.linkage.spine import crosswalk, person_spine
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model, make_linker, save_model, write_charts
+from hub_assets.privacy.governance import load_governance
 from hub_assets.settings import HubPaths
 from hub_assets.sources.stores import transaction
 
@@ -102,13 +103,17 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
     previous = store.read(identity, "person_keys")
     summary = {"mode": chosen, "records": prepared.height}
     if chosen == "full":
-        result = full_relink(prepared, model, previous, at=at)
+        kept = review.kept_apart(store.read(identity, "review_queue"),
+                                 store.read(identity, "review_decisions"), previous,
+                                 load_governance().pending_review_at_relink)
+        result = full_relink(prepared, model, previous, at=at, kept_apart=kept)
         store.replace(identity, "linkage_pairs", result.pairs)
         store.replace(identity, "clusters", result.clusters)
         store.replace(identity, "person_keys", result.keys)
         store.append(identity, "key_events", result.events)
         summary |= {"merges": int((result.events["event"] == "merge").sum()),
-                    "splits": int((result.events["event"] == "split").sum())}
+                    "splits": int((result.events["event"] == "split").sum()),
+                    "pairs_kept_apart": len(kept.pairs)}
     else:
         attached = attach_new_records(prepared, previous, model, at=at)
         current = prepared.select(pl.col("unique_id").alias("record_token"))
@@ -120,6 +125,8 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
         store.append(identity, "linkage_pairs", attached.pairs)
         store.append(identity, "review_queue", attached.review)
         summary |= {"attached": attached.keys.height, "queued_for_review": attached.review.height}
+    summary["awaiting_review"] = review.pending(store.read(identity, "review_queue"),
+                                                store.read(identity, "review_decisions")).height
     summary["quality"] = report_quality(identity, where)
     return summary
 

@@ -11,7 +11,7 @@ import time
 
 import polars as pl
 
-from hub_assets.linkage.cluster import cluster_pairs
+from hub_assets.linkage.cluster import KeptApart, cluster_pairs
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.predict import pairs_frame, predict_pairs
 from hub_assets.linkage.settings import MATCH_THRESHOLD
@@ -35,8 +35,9 @@ def train_model(prepared: pl.DataFrame, **train_options) -> tuple[dict, object]:
 
 def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame, *,
                 threshold: float = MATCH_THRESHOLD, at: datetime | None = None,
-                linker=None) -> Relink:
-    """Score, cluster and carry keys forward over every current record."""
+                linker=None, kept_apart: KeptApart | None = None) -> Relink:
+    """Score, cluster and carry keys forward over every current record, keeping apart the
+    people ``kept_apart`` names (review.py)."""
     timings = {}
     start = time.perf_counter()
     linker = linker or make_linker(prepared, model)
@@ -51,7 +52,7 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
     # The blocked pairs and predictions now live in polars: free DuckDB's copy before the
     # clustering (Python) needs its memory. At 1M records this is the peak.
     linker.table_management.delete_tables_created_by_splink_from_db()
-    clusters = cluster_pairs(prepared, pairs, threshold)
+    clusters = cluster_pairs(prepared, pairs, threshold, kept_apart)
     timings["cluster"] = time.perf_counter() - start
     start = time.perf_counter()
     keys, events = carry_forward(previous_keys, clusters, at=at)

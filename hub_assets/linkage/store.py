@@ -4,7 +4,8 @@
 - ``clusters``: record_token -> cluster_id of the last full re-link;
 - ``person_keys``: record_token -> person_key (the answer);
 - ``key_events``: merges and splits of person keys (keys.py);
-- ``review_queue``: new records that matched more than one existing person (incremental.py).
+- ``review_queue``: new records that matched more than one existing person (incremental.py);
+- ``review_decisions``: a reviewer's answer for a queued record, merge or keep apart (review.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ DDL = {
                   '"at" TIMESTAMPTZ',
     "review_queue": "record_token VARCHAR, attached_key VARCHAR, candidate_keys VARCHAR[], "
                     "best_probability DOUBLE, reason VARCHAR, queued_at TIMESTAMPTZ",
+    "review_decisions": "record_token VARCHAR, decision VARCHAR, decided_by VARCHAR, note VARCHAR, "
+                        "decided_at TIMESTAMPTZ",
 }
 
 

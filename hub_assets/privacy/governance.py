@@ -42,6 +42,9 @@ class Governance:
     agreements: dict[str, Agreement]  # use case -> agreement
     roles: dict[str, tuple[str, ...]]  # role -> schemas it may read ("*" = all)
     min_cell_size: int
+    # What a full re-link does with people an attach queued for review: "hold" them apart until a
+    # reviewer decides, or "merge" them as the model says (hub_assets/linkage/review.py).
+    pending_review_at_relink: str = "hold"
 
     def agreement_for(self, use_case: str) -> Agreement | None:
         return self.agreements.get(use_case)
@@ -78,8 +81,12 @@ def parse_governance(raw: dict) -> Governance:
             expires_on=_date(item["expires_on"], f"{where} expires_on"))
     roles = {name: tuple(spec.get("schemas", [])) for name, spec in (raw.get("roles") or {}).items()}
     disclosure = raw.get("disclosure") or {}
+    pending_review = str((raw.get("linkage") or {}).get("pending_review_at_relink", "hold"))
+    if pending_review not in ("hold", "merge"):
+        raise ValueError("governance.yaml: linkage.pending_review_at_relink must be hold or merge, "
+                         f"not {pending_review!r}")
     return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles,
-                      int(disclosure.get("min_cell_size", 10)))
+                      int(disclosure.get("min_cell_size", 10)), pending_review)
 
 
 def load_governance(path: Path | None = None) -> Governance:

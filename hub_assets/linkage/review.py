@@ -1,0 +1,83 @@
+"""Clerical review of the merges an incremental attach would not make on its own.
+
+An attach queues a new record that matches two or more existing people (``review_queue``,
+incremental.py): it joins the strongest, and the question "are these people one person?" waits
+for a reviewer. A reviewer answers it in ``review_decisions``: ``merge`` (they are one person)
+or ``keep_apart`` (they are not).
+
+A full re-link keeps apart the people of every ``keep_apart`` decision, always. People still
+awaiting review are kept apart too while the board's policy (``governance.yaml``,
+``linkage.pending_review_at_relink``) is ``hold``, the default: otherwise the nightly re-link
+would merge them unseen, which is exactly what queueing them was for, and retire a key each
+time. With ``merge`` the re-link decides as its model says. A ``merge`` decision lifts the hold;
+the next full re-link makes the merge (and logs it as a key event).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from itertools import combinations
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from hub_assets.linkage import store
+from hub_assets.linkage.cluster import KeptApart
+
+Decision = Literal["merge", "keep_apart"]
+DECISIONS: tuple[str, ...] = ("merge", "keep_apart")
+Policy = Literal["hold", "merge"]
+POLICIES: tuple[str, ...] = ("hold", "merge")
+DECISION_SCHEMA = {"record_token": pl.String, "decision": pl.String, "decided_by": pl.String,
+                   "note": pl.String, "decided_at": pl.Datetime("us", "UTC")}
+
+
+def latest_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
+    """The newest decision per queued record (a reviewer may change their mind)."""
+    if decisions.height == 0:
+        return decisions.select("record_token", "decision")
+    return (decisions.sort("decided_at").group_by("record_token")
+            .agg(pl.col("decision").last()))
+
+
+def pending(queue: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """Queued records nobody has decided yet, oldest first."""
+    return (queue.join(latest_decisions(decisions), on="record_token", how="anti")
+            .sort("queued_at", "record_token"))
+
+
+def kept_apart(queue: pl.DataFrame, decisions: pl.DataFrame, previous_keys: pl.DataFrame,
+               policy: Policy = "hold") -> KeptApart:
+    """The people a full re-link must not merge: every pair of candidate keys of a queued record
+    decided ``keep_apart``, and, under ``hold``, of one not decided yet."""
+    if policy not in POLICIES:
+        raise ValueError(f"pending-review policy must be one of {POLICIES}, not {policy!r}")
+    decided = queue.join(latest_decisions(decisions), on="record_token", how="left")
+    held = decided.filter((pl.col("decision") == "keep_apart")
+                          | (pl.col("decision").is_null() if policy == "hold" else pl.lit(False)))
+    pairs: set[frozenset[str]] = set()
+    for attached, candidates in held.select("attached_key", "candidate_keys").iter_rows():
+        keys = sorted({attached, *(candidates or [])} - {None})
+        pairs.update(frozenset(pair) for pair in combinations(keys, 2))
+    keys = sorted({key for pair in pairs for key in pair})
+    records = (previous_keys.filter(pl.col("person_key").is_in(keys))
+               .select("record_token", pl.col("person_key").alias("held_key")))
+    return KeptApart(records, frozenset(pairs))
+
+
+def record_decision(identity: duckdb.DuckDBPyConnection, record_token: str, decision: Decision,
+                    by: str, note: str = "", at: datetime | None = None) -> dict:
+    """Record a reviewer's answer for one queued record; returns the queue row it answers."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+    if not by.strip():
+        raise ValueError("a decision needs the reviewer's name (decided_by)")
+    queued = store.read(identity, "review_queue").filter(pl.col("record_token") == record_token)
+    if queued.height == 0:
+        raise KeyError(f"record token {record_token!r} is not in the review queue")
+    row = pl.DataFrame([{"record_token": record_token, "decision": decision, "decided_by": by,
+                         "note": note, "decided_at": at or datetime.now(timezone.utc)}],
+                       schema=DECISION_SCHEMA)
+    store.append(identity, "review_decisions", row)
+    return queued.to_dicts()[-1]
