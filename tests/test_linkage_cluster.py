@@ -94,3 +94,34 @@ def test_people_kept_apart_are_not_joined_even_by_a_strong_compatible_link():
     # Keys that are not a held pair do not constrain anything.
     other = KeptApart(held, frozenset({frozenset({"K1", "K3"})}))
     assert _people(cluster_pairs(records, pairs, kept_apart=other)) == {frozenset("abcd")}
+
+
+def test_two_ssns_or_two_middle_names_that_are_not_keying_slips_keep_namesakes_apart():
+    records = _records(("a", "JAMES", "SMITH", "2008-03-11", "M"), ("b", "JAMES", "SMITH", "2008-03-11", "M"),
+                       ("c", "JAMES", "SMITH", "2008-03-11", "M"), ("d", "JAMES", "SMITH", "2008-03-11", "M"),
+                       ("e", "JAMES", "SMITH", "2008-03-11", "M"))
+    records = records.with_columns(
+        pl.Series("ssn", ["123456789", "123456798", "987654321", None, None]),  # b: two digits swapped
+        pl.Series("middle_name", [None, None, None, "ANDRE", "A"]))
+    # Strongest first: a-b joins (a keying slip), b-c is refused (another SSN), c-d joins, a-d is
+    # then refused (a's and c's SSNs would meet), d-e joins (an initial agrees with ANDRE).
+    pairs = _pairs(("a", "b", 0.99), ("b", "c", 0.98), ("c", "d", 0.97), ("a", "d", 0.96), ("d", "e", 0.95))
+    assert _people(cluster_pairs(records, pairs)) == {frozenset("ab"), frozenset("cde")}
+    other_middle = records.with_columns(pl.Series("middle_name", [None, None, None, "ANDRE", "LEON"]))
+    assert _people(cluster_pairs(other_middle, pairs)) == {frozenset("ab"), frozenset("cd"), frozenset("e")}
+    # Without SSNs and middle names nothing is refused: one person.
+    bare = records.with_columns(pl.lit(None, dtype=pl.String).alias("ssn"), pl.lit(None, dtype=pl.String).alias("middle_name"))
+    assert _people(cluster_pairs(bare, pairs)) == {frozenset("abcde")}
+
+
+def test_a_nickname_keyed_with_a_slip_is_still_the_same_first_name():
+    from hub_assets.linkage.cluster import names_compatible, ssns_compatible, middles_compatible
+
+    benjamin = ("BENJAMIN", "MAOULEY", ("BENJAMIN",))
+    assert names_compatible(("BENY", "MAOULEY", ("BENY",)), benjamin) is False  # no alias known
+    assert names_compatible(("EBN", "MAOULEY", ("EBN",)), ("BEN", "MAOULEY", ("BEN", "BENJAMIN")))
+    assert names_compatible(("BENNY", "MAOULEY", ("BENNY", "BENJAMIN")), ("BENJAMN", "MAOULEY", ("BENJAMN",)))
+    assert not names_compatible(("ETHAN", "KYAN", ("ETHAN",)), ("EVAN", "KYAN", ("EVAN",)))
+    assert ssns_compatible("123456789", "123456788") and not ssns_compatible("123456789", "12345678")
+    assert middles_compatible("A", "ANDRE") and middles_compatible("ANDRE", "ANDRE")
+    assert not middles_compatible("ANDRE", "LEON") and not middles_compatible("B", "ANDRE")

@@ -1,24 +1,31 @@
-"""Group linked records into people: links taken strongest first, never joining records whose
-dates of birth cannot belong to one person.
+"""Group linked records into people: links taken strongest first, never joining records that
+cannot belong to one person.
 
 Plain connected components are transitive, so one record with a missing date of birth that
 matches two siblings by name and ZIP (or a false link between twins) joins two whole people,
 and a merged person corrupts every count a use case makes. So clustering is Kruskal-style:
-links at or above the threshold are taken from the strongest down, and a link that would put
-into one person two known dates of birth that are incompatible (not equal, not day and month
-swapped, not one character apart — the errors agencies make), both M and F, or two first names
-that are incompatible (not equal, not sharing a nickname alias, not one typo apart, not the
-other record's last name) is skipped. Why the first-name rule: twins and siblings share
-surname, address and (twins) birth date, and term-frequency weights on a rare surname and a
-unique address can outweigh even a wholly different first name in the pairwise model; a
-person's records, on the other hand, almost never carry two unrelated first names. A skipped link is still a scored pair: it shows in the uncertain band of the
-quality report and stays available for clerical review. A full re-link may also be told to keep
-some people apart (``KeptApart``: people a reviewer has not agreed to merge, review.py); a link
-that would put two of them into one person is skipped the same way.
+links at or above the threshold are taken from the strongest down, and a link is skipped when it
+would put into one person:
+- two known dates of birth that are incompatible (not equal, not day and month swapped, not one
+  character apart — the errors agencies make);
+- both M and F;
+- two first names that are incompatible (not equal, not sharing a nickname alias, not one typo
+  apart, not a typo of each other's alias, not the other record's last name). Why: twins and
+  siblings share surname, address and (twins) birth date, and term-frequency weights on a rare
+  surname and a unique address can outweigh even a wholly different first name in the pairwise
+  model; a person's records, on the other hand, almost never carry two unrelated first names;
+- two SSNs that are neither equal nor one keying error apart, or two middle names that are
+  neither equal, nor an initial of each other, nor one typo apart. Pairwise, a different SSN or
+  middle name is only one weight among several, and a namesake born the same day in another ZIP
+  outweighs it; two people's records, though, hold two numbers and two middle names.
+A skipped link is still a scored pair: it shows in the uncertain band of the quality report and
+stays available for clerical review. A full re-link may also be told to keep some people apart
+(``KeptApart``: people a reviewer has not agreed to merge, review.py); a link that would put two
+of them into one person is skipped the same way.
 
-Most people's records agree on DOB, sex and first name wherever they hold one; no link among
-them can be refused, so connected components (numpy) are found first and the link-by-link walk
-runs only inside components whose records disagree.
+Most people's records agree on all of these wherever they hold them; no link among them can be
+refused, so connected components (numpy) are found first and the link-by-link walk runs only
+inside components whose records disagree.
 
 Why ``settings.MATCH_THRESHOLD``: see docs/linkage.md (measured on synthetic cities, never
 tuned on truth inside the pipeline).
@@ -64,7 +71,19 @@ Name = tuple[str, str, tuple[str, ...]]  # first name, last name, first-name ali
 def names_compatible(a: Name, b: Name) -> bool:
     (first_a, last_a, alias_a), (first_b, last_b, alias_b) = a, b
     return (any(x in alias_b for x in alias_a) or one_typo_apart(first_a, first_b)
-            or first_a == last_b or first_b == last_a)
+            or first_a == last_b or first_b == last_a
+            # a nickname keyed with a slip (BENY for BENNY, EBN for BEN: BENJAMIN)
+            or any(one_typo_apart(x, y) for x in alias_a for y in alias_b))
+
+
+def ssns_compatible(a: str, b: str) -> bool:
+    """Nine digits each: equal, or one digit mistyped or two neighbours swapped."""
+    return one_typo_apart(a, b) and len(a) == len(b)
+
+
+def middles_compatible(a: str, b: str) -> bool:
+    """Equal, one an initial of the other (youthworks keeps initials), or one typo apart."""
+    return ((len(a) == 1 or len(b) == 1) and a[0] == b[0]) or one_typo_apart(a, b)
 
 
 def _compatible(values_a: frozenset, values_b: frozenset, test) -> bool:
@@ -83,33 +102,36 @@ class KeptApart:
     pairs: frozenset[frozenset[str]]
 
 
-# DOBs, sexes (M/F), names (first, last, aliases) and kept-apart keys of a group of records.
-# Tuples, not sets: at 1M records most groups hold one record, and a 1-tuple is a fifth of a
-# frozenset's size.
-Facts = tuple[tuple, tuple, tuple, tuple]
+# DOBs, sexes (M/F), names (first, last, aliases), SSNs, middle names and kept-apart keys of a
+# group of records. Tuples, not sets: at 1M records most groups hold one record, and a 1-tuple
+# is a fifth of a frozenset's size.
+Facts = tuple[tuple, tuple, tuple, tuple, tuple, tuple]
 HELD = "_held_key"  # column of a record's kept-apart key, present only while clustering
 
 
 def record_facts(records: pl.DataFrame) -> list[Facts]:
-    """Per prepared record, what the clustering checks: its DOB, sex and name (when known), and
-    the key it must be kept apart under (if any)."""
+    """Per prepared record, what the clustering checks: its DOB, sex, name, SSN and middle name
+    (when known), and the key it must be kept apart under (if any)."""
     n = records.height
 
     def column(name: str) -> list:
         return records[name].to_list() if name in records.columns else [None] * n
 
     return [((d,) if d else (), (s,) if s in ("M", "F") else (),
-             ((f, l or "", tuple(a) if a else (f,)),) if f else (), (k,) if k else ())
-            for d, s, f, l, a, k in zip(column("dob"), column("sex"), column("first_name"),
-                                        column("last_name"), column("first_name_aliases"),
-                                        column(HELD))]
+             ((f, l or "", tuple(a) if a else (f,)),) if f else (),
+             (ssn,) if ssn else (), (m,) if m else (), (k,) if k else ())
+            for d, s, f, l, a, ssn, m, k in zip(
+                column("dob"), column("sex"), column("first_name"), column("last_name"),
+                column("first_name_aliases"), column("ssn"), column("middle_name"), column(HELD))]
 
 
 def facts_compatible(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozenset()) -> bool:
     """Could the records behind ``a`` and those behind ``b`` be one person?"""
     return (_compatible(a[0], b[0], dobs_compatible) and len(set(a[1] + b[1])) <= 1
             and _compatible(a[2], b[2], names_compatible)
-            and not any(frozenset((x, y)) in apart for x in a[3] for y in b[3]))
+            and _compatible(a[3], b[3], ssns_compatible)
+            and _compatible(a[4], b[4], middles_compatible)
+            and not any(frozenset((x, y)) in apart for x in a[5] for y in b[5]))
 
 
 def merge_facts(a: Facts, b: Facts) -> Facts:
@@ -131,10 +153,10 @@ def connected_components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndar
 
 
 def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
-    """Components whose records hold two different DOBs, both M and F, two first names or two
-    kept-apart keys."""
+    """Components whose records hold two different DOBs, both M and F, two first names, SSNs or
+    middle names, or two kept-apart keys."""
     known = {"dob": pl.col("dob").drop_nulls(), "sex": pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])),
-             "first_name": pl.col("first_name").drop_nulls(), HELD: pl.col(HELD).drop_nulls()}
+             **{column: pl.col(column).drop_nulls() for column in ("first_name", "ssn", "middle_name", HELD)}}
     varies = [values.n_unique() > 1 for column, values in known.items() if column in linked.columns]
     if not varies:
         return set()
