@@ -32,7 +32,7 @@ def test_settings_build_one_model_over_all_sources():
     settings = linker.misc.save_model_to_json()
     assert settings["link_type"] == "dedupe_only"
     assert [c["output_column_name"] for c in settings["comparisons"]] == [
-        "first_name", "last_name", "middle_name", "dob", "sex", "location", "ssn"]
+        "first_name", "last_name", "middle_name", "dob", "sex", "location", "ssn", "source"]
     first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
     assert "Nickname or alias of the same name" in first_name_levels
     assert any(l.get("tf_adjustment_column") == "last_name"
@@ -89,6 +89,15 @@ def test_a_shared_ssn_links_a_wage_record_that_has_only_a_name_and_zip():
     unknown, different = probability({**wage, "ssn": None}), probability({**wage, "ssn": "390118877"})
     assert same >= MATCH_THRESHOLD and mistyped >= MATCH_THRESHOLD
     assert different < unknown < MATCH_THRESHOLD
+
+
+def test_two_records_of_one_agency_are_weaker_evidence_than_two_agencies_records():
+    """An agency's extract holds one record per client: the starter model (trained,
+    unsupervised, on the synthetic city) learnt that a match within one source is rarer."""
+    same_source = _starter_weight(BASE, {**BASE, "record_token": "b", "zip": "21217", "address": None})
+    two_sources = _starter_weight(BASE, {**BASE, "record_token": "b", "zip": "21217", "address": None,
+                                         "source": "rec_parks"})
+    assert two_sources > same_source + 2
 
 
 def _starter_weight(left: dict, right: dict) -> float:

@@ -1,8 +1,8 @@
 """The linkage model's settings: what is compared, level by level, in one readable object.
 
 One model links and deduplicates every source at once (``dedupe_only`` over the union of all
-sources' records, ``source`` kept for reporting): intra-agency duplicates exist, and a
-cross-agency pair is just a pair. Levels go from most to least specific; each level's weight
+sources' records): intra-agency duplicates exist, and a cross-agency pair is just a pair, but a
+less surprising one, so whether two records come from one source is compared too. Levels go from most to least specific; each level's weight
 is learnt (m by EM, u by random sampling), and exact name and address matches are adjusted by
 term frequency so that a shared common name (MICHAEL SMITH) counts for less than a rare one.
 """
@@ -28,8 +28,10 @@ _SURNAME_PARTS = "regexp_split_to_array(last_name_{side}, '[- ]+')"
 HYPHEN_PART = (f"last_name_l <> last_name_r and (contains(last_name_l, '-') or contains(last_name_r, '-')) "
                f"and list_has_any({_SURNAME_PARTS.format(side='l')}, {_SURNAME_PARTS.format(side='r')})")
 
-# Match probability at which a scored pair becomes a link (see cluster.py for why).
-MATCH_THRESHOLD = 0.95
+# Match probability at which a scored pair becomes a link: the lowest at which cluster precision
+# stays >= 0.995 at every size of the validation city (benchmarks/threshold_sweep.py --seed 12;
+# docs/linkage.md). cluster.py says why links are not simply taken transitively.
+MATCH_THRESHOLD = 0.84
 
 
 def first_name_comparison() -> cl.CustomComparison:
@@ -182,6 +184,22 @@ def location_comparison() -> cl.CustomComparison:
     )
 
 
+def source_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="source",
+        comparison_description="Same agency source, or two",
+        # An agency's extract holds one record per client; two of its records are one person only
+        # when the agency itself duplicated someone (about 1 in 100 people in the synthetic
+        # city). Two agencies' records of one name and birth date are far more often one person.
+        # EM learns how much less likely a match is within one source.
+        comparison_levels=[
+            cll.NullLevel("source"),
+            cll.ExactMatchLevel("source").configure(label_for_charts="Same source"),
+            cll.ElseLevel().configure(label_for_charts="Different sources"),
+        ],
+    )
+
+
 def linkage_settings() -> SettingsCreator:
     """The hub's linkage model, untrained."""
     return SettingsCreator(
@@ -195,6 +213,7 @@ def linkage_settings() -> SettingsCreator:
             cl.ExactMatch("sex"),
             location_comparison(),
             ssn_comparison(),
+            source_comparison(),
         ],
         blocking_rules_to_generate_predictions=PREDICTION_RULES,
         additional_columns_to_retain=["source"],
