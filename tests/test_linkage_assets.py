@@ -57,15 +57,23 @@ def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
     assert set(after) == set(later["record_token"])
 
 
-@pytest.mark.slow
-def test_nightly_job_relinks_in_full_and_keeps_keys(hub, instance):
+def _linked_city(hub, instance) -> dict[str, str]:
+    """A small city linked once (in full); its record_token -> person_key."""
     records, _ = people(150, seed=6)
     write_identity_db(hub.paths.identity_db, records)
     assert _materialize(hub, instance, ["linkage/person_keys"]).success
-    before = _keys(hub)
-    defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[full_relink_job],
-                          resources={"hub": hub})
-    result = defs.resolve_job_def("full_relink_job").execute_in_process(instance=instance)
+    return _keys(hub)
+
+
+def _nightly_job(hub) -> dg.JobDefinition:
+    return dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[full_relink_job],
+                          resources={"hub": hub}).resolve_job_def("full_relink_job")
+
+
+@pytest.mark.slow
+def test_nightly_job_relinks_in_full_and_keeps_keys(hub, instance):
+    before = _linked_city(hub, instance)
+    result = _nightly_job(hub).execute_in_process(instance=instance)
     assert result.success
     meta = result.asset_materializations_for_node("linkage__person_keys")[0].metadata
     assert meta["mode"].value == "full"
@@ -80,10 +88,7 @@ def test_nightly_job_relinks_in_full_and_keeps_keys(hub, instance):
 def test_the_nightly_relink_holds_a_queued_merge_until_a_reviewer_agrees(hub, instance):
     from hub_assets.linkage.review import record_decision
 
-    records, _ = people(150, seed=6)
-    write_identity_db(hub.paths.identity_db, records)
-    assert _materialize(hub, instance, ["linkage/person_keys"]).success
-    keys = _keys(hub)
+    keys = _linked_city(hub, instance)
     # As an attach leaves it: one record of a person under a second key, queued for review.
     person = pl.DataFrame({"record_token": list(keys), "person_key": list(keys.values())})
     key, token = (person.group_by("person_key").agg(pl.col("record_token").sort())
@@ -93,8 +98,7 @@ def test_the_nightly_relink_holds_a_queued_merge_until_a_reviewer_agrees(hub, in
         con.execute("update person_keys set person_key = 'queued-key' where record_token = ?", [token])
         con.execute("insert into review_queue values (?, 'queued-key', ['queued-key', ?], 0.99, "
                     "'matches more than one existing person', now())", [token, key])
-    job = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[full_relink_job],
-                         resources={"hub": hub}).resolve_job_def("full_relink_job")
+    job = _nightly_job(hub)
 
     result = job.execute_in_process(instance=instance)
     meta = result.asset_materializations_for_node("linkage__person_keys")[0].metadata
