@@ -11,6 +11,10 @@ from pathlib import Path
 import click
 
 
+DATA_DIR_OPTION = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                               help="Data directory (default: $HUB_DATA_DIR or ./data).")
+
+
 @click.group()
 def main() -> None:
     """Youth Data Hub: intake, linkage, use cases and publication for youth-serving agencies."""
@@ -30,8 +34,7 @@ def synth(persons: int, seed: int, out: Path) -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Data directory (default: $HUB_DATA_DIR or ./data).")
+@DATA_DIR_OPTION
 def run(data_dir: Path | None) -> None:
     """Register new drops and materialise the whole asset graph, as the sensors would."""
     from hub_assets.run import run_hub
@@ -60,8 +63,7 @@ def prepare() -> None:
 
 @main.command("export-analyst")
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Data directory (default: $HUB_DATA_DIR or ./data).")
+@DATA_DIR_OPTION
 def export_analyst(out: Path, data_dir: Path | None) -> None:
     """Write a DuckDB file with just the schemas the analyst role may read (governance.yaml)."""
     from hub_assets.privacy.analyst_export import export_for_analysts
@@ -77,8 +79,7 @@ def export_analyst(out: Path, data_dir: Path | None) -> None:
 
 @main.command()
 @click.option("--limit", default=20, show_default=True, help="How many recent events to show.")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Data directory (default: $HUB_DATA_DIR or ./data).")
+@DATA_DIR_OPTION
 def audit(limit: int, data_dir: Path | None) -> None:
     """Print the most recent audit events (materialisations, public releases, exports)."""
     from hub_assets.privacy.audit import read_log
@@ -93,9 +94,6 @@ def audit(limit: int, data_dir: Path | None) -> None:
 def review() -> None:
     """Clerical review of people an incremental attach would have merged (identity zone)."""
 
-
-DATA_DIR_OPTION = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-                               help="Data directory (default: $HUB_DATA_DIR or ./data).")
 
 
 @review.command("list")

@@ -167,8 +167,8 @@ def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
 def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD,
                   kept_apart: KeptApart | None = None) -> pl.DataFrame:
     """``record_token, cluster_id`` for every record in ``records`` (prepared records: at least
-    ``unique_id``; ``dob``, ``sex``, ``first_name``, ``last_name`` and ``first_name_aliases``
-    are used when present).
+    ``unique_id``; ``dob``, ``sex``, ``first_name``, ``last_name``, ``first_name_aliases``,
+    ``ssn`` and ``middle_name`` are used when present), keeping apart what ``kept_apart`` names.
 
     ``pairs``: unique_id_l, unique_id_r, match_probability. The cluster id is the smallest
     record token in the cluster, so it does not depend on the order records arrive in."""

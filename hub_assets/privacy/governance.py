@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from hub_assets.file_versions import parsed_once_per_version
+from hub_assets.linkage.review import POLICIES
 from hub_assets.privacy.manifest import sources_reached, use_case_models
 from hub_assets.settings import GOVERNANCE_FILE
 
@@ -82,9 +83,9 @@ def parse_governance(raw: dict) -> Governance:
     roles = {name: tuple(spec.get("schemas", [])) for name, spec in (raw.get("roles") or {}).items()}
     disclosure = raw.get("disclosure") or {}
     pending_review = str((raw.get("linkage") or {}).get("pending_review_at_relink", "hold"))
-    if pending_review not in ("hold", "merge"):
-        raise ValueError("governance.yaml: linkage.pending_review_at_relink must be hold or merge, "
-                         f"not {pending_review!r}")
+    if pending_review not in POLICIES:
+        raise ValueError(f"governance.yaml: linkage.pending_review_at_relink must be "
+                         f"{' or '.join(POLICIES)}, not {pending_review!r}")
     return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles,
                       int(disclosure.get("min_cell_size", 10)), pending_review)
 
