@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from itertools import combinations
-from typing import Literal
+from typing import Literal, get_args
 
 import duckdb
 import polars as pl
@@ -26,9 +26,9 @@ from hub_assets.linkage import store
 from hub_assets.linkage.cluster import KeptApart
 
 Decision = Literal["merge", "keep_apart"]
-DECISIONS: tuple[str, ...] = ("merge", "keep_apart")
+DECISIONS: tuple[str, ...] = get_args(Decision)
 Policy = Literal["hold", "merge"]
-POLICIES: tuple[str, ...] = ("hold", "merge")
+POLICIES: tuple[str, ...] = get_args(Policy)
 DECISION_SCHEMA = {"record_token": pl.String, "decision": pl.String, "decided_by": pl.String,
                    "note": pl.String, "decided_at": pl.Datetime("us", "UTC")}
 
@@ -53,9 +53,11 @@ def kept_apart(queue: pl.DataFrame, decisions: pl.DataFrame, previous_keys: pl.D
     decided ``keep_apart``, and, under ``hold``, of one not decided yet."""
     if policy not in POLICIES:
         raise ValueError(f"pending-review policy must be one of {POLICIES}, not {policy!r}")
-    decided = queue.join(latest_decisions(decisions), on="record_token", how="left")
-    held = decided.filter((pl.col("decision") == "keep_apart")
-                          | (pl.col("decision").is_null() if policy == "hold" else pl.lit(False)))
+    held_if = pl.col("decision") == "keep_apart"
+    if policy == "hold":
+        held_if = held_if | pl.col("decision").is_null()
+    held = (queue.join(latest_decisions(decisions), on="record_token", how="left")
+            .filter(held_if))
     pairs: set[frozenset[str]] = set()
     for attached, candidates in held.select("attached_key", "candidate_keys").iter_rows():
         keys = sorted({attached, *(candidates or [])} - {None})
