@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 RESULTS = ROOT / "benchmarks" / "results"
-THRESHOLDS = (0.8, 0.82, 0.83, 0.84, 0.85, 0.9, 0.95)
+THRESHOLDS = (0.7, 0.72, 0.74, 0.75, 0.76, 0.78, 0.8, 0.82, 0.84, 0.85, 0.9, 0.95)
 
 
 def sweep(persons: int, seed: int, workdir: Path) -> dict:

@@ -125,3 +125,25 @@ def test_a_nickname_keyed_with_a_slip_is_still_the_same_first_name():
     assert ssns_compatible("123456789", "123456788") and not ssns_compatible("123456789", "12345678")
     assert middles_compatible("A", "ANDRE") and middles_compatible("ANDRE", "ANDRE")
     assert not middles_compatible("ANDRE", "LEON") and not middles_compatible("B", "ANDRE")
+
+
+def test_a_record_from_a_source_with_a_minimum_age_does_not_join_a_younger_persons_records():
+    from hub_assets.linkage.cluster import ages_compatible
+
+    # w: a wage record (workers are 14+ when the drop is loaded) without a DOB. Its strongest
+    # link is to a namesake's school record (born 2016, so ten): refused; it joins the adult.
+    records = _records(("w", "JAYLEN", "JONES", None, None),
+                       ("s", "JAYLEN", "JONES", "2016-03-02", "M"),
+                       ("a", "JAYLEN", "JONES", "1999-08-14", "M"))
+    records = records.with_columns(pl.Series("born_by", ["2012-11-22", None, None]))
+    pairs = _pairs(("w", "s", 0.99), ("w", "a", 0.97))
+    assert _people(cluster_pairs(records, pairs, 0.95)) == {frozenset("wa"), frozenset("s")}
+    # Without the bound (a source that declares no minimum age) the stronger link wins.
+    unbounded = records.with_columns(pl.lit(None, dtype=pl.String).alias("born_by"))
+    assert _people(cluster_pairs(unbounded, pairs, 0.95)) == {frozenset("ws"), frozenset("a")}
+    # A record whose own DOB breaks its bound has a mistyped DOB: it stays linkable to a record
+    # without one, and to the same DOB read correctly (one character apart).
+    assert ages_compatible(("2016-03-02",), ("2012-11-22",), (), ())
+    assert ages_compatible(("2016-03-02",), ("2012-11-22",), ("2006-03-02",), ())
+    assert not ages_compatible((), ("2012-11-22",), ("2016-03-02",), ())
+    assert ages_compatible((), ("2012-11-22",), ("2012-11-22",), ())  # exactly 14 that day

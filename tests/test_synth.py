@@ -234,3 +234,19 @@ def test_neighbourhood_uses_street_and_zip_then_zip_alone():
     assert geography.neighbourhood(df, None, "zip").null_count() == 1
     assert geography.csas().height == 55
     assert geography.street_lookup().select("street_key", "zip").is_duplicated().sum() == 0
+
+
+def test_no_one_is_younger_than_their_source_declares(city):
+    # Linkage refuses a record younger than its source's min_age (prepare.born_by); the city
+    # must honour the declarations, or that rule would split true people.
+    from hub_assets.linkage.prepare import minimum_ages
+    from hub_assets.synth.population import REF_DATE
+
+    persons = pl.read_parquet(city / "truth" / "persons.parquet").select("person_id", "dob")
+    records = pl.read_parquet(city / "truth" / "records.parquet").join(persons, on="person_id")
+    ages = minimum_ages()
+    assert ages
+    for source, min_age in ages.items():
+        born = records.filter(pl.col("source") == source)["dob"]
+        assert born.len() > 0, source
+        assert born.max() <= REF_DATE.replace(year=REF_DATE.year - min_age), source

@@ -17,7 +17,10 @@ would put into one person:
 - two SSNs that are neither equal nor one keying error apart, or two middle names that are
   neither equal, nor an initial of each other, nor one typo apart. Pairwise, a different SSN or
   middle name is only one weight among several, and a namesake born the same day in another ZIP
-  outweighs it; two people's records, though, hold two numbers and two middle names.
+  outweighs it; two people's records, though, hold two numbers and two middle names;
+- a date of birth later than a record's ``born_by`` (prepare.py: its source's declared minimum
+  age when the drop was loaded). A wage record without a DOB matches a namesake's school record
+  in its ZIP on name alone; if that namesake is ten, it is someone else.
 A skipped link is still a scored pair: it shows in the uncertain band of the quality report and
 stays available for clerical review. A full re-link may also be told to keep some people apart
 (``KeptApart``: people a reviewer has not agreed to merge, review.py); a link that would put two
@@ -102,16 +105,16 @@ class KeptApart:
     pairs: frozenset[frozenset[str]]
 
 
-# DOBs, sexes (M/F), names (first, last, aliases), SSNs, middle names and kept-apart keys of a
-# group of records. Tuples, not sets: at 1M records most groups hold one record, and a 1-tuple
-# is a fifth of a frozenset's size.
-Facts = tuple[tuple, tuple, tuple, tuple, tuple, tuple]
+# DOBs, sexes (M/F), names (first, last, aliases), SSNs, middle names, kept-apart keys and
+# latest birth dates (born_by) of a group of records. Tuples, not sets: at 1M records most groups
+# hold one record, and a 1-tuple is a fifth of a frozenset's size.
+Facts = tuple[tuple, tuple, tuple, tuple, tuple, tuple, tuple]
 HELD = "_held_key"  # column of a record's kept-apart key, present only while clustering
 
 
 def record_facts(records: pl.DataFrame) -> list[Facts]:
-    """Per prepared record, what the clustering checks: its DOB, sex, name, SSN and middle name
-    (when known), and the key it must be kept apart under (if any)."""
+    """Per prepared record, what the clustering checks: its DOB, sex, name, SSN, middle name and
+    latest birth date (when known), and the key it must be kept apart under (if any)."""
     n = records.height
 
     def column(name: str) -> list:
@@ -119,10 +122,11 @@ def record_facts(records: pl.DataFrame) -> list[Facts]:
 
     return [((d,) if d else (), (s,) if s in ("M", "F") else (),
              ((f, l or "", tuple(a) if a else (f,)),) if f else (),
-             (ssn,) if ssn else (), (m,) if m else (), (k,) if k else ())
-            for d, s, f, l, a, ssn, m, k in zip(
+             (ssn,) if ssn else (), (m,) if m else (), (k,) if k else (), (b,) if b else ())
+            for d, s, f, l, a, ssn, m, k, b in zip(
                 column("dob"), column("sex"), column("first_name"), column("last_name"),
-                column("first_name_aliases"), column("ssn"), column("middle_name"), column(HELD))]
+                column("first_name_aliases"), column("ssn"), column("middle_name"), column(HELD),
+                column("born_by"))]
 
 
 def facts_compatible(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozenset()) -> bool:
@@ -131,7 +135,21 @@ def facts_compatible(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = froz
             and _compatible(a[2], b[2], names_compatible)
             and _compatible(a[3], b[3], ssns_compatible)
             and _compatible(a[4], b[4], middles_compatible)
-            and not any(frozenset((x, y)) in apart for x in a[5] for y in b[5]))
+            and not any(frozenset((x, y)) in apart for x in a[5] for y in b[5])
+            and ages_compatible(a[0], a[6], b[0], b[6]))
+
+
+def _too_young(dobs: tuple, born_by: tuple) -> bool:
+    # The earliest reading of the DOB: the others are its slips (dobs_compatible).
+    return bool(dobs and born_by) and min(dobs) > min(born_by)
+
+
+def ages_compatible(dobs_a: tuple, born_by_a: tuple, dobs_b: tuple, born_by_b: tuple) -> bool:
+    """Joined, would the records make someone younger than one of them allows? Only a violation
+    the join creates counts: a record whose own DOB breaks its bound has a mistyped DOB (or an
+    agency that took someone underage), and stays linkable."""
+    return (not _too_young(dobs_a + dobs_b, born_by_a + born_by_b)
+            or _too_young(dobs_a, born_by_a) or _too_young(dobs_b, born_by_b))
 
 
 def merge_facts(a: Facts, b: Facts) -> Facts:
@@ -154,10 +172,12 @@ def connected_components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndar
 
 def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
     """Components whose records hold two different DOBs, both M and F, two first names, SSNs or
-    middle names, or two kept-apart keys."""
+    middle names, two kept-apart keys, or a DOB later than some record's ``born_by``."""
     known = {"dob": pl.col("dob").drop_nulls(), "sex": pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])),
              **{column: pl.col(column).drop_nulls() for column in ("first_name", "ssn", "middle_name", HELD)}}
     varies = [values.n_unique() > 1 for column, values in known.items() if column in linked.columns]
+    if "born_by" in linked.columns and "dob" in linked.columns:
+        varies.append(pl.col("dob").min() > pl.col("born_by").min())
     if not varies:
         return set()
     return set(linked.with_columns(pl.Series("_c", component)).group_by("_c")

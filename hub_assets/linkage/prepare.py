@@ -10,7 +10,10 @@ the compared columns, and a few derived columns the comparisons and blocking rul
   one uses a nickname and the other the formal name, or both use nicknames of one name.
 - ``ssn`` as nine digits (null where the agency does not hold it);
 - ``dob`` as ISO text (so one-character edits can be measured), ``dob_swapped`` (day and month
-  exchanged, when that is still a valid date) and ``birth_year``.
+  exchanged, when that is still a valid date) and ``birth_year``;
+- ``born_by`` (ISO text): the latest birth date the record allows, for sources that declare a
+  ``min_age`` (a wage earner is at least 14 when the drop is loaded). Clustering uses it, not
+  Splink: a wage record without a DOB may not join a ten-year-old's school record.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "reference" / "nicknam
 
 # The identity columns linkage uses, in the standard schema's spelling.
 IDENTITY_COLUMNS = ("record_token", "source", "first_name", "middle_name", "last_name", "dob",
-                    "sex", "address", "zip", "ssn")
+                    "sex", "address", "zip", "ssn", "loaded_at")
 
 # What Splink sees: the compared columns, plus ids. Kept narrow so no other identifier
 # (record_id, drop_id) enters Splink's tables.
 SPLINK_COLUMNS = ("unique_id", "source", "first_name", "first_name_aliases", "middle_name", "last_name",
                   "dob", "dob_swapped", "birth_year", "sex", "address", "zip", "ssn")
+# What clustering checks beside them (cluster.py), kept out of Splink's tables.
+CLUSTER_ONLY_COLUMNS = ("born_by",)
 
 
 def load_nicknames(path: Path = NICKNAMES_FILE) -> pl.DataFrame:
@@ -44,9 +49,21 @@ def load_nicknames(path: Path = NICKNAMES_FILE) -> pl.DataFrame:
                         pl.col("nickname").str.to_uppercase().str.strip_chars()).drop_nulls().unique()
 
 
-def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Standard identity records -> Splink input (one row per record_token)."""
+def minimum_ages() -> dict[str, int]:
+    """Identity source -> the ``min_age`` its declaration gives (only sources that give one)."""
+    from hub_assets.sources.declaration import load_agencies
+    from hub_assets.sources.split import identity_source
+
+    return {identity_source(agency, block): block.min_age for agency in load_agencies()
+            for block in agency.identities if block.min_age is not None}
+
+
+def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None,
+                    min_ages: dict[str, int] | None = None) -> pl.DataFrame:
+    """Standard identity records -> Splink input (one row per record_token), plus
+    ``CLUSTER_ONLY_COLUMNS``. ``min_ages``: source -> youngest age (default: the declarations)."""
     nicknames = load_nicknames() if nicknames is None else nicknames
+    min_ages = minimum_ages() if min_ages is None else min_ages
     records = _with_all_identity_columns(records)
     dob = pl.col("dob").cast(pl.Date, strict=False)
     prepared = records.select(
@@ -62,8 +79,9 @@ def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None
         _blank_to_null("address"),
         pl.col("zip").cast(pl.String).str.strip_chars().str.slice(0, 5).alias("zip"),
         _nine_digits("ssn"),
+        _born_by(min_ages),
     )
-    return _with_aliases(prepared, nicknames).select(SPLINK_COLUMNS)
+    return _with_aliases(prepared, nicknames).select(*SPLINK_COLUMNS, *CLUSTER_ONLY_COLUMNS)
 
 
 def prepare_from_identity(con: duckdb.DuckDBPyConnection, nicknames: pl.DataFrame | None = None,
@@ -90,6 +108,14 @@ def _nine_digits(column: str) -> pl.Expr:
     # Intake stores SSNs as nine digits; files given to `hub link` may carry dashes.
     digits = pl.col(column).cast(pl.String).str.replace_all(r"[\s-]", "")
     return pl.when(digits.str.contains(r"^\d{9}$")).then(digits).alias(column)
+
+
+def _born_by(min_ages: dict[str, int]) -> pl.Expr:
+    # The load date, not the event date the record describes: a drop is loaded after its
+    # events, so the person is at least as old then, and the bound errs towards allowing a link.
+    min_age = pl.col("source").replace_strict(min_ages, default=None, return_dtype=pl.Int32)
+    loaded = pl.col("loaded_at").cast(pl.Datetime("us", "UTC"), strict=False).dt.date()
+    return loaded.dt.offset_by(pl.format("-{}y", min_age)).dt.strftime("%Y-%m-%d").alias("born_by")
 
 
 def _swapped(dob: pl.Expr) -> pl.Expr:

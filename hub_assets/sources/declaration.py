@@ -59,6 +59,15 @@ class IdentityColumns:
     # The last name is the one given at birth (a birth certificate's mother's maiden name), so
     # linkage expects it to differ from the same person's later records after a marriage.
     surname_at_birth: bool = False
+    # The youngest a person in this role can be when the agency's drop is loaded (a wage
+    # earner 14, a mother 10): linkage never joins this record to records whose date of birth
+    # makes the person younger. It matters where the record has no DOB of its own.
+    min_age: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_age is not None and not (isinstance(self.min_age, int) and 0 <= self.min_age <= 100):
+            raise ValueError(f"identity block {self.role!r}: min_age must be a whole number of years "
+                             f"from 0 to 100, not {self.min_age!r}")
 
     @property
     def token_column(self) -> str:
