@@ -31,7 +31,7 @@ HYPHEN_PART = (f"last_name_l <> last_name_r and (contains(last_name_l, '-') or c
 # Match probability at which a scored pair becomes a link: the lowest at which cluster precision
 # stays >= 0.995 at every size of the validation city (benchmarks/threshold_sweep.py --seed 12;
 # docs/linkage.md). cluster.py says why links are not simply taken transitively.
-MATCH_THRESHOLD = 0.84
+MATCH_THRESHOLD = 0.80
 
 
 def first_name_comparison() -> cl.CustomComparison:
