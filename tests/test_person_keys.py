@@ -62,3 +62,12 @@ def test_new_records_joining_an_existing_person_take_its_key():
     keys, events = carry_forward(previous, _clusters({"a": "c", "new": "c"}))
     assert _as_dict(keys) == {"a": "K1", "new": "K1"}
     assert events.height == 0
+
+
+def test_fresh_keys_never_reuse_a_key_in_use_or_repeat_one():
+    from hub_assets.linkage.keys import fresh_keys
+
+    drawn = iter(["k1", "k2", "k2", "k3", "k6", "k4", "k7"])
+    # k1 is in use and k2 was drawn twice: all three are drawn again; then k3 is in use
+    assert fresh_keys(3, pl.Series(["k1", "k3"]), make_key=lambda: next(drawn)) == ["k7", "k6", "k4"]
+    assert len(fresh_keys(1000, pl.Series([], dtype=pl.String))) == 1000

@@ -34,7 +34,7 @@ from splink import Linker
 
 from hub_assets.linkage.blocking import BLOCKING_KEYS
 from hub_assets.linkage.cluster import Facts, cluster_pairs, facts_compatible, merge_facts, record_facts
-from hub_assets.linkage.keys import new_person_key
+from hub_assets.linkage.keys import fresh_keys
 from hub_assets.linkage.predict import PAIR_COLUMNS, PAIR_FLOOR
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 from hub_assets.linkage.train import make_linker
@@ -172,14 +172,8 @@ def _decide(groups: pl.DataFrame, to_existing: pl.DataFrame, known: pl.DataFrame
         pl.col("person_key").first().alias("best_key"),
         pl.col("person_key").alias("candidate_keys"),
         pl.col("match_probability").first().alias("best_probability"))
-    taken = set(known["person_key"].unique().to_list())
-    group_keys = {}
-    for cluster_id in groups["cluster_id"].unique().sort().to_list():
-        key = new_person_key()
-        while key in taken:
-            key = new_person_key()
-        taken.add(key)
-        group_keys[cluster_id] = key
+    group_ids = groups["cluster_id"].unique().sort().to_list()
+    group_keys = dict(zip(group_ids, fresh_keys(len(group_ids), known["person_key"])))
     for cluster_id, best_key, *_ in per_group.iter_rows():
         group_keys[cluster_id] = best_key
     keys = groups.with_columns(
