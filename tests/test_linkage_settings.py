@@ -1,7 +1,6 @@
 """The model's settings build, and its comparisons rank evidence the way the method intends."""
 
 import json
-from datetime import datetime, timezone
 
 import polars as pl
 import pytest
@@ -33,7 +32,7 @@ def test_settings_build_one_model_over_all_sources():
     settings = linker.misc.save_model_to_json()
     assert settings["link_type"] == "dedupe_only"
     assert [c["output_column_name"] for c in settings["comparisons"]] == [
-        "first_name", "last_name", "middle_name", "dob", "sex", "location", "ssn", "source", "age"]
+        "first_name", "last_name", "middle_name", "dob", "sex", "location", "ssn", "source"]
     first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
     assert "Nickname or alias of the same name" in first_name_levels
     assert any(l.get("tf_adjustment_column") == "last_name"
@@ -99,19 +98,6 @@ def test_two_records_of_one_agency_are_weaker_evidence_than_two_agencies_records
     two_sources = _starter_weight(BASE, {**BASE, "record_token": "b", "zip": "21217", "address": None,
                                          "source": "rec_parks"})
     assert two_sources > same_source + 2
-
-
-def test_a_wage_record_without_a_dob_is_likelier_an_adult_namesake_than_a_child():
-    """Workers are 14 or older when the drop is loaded (``min_age`` in wage_records.yaml): the
-    starter model counts a namesake old enough to work as evidence for a wage record that has no
-    DOB, and one too young as nearly ruling it out. Without a load date there is no bound."""
-    loaded = datetime(2026, 10, 1, tzinfo=timezone.utc)
-    wage = dict(record_token="b", source="wage_records", first_name="ROBERT", last_name="OKAFOR",
-                dob=None, sex=None, address=None, zip="21218", loaded_at=loaded)
-    adult, child = ({**BASE, "dob": dob, "loaded_at": loaded} for dob in ("2004-03-11", "2016-03-11"))
-    no_bound = {**wage, "loaded_at": None}
-    assert _starter_weight(adult, wage) > _starter_weight(adult, no_bound) + 0.5
-    assert _starter_weight(child, wage) < _starter_weight(child, no_bound) - 5
 
 
 def _starter_weight(left: dict, right: dict) -> float:

@@ -12,9 +12,8 @@ the compared columns, and a few derived columns the comparisons and blocking rul
 - ``dob`` as ISO text (so one-character edits can be measured), ``dob_swapped`` (day and month
   exchanged, when that is still a valid date) and ``birth_year``;
 - ``born_by`` (ISO text): the latest birth date the record allows, for sources that declare a
-  ``min_age`` (a wage earner is at least 14 when the drop is loaded): evidence where the record
-  has no DOB (settings.age_comparison), and a clustering rule (a wage record without a DOB may
-  not join a ten-year-old's school record).
+  ``min_age`` (a wage earner is at least 14 when the drop is loaded). Clustering uses it, not
+  Splink: a wage record without a DOB may not join a ten-year-old's school record.
 """
 
 from __future__ import annotations
@@ -33,7 +32,9 @@ IDENTITY_COLUMNS = ("record_token", "source", "first_name", "middle_name", "last
 # What Splink sees: the compared columns, plus ids. Kept narrow so no other identifier
 # (record_id, drop_id) enters Splink's tables.
 SPLINK_COLUMNS = ("unique_id", "source", "first_name", "first_name_aliases", "middle_name", "last_name",
-                  "dob", "dob_swapped", "birth_year", "born_by", "sex", "address", "zip", "ssn")
+                  "dob", "dob_swapped", "birth_year", "sex", "address", "zip", "ssn")
+# What clustering checks beside them (cluster.py), kept out of Splink's tables.
+CLUSTER_ONLY_COLUMNS = ("born_by",)
 
 
 def load_nicknames(path: Path = NICKNAMES_FILE) -> pl.DataFrame:
@@ -59,8 +60,8 @@ def minimum_ages() -> dict[str, int]:
 
 def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None,
                     min_ages: dict[str, int] | None = None) -> pl.DataFrame:
-    """Standard identity records -> Splink input (one row per record_token). ``min_ages``:
-    source -> youngest age (default: the declarations)."""
+    """Standard identity records -> Splink input (one row per record_token), plus
+    ``CLUSTER_ONLY_COLUMNS``. ``min_ages``: source -> youngest age (default: the declarations)."""
     nicknames = load_nicknames() if nicknames is None else nicknames
     min_ages = minimum_ages() if min_ages is None else min_ages
     records = _with_all_identity_columns(records)
@@ -80,7 +81,7 @@ def prepare_records(records: pl.DataFrame, nicknames: pl.DataFrame | None = None
         _nine_digits("ssn"),
         _born_by(min_ages),
     )
-    return _with_aliases(prepared, nicknames).select(SPLINK_COLUMNS)
+    return _with_aliases(prepared, nicknames).select(*SPLINK_COLUMNS, *CLUSTER_ONLY_COLUMNS)
 
 
 def prepare_from_identity(con: duckdb.DuckDBPyConnection, nicknames: pl.DataFrame | None = None,

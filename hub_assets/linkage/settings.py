@@ -184,35 +184,6 @@ def location_comparison() -> cl.CustomComparison:
     )
 
 
-# One side has no DOB but a source that sets a minimum age (prepare.born_by), the other a DOB.
-_UNDATED_WITH_BOUND = "(born_by_{a} is not null and dob_{a} is null and dob_{b} is not null)"
-_TOO_YOUNG = "(" + _UNDATED_WITH_BOUND + " and dob_{b} > born_by_{a})"
-
-
-def age_comparison() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="age",
-        comparison_description="A record without a DOB, from a source with a minimum age: is the "
-                               "other record's person old enough?",
-        # A wage record without a DOB matches on name and ZIP alone, and a namesake in its ZIP is
-        # as likely a child as an adult. Knowing that workers are 14 or older rules out the
-        # children, so a namesake old enough to work is more likely the same person: u (how
-        # often a random pair is old enough) is learnt by sampling; m is fixed, since a true
-        # match is too young only where a DOB was mistyped. Only pairs where one side has no
-        # DOB count: where both have one, the DOB comparison already says it.
-        comparison_levels=[
-            cll.CustomLevel(f"not ({_UNDATED_WITH_BOUND.format(a='l', b='r')} or "
-                            f"{_UNDATED_WITH_BOUND.format(a='r', b='l')})",
-                            label_for_charts="Not applicable").configure(is_null_level=True),
-            cll.CustomLevel(f"{_TOO_YOUNG.format(a='l', b='r')} or {_TOO_YOUNG.format(a='r', b='l')}",
-                            label_for_charts="Younger than the undated record's source allows").configure(
-                m_probability=0.001, fix_m_probability=True),
-            cll.ElseLevel().configure(label_for_charts="Old enough", m_probability=0.999,
-                                      fix_m_probability=True),
-        ],
-    )
-
-
 def source_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="source",
@@ -243,7 +214,6 @@ def linkage_settings() -> SettingsCreator:
             location_comparison(),
             ssn_comparison(),
             source_comparison(),
-            age_comparison(),
         ],
         blocking_rules_to_generate_predictions=PREDICTION_RULES,
         additional_columns_to_retain=["source"],

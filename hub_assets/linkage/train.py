@@ -24,6 +24,7 @@ import polars as pl
 from splink import DuckDBAPI, Linker, SettingsCreator
 
 from hub_assets.linkage.blocking import DETERMINISTIC_RECALL, DETERMINISTIC_RULES, TRAINING_RULES
+from hub_assets.linkage.prepare import CLUSTER_ONLY_COLUMNS
 from hub_assets.linkage.settings import linkage_settings
 
 INPUT_TABLE = "hub_linkage_records"
@@ -56,7 +57,7 @@ def make_linker(prepared: pl.DataFrame, model: dict | SettingsCreator | None = N
     Splink 5 cannot take a schema-qualified table name, so the records are materialised as a
     plain table in the linker's own connection."""
     con = con or duckdb_connection()
-    arrow = prepared.to_arrow()
+    arrow = prepared.drop(CLUSTER_ONLY_COLUMNS, strict=False).to_arrow()
     con.register("_hub_prepared", arrow)
     con.execute(f"create or replace table {table} as select * from _hub_prepared")
     con.unregister("_hub_prepared")
