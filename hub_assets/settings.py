@@ -50,7 +50,8 @@ class HubPaths:
 
     @property
     def truth(self) -> Path:
-        """Ground truth of a synthetic city. Only tests and benchmarks read it."""
+        """Ground truth of a synthetic city. Linkage never reads it; the linkage quality report
+        scores against it when it is here (operations.ground_truth), as do tests and benchmarks."""
         return self.root / "truth"
 
     @property

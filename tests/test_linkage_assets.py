@@ -28,9 +28,12 @@ def _keys(hub) -> dict[str, str]:
 
 
 def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
-    records, _ = people(150, seed=5)
+    records, truth = people(150, seed=5)
     first, later = records.head(records.height - 10), records
     write_identity_db(hub.paths.identity_db, first)
+    # A synthetic city's truth in the data directory: read for the quality report only.
+    hub.paths.truth.mkdir(parents=True, exist_ok=True)
+    truth.write_parquet(hub.paths.truth / "records.parquet")
 
     result = _materialize(hub, instance, dg.AssetSelection.assets(["linkage", "person_keys"])
                           | dg.AssetSelection.groups("spine"))
@@ -40,6 +43,9 @@ def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
     assert (where.reports / "match_weights.html").exists()
     meta = result.asset_materializations_for_node("linkage__person_keys")[0].metadata
     assert meta["mode"].value == "full"
+    assert 0.9 <= meta["cluster_precision"].value <= 1 and 0.5 <= meta["cluster_recall"].value <= 1
+    assert 0 < meta["pairwise_f1"].value <= 1
+    assert "## Against ground truth" in where.quality.read_text()
     checks = {e.event_specific_data.check_name: e.event_specific_data.passed
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks and all(checks.values()), checks

@@ -41,10 +41,12 @@ BLOCKING_SAMPLE_RECORDS = 200_000  # blocking counts are estimated on at most th
 class LinkagePaths:
     model: Path
     reports: Path
+    truth: Path | None = None  # a synthetic city's truth/records.parquet (see ground_truth)
 
     @classmethod
     def of(cls, paths: HubPaths) -> "LinkagePaths":
-        return cls(model=paths.root / "linkage" / "model.json", reports=paths.reports / "linkage")
+        return cls(model=paths.root / "linkage" / "model.json", reports=paths.reports / "linkage",
+                   truth=paths.truth / "records.parquet")
 
     @property
     def quality(self) -> Path:
@@ -136,10 +138,22 @@ def report_quality(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> 
                            "from current_records").pl()
     keys = store.read(identity, "person_keys")
     pairs = store.read(identity, "linkage_pairs")
-    report = quality_report(records, keys, pairs, as_of=date.today())
+    report = quality_report(records, keys, pairs, as_of=date.today(),
+                            truth=ground_truth(identity, where.truth))
     write_report(report, where.quality)
     where.quality_json.write_text(json.dumps(report, indent=2, default=str))
     return report
+
+
+def ground_truth(identity: duckdb.DuckDBPyConnection, path: Path | None) -> pl.DataFrame | None:
+    """record_token -> person_id, from a synthetic city's truth when the data directory holds one
+    (``make run`` copies the fixture city's). Read only here, once people are formed, so that
+    the quality report can give precision and recall: linkage itself never sees it."""
+    if path is None or not path.exists():
+        return None
+    truth = pl.read_parquet(path, columns=["source", "record_id", "person_id"])
+    tokens = identity.sql("select record_token, source, record_id from current_records").pl()
+    return tokens.join(truth, on=["source", "record_id"]).select("record_token", "person_id")
 
 
 def record_seen_dates(identity: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -1,5 +1,6 @@
 """How well the linkage did, every run: rates, distributions, the uncertain band, and —
-when a test or benchmark passes ground truth in explicitly — precision, recall and F1.
+when ground truth is passed in (a synthetic city's, by operations.ground_truth, a test or a
+benchmark) — precision, recall and F1.
 
 Definitions:
 - a record is *linked* when its person has at least one other record; *cross-system* when
@@ -8,7 +9,7 @@ Definitions:
 - *pairwise* precision/recall compare the scored links (p >= threshold) with the true
   matching pairs; *cluster* precision/recall compare the pairs implied by the final people
   (every two records sharing a key) with the true pairs, so they include transitivity.
-The pipeline never reads truth; ``truth`` here is an argument for tests and benchmarks.
+Linkage never reads truth: it is scored against only after people are formed.
 """
 
 from __future__ import annotations

@@ -45,6 +45,14 @@ def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.Mat
     })
 
 
+def _against_truth(quality: dict) -> dict[str, float]:
+    """Cluster and pairwise precision and recall, where the data directory holds a synthetic
+    city's truth (operations.ground_truth)."""
+    truth = quality.get("truth") or {}
+    return {f"{kind}_{measure}": truth[kind][measure]
+            for kind in ("cluster", "pairwise") if kind in truth for measure in ("precision", "recall", "f1")}
+
+
 CHECKS = [
     dg.AssetCheckSpec("largest_person_is_plausible", asset=PERSON_KEYS_KEY,
                       description=f"No person has more than {MAX_CLUSTER_SIZE} records."),
@@ -76,6 +84,7 @@ def person_keys(context: dg.AssetExecutionContext, config: LinkageConfig,
                   "cross_system_rate": quality["cross_system_rate"],
                   "uncertain_pairs": quality["uncertain_pairs"],
                   "predicted_count_error_2sd": quality["predicted_count_error"]["relative_error_2sd"],
+                  **_against_truth(quality),
                   "quality_report": dg.MetadataValue.path(str(where.quality)),
                   "quality": dg.MetadataValue.md(where.quality.read_text())},
         check_results=[
