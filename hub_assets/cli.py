@@ -111,6 +111,26 @@ def review_list(data_dir: Path | None) -> None:
                    f"queued {row['queued_at']}")
 
 
+@review.command("show")
+@click.argument("record_token")
+@DATA_DIR_OPTION
+def review_show(record_token: str, data_dir: Path | None) -> None:
+    """Print a queued record beside the records of each person it could be (names, dates,
+    addresses; SSNs to their last four digits). Identity zone: the platform role only."""
+    import polars as pl
+
+    from hub_assets.linkage.review import side_by_side
+
+    with _identity(data_dir) as con:
+        try:
+            shown = side_by_side(con, record_token)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from exc
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True,
+                   tbl_hide_column_data_types=True, fmt_str_lengths=40):
+        click.echo(shown.fill_null(""))
+
+
 @review.command("decide")
 @click.argument("record_token")
 @click.argument("decision", type=click.Choice(["merge", "keep_apart"]))

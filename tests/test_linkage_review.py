@@ -72,3 +72,28 @@ def test_reviewer_commands_list_decide_and_refuse_unknown_tokens(tmp_path, monke
     assert decisions.select("record_token", "decision", "decided_by").rows() == [("new2", "keep_apart", "J. Reviewer")]
     # the decided pairs are now held under the merge policy too
     assert frozenset(("C", "D")) in kept_apart(QUEUE, decisions, PREVIOUS, "merge").pairs
+
+
+def test_review_show_puts_the_queued_record_beside_each_candidate_persons_records(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    names = {"r1": "DESTINY", "r2": "DESTINY", "r3": "DESTANY", "r4": "KEVIN", "r5": "MALIK",
+             "new1": "DESTINY", "new2": "KEVIN"}
+    records = PREVIOUS.select("record_token").with_columns(
+        source=pl.lit("city_schools"), first_name=pl.col("record_token").replace_strict(names),
+        middle_name=pl.lit(None, pl.String), last_name=pl.lit("HARRIS"), dob=pl.lit("2009-04-02"),
+        sex=pl.lit("F"), address=pl.lit("12 YORK RD"), zip=pl.lit("21218"),
+        ssn=pl.when(pl.col("record_token") == "r3").then(pl.lit("212342405")))
+    with duckdb.connect(str(tmp_path / "identity.duckdb")) as con:
+        store.append(con, "review_queue", QUEUE)
+        store.replace(con, "person_keys", PREVIOUS)
+        with store.registered(con, "_records", records):
+            con.execute("create table current_records as select * from _records")
+    shown = CliRunner().invoke(main, ["review", "show", "new1"])
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.output.splitlines() if "HARRIS" in line]
+    # new1 first, then the records of its candidates A (r1, r2) and B (r3): not C's or D's
+    assert [row.strip("│ ").split("┆")[0].strip() for row in rows] == ["queued", "A", "A", "B"]
+    assert "DESTANY" in rows[3] and "2405" in rows[3] and "212342405" not in shown.output
+    assert "KEVIN" not in shown.output and "MALIK" not in shown.output
+    unknown = CliRunner().invoke(main, ["review", "show", "nope"])
+    assert unknown.exit_code != 0 and "not in the review queue" in unknown.output

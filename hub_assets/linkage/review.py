@@ -75,11 +75,38 @@ def record_decision(identity: duckdb.DuckDBPyConnection, record_token: str, deci
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
     if not by.strip():
         raise ValueError("a decision needs the reviewer's name (decided_by)")
-    queued = store.read(identity, "review_queue").filter(pl.col("record_token") == record_token)
-    if queued.height == 0:
-        raise KeyError(f"record token {record_token!r} is not in the review queue")
+    queued = _queued(identity, record_token)
     row = pl.DataFrame([{"record_token": record_token, "decision": decision, "decided_by": by,
                          "note": note, "decided_at": at or datetime.now(timezone.utc)}],
                        schema=DECISION_SCHEMA)
     store.append(identity, "review_decisions", row)
+    return queued
+
+
+# What a reviewer sees of each record: enough to judge, in the identity zone only.
+SHOWN_COLUMNS = ("source", "first_name", "middle_name", "last_name", "dob", "sex", "address", "zip")
+
+
+def side_by_side(identity: duckdb.DuckDBPyConnection, record_token: str) -> pl.DataFrame:
+    """The queued record above the current records of each candidate person: ``who`` ("queued"
+    or the person key), the identity columns, and the SSN's last four digits only."""
+    queued = _queued(identity, record_token)
+    keys = [queued["attached_key"], *queued["candidate_keys"]]
+    members = (store.read(identity, "person_keys")
+               .filter(pl.col("person_key").is_in(keys) & (pl.col("record_token") != record_token)))
+    who = pl.concat([pl.DataFrame({"record_token": [record_token], "who": ["queued"]}),
+                     members.select("record_token", pl.col("person_key").alias("who"))])
+    records = identity.sql(f"select record_token, {', '.join(SHOWN_COLUMNS)}, ssn "
+                           "from current_records").pl()
+    return (who.join(records, on="record_token", how="left", maintain_order="left")
+            .with_columns(pl.col("ssn").cast(pl.String).str.slice(-4).alias("ssn_last4"))
+            .sort(pl.col("who") != "queued", "who", "source", maintain_order=True)
+            .select("who", *SHOWN_COLUMNS, "ssn_last4"))
+
+
+def _queued(identity: duckdb.DuckDBPyConnection, record_token: str) -> dict:
+    """The latest queue row of a record; KeyError when it was never queued."""
+    queued = store.read(identity, "review_queue").filter(pl.col("record_token") == record_token)
+    if queued.height == 0:
+        raise KeyError(f"record token {record_token!r} is not in the review queue")
     return queued.to_dicts()[-1]
