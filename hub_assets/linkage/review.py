@@ -92,16 +92,19 @@ def side_by_side(identity: duckdb.DuckDBPyConnection, record_token: str) -> pl.D
     or the person key), the identity columns, and the SSN's last four digits only."""
     queued = _queued(identity, record_token)
     keys = [queued["attached_key"], *queued["candidate_keys"]]
-    members = (store.read(identity, "person_keys")
-               .filter(pl.col("person_key").is_in(keys) & (pl.col("record_token") != record_token)))
-    who = pl.concat([pl.DataFrame({"record_token": [record_token], "who": ["queued"]}),
-                     members.select("record_token", pl.col("person_key").alias("who"))])
-    records = identity.sql(f"select record_token, {', '.join(SHOWN_COLUMNS)}, ssn "
-                           "from current_records").pl()
-    return (who.join(records, on="record_token", how="left", maintain_order="left")
-            .with_columns(pl.col("ssn").cast(pl.String).str.slice(-4).alias("ssn_last4"))
-            .sort(pl.col("who") != "queued", "who", "source", maintain_order=True)
-            .select("who", *SHOWN_COLUMNS, "ssn_last4"))
+    # Filtered in DuckDB: only the candidates' few records leave the store, not a million rows.
+    shown = ", ".join(f"c.{column}" for column in SHOWN_COLUMNS)
+    return identity.sql(f"""
+        with who as (
+            select ?::varchar as record_token, 'queued' as who
+            union all
+            select record_token, person_key from person_keys
+            where person_key in (select unnest(?::varchar[])) and record_token <> ?
+        )
+        select who.who, {shown}, right(c.ssn::varchar, 4) as ssn_last4
+        from who left join current_records c using (record_token)
+        order by who.who <> 'queued', who.who, c.source, who.record_token
+    """, params=[record_token, keys, record_token]).pl()
 
 
 def _queued(identity: duckdb.DuckDBPyConnection, record_token: str) -> dict:
