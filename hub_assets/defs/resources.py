@@ -3,6 +3,11 @@
 DuckDB allows one writer process per file, so connections are short (opened per use and
 closed at once) and every asset that writes runs in the ``duckdb_writer`` pool (limit 1 in the
 shipped instance configuration). Readers open read-only.
+
+Runs execute their steps in the run worker's own process (``in_process_executor``). The writer
+pool lets one writer step run at a time anyway, so a process per step bought no parallelism,
+only a Python start and an import of the hub per step (about 2-4 s each here, for steps that
+take a fraction of a second). ``hub run`` executes in process already.
 """
 
 from __future__ import annotations
@@ -66,4 +71,4 @@ def hub_resource() -> HubResource:
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"hub": hub_resource()})
+    return dg.Definitions(resources={"hub": hub_resource()}, executor=dg.in_process_executor)
