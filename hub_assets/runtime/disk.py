@@ -39,9 +39,10 @@ def _mb(n: int) -> str:
 
 def disk_full_message(paths: list[Path], error: BaseException | str) -> str:
     """Name each directory the hub writes, its free space, and the original error's first line."""
-    places = []
+    places, disks = [], set()
     for path in dict.fromkeys(Path(p) for p in paths):
-        if path.exists():
+        if path.exists() and path.stat().st_dev not in disks:  # one line per disk
+            disks.add(path.stat().st_dev)
             usage = shutil.disk_usage(path)
             places.append(f"{path}: {_mb(usage.free)} free of {_mb(usage.total)}")
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
