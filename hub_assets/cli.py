@@ -151,6 +151,48 @@ def review_decide(record_token: str, decision: str, by: str, note: str, data_dir
                "the next full re-link acts on it")
 
 
+@main.group()
+def drops() -> None:
+    """Drops that are rejected or not loaded, and the operator's way to act on them."""
+
+
+@drops.command("list")
+@DATA_DIR_OPTION
+def drops_list(data_dir: Path | None) -> None:
+    """List every drop that is rejected or received but not loaded."""
+    from hub_assets.settings import HubPaths, data_dir as default_data_dir
+    from hub_assets.sources.declaration import load_agencies
+    from hub_assets.sources.outcomes import outstanding
+
+    paths = HubPaths(data_dir or default_data_dir())
+    found = [o for source in load_agencies() for o in outstanding(paths, source.name)]
+    for drop in found:
+        click.echo(drop.line())
+    click.echo(f"{len(found)} drop(s) not loaded")
+
+
+@drops.command("withdraw")
+@click.argument("agency")
+@click.argument("drop_id")
+@click.option("--reason", required=True, help="Why, for the record (e.g. the agency's answer).")
+@DATA_DIR_OPTION
+def drops_withdraw(agency: str, drop_id: str, reason: str, data_dir: Path | None) -> None:
+    """Withdraw a rejected or unloaded drop, so runs stop reporting it (its archived copy stays)."""
+    import os
+
+    from hub_assets.defs.resources import hub_resource
+    from hub_assets.sources.declaration import agency as declared
+    from hub_assets.sources.intake import withdraw_drop
+
+    if data_dir:
+        os.environ["HUB_DATA_DIR"] = str(data_dir.resolve())
+    try:
+        withdraw_drop(declared(agency), drop_id, hub_resource(), reason)
+    except (KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"agency {agency}: drop {drop_id} withdrawn")
+
+
 def _identity(data_dir: Path | None):
     import duckdb
 
