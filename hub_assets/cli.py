@@ -162,14 +162,15 @@ def evaluate(ctx: click.Context, labels: tuple[Path, ...], data_dir: Path | None
     the reviewed sample (linkage/labels/), any --labels file and the decisions of hub review."""
     if ctx.invoked_subcommand is not None:
         return
-    from hub_assets.linkage.evaluate_store import default_label_files, evaluate_hub
+    from hub_assets.linkage.evaluate_store import evaluate_hub, label_files
+    from hub_assets.linkage.operations import LinkagePaths
     from hub_assets.settings import HubPaths
     from hub_assets.settings import data_dir as default_data_dir
 
     paths = HubPaths(data_dir or default_data_dir())
     with _identity(data_dir, read_only=True) as con:
         try:
-            result = evaluate_hub(con, paths, [*default_label_files(paths), *labels])
+            result = evaluate_hub(con, paths, [*label_files(LinkagePaths.of(paths).labels), *labels])
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(result["markdown"])
@@ -185,11 +186,12 @@ def evaluate(ctx: click.Context, labels: tuple[Path, ...], data_dir: Path | None
 def evaluate_sample(per_band: int, seed: int, out: Path | None, data_dir: Path | None) -> None:
     """Draw a stratified sample of scored pairs for clerical review: fill in is_match (yes/no)
     and run hub evaluate. Holds identifiers: the identity zone's owner only."""
-    from hub_assets.linkage.evaluate_store import labels_dir, write_sample
+    from hub_assets.linkage.evaluate_store import write_sample
+    from hub_assets.linkage.operations import LinkagePaths
     from hub_assets.settings import HubPaths
     from hub_assets.settings import data_dir as default_data_dir
 
-    out = out or labels_dir(HubPaths(data_dir or default_data_dir())) / f"sample-{seed}.csv"
+    out = out or LinkagePaths.of(HubPaths(data_dir or default_data_dir())).labels / f"sample-{seed}.csv"
     with _identity(data_dir, read_only=True) as con:
         try:
             sheet = write_sample(con, out, per_band, seed)

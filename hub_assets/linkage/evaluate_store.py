@@ -1,7 +1,7 @@
 """``hub evaluate`` against the hub's own stores: draw the stratified sample of scored pairs a
 reviewer labels, gather every label the hub holds, and write the threshold report.
 
-The sample is a CSV in the identity zone (``<data dir>/linkage/labels/``, readable by its owner
+The sample is a CSV in the identity zone (``LinkagePaths.labels``: ``<data dir>/linkage/labels/``, readable by its owner
 only): each pair with both records' identifiers side by side (SSN to its last four digits) and
 an empty ``is_match`` column for the reviewer. ``hub evaluate`` reads every labels file there,
 any ``--labels`` file, and the decisions of ``hub review``; the report it writes holds only
@@ -23,10 +23,6 @@ from hub_assets.linkage.review import SHOWN_COLUMNS
 from hub_assets.settings import HubPaths
 
 SAMPLE_COLUMNS = ["band", "match_probability", "record_token_l", "record_token_r", "is_match"]
-
-
-def labels_dir(paths: HubPaths) -> Path:
-    return paths.root / "linkage" / "labels"
 
 
 def write_sample(identity: duckdb.DuckDBPyConnection, out: Path, per_band: int, seed: int) -> pl.DataFrame:
@@ -74,8 +70,8 @@ def gather_labels(identity: duckdb.DuckDBPyConnection, files: list[Path]) -> Lab
     return Labels(joined, pl.concat(records).unique("record_token") if records else None, sources)
 
 
-def default_label_files(paths: HubPaths) -> list[Path]:
-    folder = labels_dir(paths)
+def label_files(folder: Path) -> list[Path]:
+    """Every labels file in a folder (the reviewed samples), in name order."""
     return sorted(folder.glob("*.csv")) + sorted(folder.glob("*.parquet")) if folder.exists() else []
 
 

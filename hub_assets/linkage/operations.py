@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import review, spine_delta, store
+from hub_assets.linkage import evaluate_store, review, spine_delta, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink, train_model
@@ -47,6 +47,11 @@ class LinkagePaths:
     def of(cls, paths: HubPaths) -> "LinkagePaths":
         return cls(model=paths.root / "linkage" / "model.json", reports=paths.reports / "linkage",
                    truth=paths.truth / "records.parquet")
+
+    @property
+    def labels(self) -> Path:
+        """Reviewed samples of scored pairs (``hub evaluate sample``): identity zone."""
+        return self.model.parent / "labels"
 
     @property
     def quality(self) -> Path:
@@ -138,8 +143,11 @@ def report_quality(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> 
                            "from current_records").pl()
     keys = store.read(identity, "person_keys")
     pairs = store.read(identity, "linkage_pairs")
-    report = quality_report(records, keys, pairs, as_of=date.today(),
-                            truth=ground_truth(identity, where.truth))
+    truth = ground_truth(identity, where.truth)
+    # Without truth, the group error rates come from the reviewed sample and review decisions.
+    labels = None if truth is not None else evaluate_store.gather_labels(
+        identity, evaluate_store.label_files(where.labels)).pairs
+    report = quality_report(records, keys, pairs, as_of=date.today(), truth=truth, labels=labels)
     write_report(report, where.quality)
     where.quality_json.write_text(json.dumps(report, indent=2, default=str))
     return report
