@@ -196,6 +196,22 @@ def render_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def group_error_markdown(report: dict) -> str:
+    """The error-by-group sections of the report alone (empty without truth or labels)."""
+    return "\n".join(_group_error_lines(report))
+
+
+def lowest_group_recall(report: dict) -> str | None:
+    """The group whose true links were made least often, against truth: "<grouping> <group>:
+    <recall>" (groups with fewer than 20 true links are too small to rank)."""
+    rated = [(row["recall"], title, group) for title, groups in report.get("error_by_group", {}).items()
+             for group, row in groups.items() if row["recall"] is not None and row["true_links"] >= 20]
+    if not rated:
+        return None
+    recall, title, group = min(rated)
+    return f"{title} {group}: {recall:.4f}"
+
+
 def _group_error_lines(report: dict) -> list[str]:
     def rate(value, low=None, high=None) -> str:
         if value is None:
