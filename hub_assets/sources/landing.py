@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_dir, write_private
 from hub_assets.sources.declaration import AgencySource
 
 VERSION_SEP = "~v"
@@ -144,17 +144,19 @@ def receive(candidate: DropCandidate, paths: HubPaths) -> Path:
     """
     src = paths.landing / candidate.agency / candidate.file_name
     dest = archive_path(paths, candidate.agency, candidate.drop_id)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)  # the archive holds full identities: the owner's only, from creation
     tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.copyfile(src, tmp)
+    tmp.unlink(missing_ok=True)  # a copy an interrupted receive left behind
+    with src.open("rb") as fsrc, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400), "wb") as fdst:
+        shutil.copyfileobj(fsrc, fdst)
     if file_sha256(tmp) != candidate.sha256:
         tmp.unlink()
         raise RuntimeError(f"agency {candidate.agency}: file {candidate.file_name} changed while it was being "
                            "received; it will be picked up on the next scan")
-    os.replace(tmp, dest)
-    dest.chmod(0o444)  # the archive is immutable
+    os.replace(tmp, dest)  # immutable and private: 0400 from its creation
     sha_file = dest.with_name(f"{dest.name}.sha256")
-    sha_file.write_text(f"{candidate.sha256}  {candidate.file_name}\n")
+    sha_file.unlink(missing_ok=True)
+    write_private(sha_file, f"{candidate.sha256}  {candidate.file_name}\n".encode())
     return dest
 
 
