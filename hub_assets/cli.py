@@ -44,6 +44,7 @@ def run(data_dir: Path | None) -> None:
     """Register new drops and materialise the whole asset graph, as the sensors would."""
     from hub_assets.run import run_hub
 
+    _paths(data_dir)  # the permission contract, before anything is read or written
     sys.exit(run_hub(data_dir))
 
 
@@ -88,10 +89,9 @@ def export_analyst(out: Path, agreement: str, purpose: str, by: str | None, data
     from hub_assets.privacy.analyst_export import export_for_analysts
 
     paths = _paths(data_dir)
-    _audit_read(paths, f"analyst export {out} (agreement {agreement}): identifier scan", purpose, by)
     try:
-        summary, hits = export_for_analysts(paths.root, out, agreement)
-    except (KeyError, FileExistsError) as exc:
+        summary, hits = export_for_analysts(paths.root, out, agreement, purpose, by)
+    except (KeyError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0])) from exc
     if hits:
         click.echo("refused: the export held identifiers and was deleted:\n" + "\n".join(map(str, hits[:20])), err=True)

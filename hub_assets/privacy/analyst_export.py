@@ -220,18 +220,23 @@ def _write_report(out: Path, agreement, result: Generalised, tables, generalised
     return report
 
 
-def export_for_analysts(data_dir: Path, out: Path, agreement: str) -> tuple[ExportSummary, list]:
+def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
+                        actor: str | None = None) -> tuple[ExportSummary, list]:
     """The ``hub export-analyst`` command: export, prove it clean, audit it.
 
-    A file that fails the identifier scan is deleted, not handed over. The export is audited in
-    ``audit.log`` at once and in ``audit.events`` when the warehouse is free (else at the next
-    build, which inserts the events the table lacks).
+    Proving it clean reads the identity zone (the identifier scan), so that read is audited
+    first, with ``actor`` and ``purpose`` (refused without a purpose). A file that fails the scan
+    is deleted, not handed over. The export is audited in ``audit.log`` at once and in
+    ``audit.events`` when the warehouse is free (else at the next build, which inserts the events
+    the table lacks).
     """
     from hub_assets.privacy.governance import load_governance
     from hub_assets.privacy.identifier_scan import scan_database
     from hub_assets.settings import HubPaths
 
     paths = HubPaths(Path(data_dir).resolve())
+    audit.record_access(paths.root, f"analyst export {out} (agreement {agreement}): identifier scan",
+                        purpose, actor)
     summary = export_analyst(paths.warehouse_db, out, load_governance(), agreement)
     hits = scan_database(summary.out, paths.identity_db)
     if hits:
@@ -241,6 +246,7 @@ def export_for_analysts(data_dir: Path, out: Path, agreement: str) -> tuple[Expo
         return summary, hits
     audit.append_event(paths.root, "analyst_export",
                        f"{summary.out} ({len(summary.tables)} tables, agreement {summary.agreement}, k={summary.k})",
-                       approval=f"role:analyst; agreement:{summary.agreement}", digest=summary.digest)
+                       approval=f"role:analyst; agreement:{summary.agreement}", digest=summary.digest,
+                       who=actor, purpose=purpose)
     audit.sync_if_free(paths.root)
     return summary, hits
