@@ -40,12 +40,15 @@ def synth(persons: int, seed: int, out: Path) -> None:
 
 @main.command()
 @DATA_DIR_OPTION
-def run(data_dir: Path | None) -> None:
+@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
+              help="If another hub command holds the data directory, wait this many seconds "
+                   "for it before refusing.")
+def run(data_dir: Path | None, wait_seconds: float) -> None:
     """Register new drops and materialise the whole asset graph, as the sensors would."""
     from hub_assets.run import run_hub
 
     _paths(data_dir)  # the permission contract, before anything is read or written
-    sys.exit(run_hub(data_dir))
+    sys.exit(run_hub(data_dir, wait_seconds))
 
 
 @main.command()
