@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from hub_assets.linkage import store as linkage_store
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_files
 
 STATE_TABLES = ("person_keys", "key_events", "clusters", "review_queue", "review_decisions")
 
@@ -40,7 +40,8 @@ def save_state(paths: HubPaths) -> dict[str, int] | None:
         return None
     folder = state_dir(paths)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(paths.identity_db), read_only=True) as con:
+    # Identity-zone content: the snapshot is the owner's only, like the store it comes from.
+    with private_files(), duckdb.connect(str(paths.identity_db), read_only=True) as con:
         if not linkage_store.table_exists(con, "person_keys"):
             return None
         folder.mkdir(exist_ok=True)
@@ -53,8 +54,9 @@ def save_state(paths: HubPaths) -> dict[str, int] | None:
             os.replace(aside, target)
             counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     manifest = folder / "state.json"
-    manifest.with_suffix(".writing").write_text(json.dumps(
-        {"saved_at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": counts}, indent=2))
+    with private_files():
+        manifest.with_suffix(".writing").write_text(json.dumps(
+            {"saved_at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": counts}, indent=2))
     os.replace(manifest.with_suffix(".writing"), manifest)
     return counts
 
@@ -63,7 +65,7 @@ def restore_state(paths: HubPaths) -> dict[str, int]:
     """Load the snapshot into the (new, empty) identity store; returns rows per table."""
     folder = state_dir(paths)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(paths.identity_db)) as con:
+    with private_files(), duckdb.connect(str(paths.identity_db)) as con:
         linkage_store.ensure_tables(con)
         for table in STATE_TABLES:
             snapshot = folder / f"{table}.parquet"
@@ -72,6 +74,25 @@ def restore_state(paths: HubPaths) -> dict[str, int]:
             con.execute(f"insert into {table} by name select * from read_parquet('{snapshot}')").fetchall()
             counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     return counts
+
+
+def set_outcomes_aside(paths: HubPaths) -> list[Path]:
+    """Move the drop outcomes (``outcomes/<agency>/<drop_id>.json``) that say what the stores
+    held out of the way, so every received drop is loaded again; withdrawals stay."""
+    folder = paths.root / "outcomes"
+    if not folder.is_dir():
+        return []
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = paths.root / f"outcomes.before-rebuild-{stamp}"
+    moved = 0
+    for outcome in sorted(folder.glob("*/*.json")):
+        if json.loads(outcome.read_text()).get("outcome") == "withdrawn":
+            continue
+        target = aside / outcome.parent.name / outcome.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(outcome, target)
+        moved += 1
+    return [aside] if moved else []
 
 
 def set_stores_aside(paths: HubPaths) -> list[Path]:

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub_build")]
 
 SCRIPT = textwrap.dedent("""
     set -u
-    mount -t tmpfs -o size=48m tmpfs "$DISK"
+    mount -t tmpfs -o size=256m tmpfs "$DISK"
     cp -r "$CITY/landing" "$DISK/landing"
     head -c $(( $(df --output=avail -B1 "$DISK" | tail -1) - 1000000 )) /dev/zero > "$DISK/filler"
     "$PY" -m hub_assets.cli run > "$OUT/full.out" 2> "$OUT/full.err"; echo $? > "$OUT/full.rc"
