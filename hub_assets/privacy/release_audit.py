@@ -49,6 +49,7 @@ class ReleaseAudit:
     tables: int = 0
     previous_tables: int = 0
     solves: int = 0
+    witnessed: int = 0
     seconds: float = 0.0
 
     @property
@@ -86,6 +87,7 @@ class ReleaseAudit:
             "audit_failures": len(self.failures),
             "audit_first_failures": "\n".join(self.failures[:20]),
             "audit_lp_solves": self.solves,
+            "audit_intervals_wide_by_witness": self.witnessed,
             "audit_seconds": round(self.seconds, 2),
         }
 
@@ -103,10 +105,13 @@ def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
     new = build_model(published, threshold, rounding_base)
     old = build_model(previous, threshold, rounding_base) if previous else Model()
     pairs = _counterparts(new, published, old, previous)
-    wanted = {v: {v: 1.0} for v, shown in enumerate(new.shown) if shown is None or v in pairs}
+    # A suppressed cell needs the protection width (and cannot be exact); a shown cell seen in
+    # both releases needs only not to be exact.
+    wanted = {v: ({v: 1.0}, protection_width if shown is None else 1)
+              for v, shown in enumerate(new.shown) if shown is None or v in pairs}
     new_iv: dict = _solve(solver, new, wanted)
     new_iv.update(_differences(solver, new, new_iv, threshold, protection_width))
-    old_iv = _solve(solver, old, {w: {w: 1.0} for w in pairs.values()})
+    old_iv = _solve(solver, old, {w: ({w: 1.0}, 1) for w in pairs.values()})
     for v, shown in enumerate(new.shown):
         if shown is not None:
             continue
@@ -134,7 +139,7 @@ def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
         if low == high and 1 <= abs(low) <= threshold:
             audit.fail(new.cells[v], f"{new.labels[v]} changed by exactly {_num(low)} since the previous release "
                                      f"(now in [{_num(lo)}, {_num(hi)}], before in [{_num(old_lo)}, {_num(old_hi)}])")
-    audit.solves = solver.solves
+    audit.solves, audit.witnessed = solver.solves, solver.witnessed
     audit.seconds = time.perf_counter() - started
     return audit
 
@@ -181,20 +186,21 @@ def _differences(solver: Solver, model: Model, cells: dict, threshold: int, widt
                        p_width - w_width if model.shown[p] is None else 0)
         if at_least >= width:
             continue
-        wanted[("difference", k)] = {w: 1.0, p: -1.0}
+        wanted[("difference", k)] = ({w: 1.0, p: -1.0}, width)
     out.update(_solve(solver, model, wanted))
     return out
 
 
-def _solve(solver: Solver, model: Model, targets: dict[object, dict[int, float]]) -> dict[object, Interval]:
-    """Each target's interval, component by component (targets in the order given)."""
+def _solve(solver: Solver, model: Model, targets: dict[object, tuple[dict[int, float], int]]) -> dict[object, Interval]:
+    """Each target's interval (a linear function of the cells and the width it needs), component
+    by component, targets in the order given."""
     if not targets:
         return {}
     parts = components(model)
     home = {v: c for c, (members, _) in enumerate(parts) for v in members}
     by_component: dict[int, list] = defaultdict(list)
-    for key, objective in targets.items():
-        by_component[home[next(iter(objective))]].append((key, objective))
+    for key, (objective, needed) in targets.items():
+        by_component[home[next(iter(objective))]].append((key, objective, needed))
     out: dict[object, Interval] = {}
     for c in sorted(by_component):
         members, rows = parts[c]
