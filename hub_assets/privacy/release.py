@@ -56,7 +56,7 @@ def write_data_dictionary(public_dir: Path, use_case: str, marts: list[Published
              "= true); zero is shown. Further cells are suppressed where a hidden one could otherwise "
              "be worked out from the totals. A rate is suppressed when its numerator or denominator is. "
              f"Rows whose dimension says `{TOTAL}` are totals over that dimension, summed before "
-             "suppression.", ""]
+             "suppression.", "", rounding_note(), ""]
     for mart in sorted(marts, key=lambda m: m.name):
         lines += [f"## {mart.name}", "", mart.description or "", "",
                   "| column | meaning | suppression rule |", "|---|---|---|"]
@@ -76,6 +76,20 @@ def write_data_dictionary(public_dir: Path, use_case: str, marts: list[Published
     path = folder / "data_dictionary.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def rounding_note() -> str:
+    """What a shown count means once counts are rounded (``disclosure.rounding_base``)."""
+    from hub_assets.privacy.suppression import disclosure_settings
+
+    base = disclosure_settings().rounding_base
+    if base <= 1:
+        return "Counts are shown exactly."
+    half = (base - 1) // 2
+    return (f"Every count shown is rounded to the nearest multiple of {base}: a shown 45 means "
+            f"{45 - half} to {45 + half} people, and a total may differ from the sum of its rounded rows. "
+            "Rates are computed from the rounded counts. This keeps a small change between two releases "
+            "from being read exactly.")
 
 
 def _meaning(mart: PublishedMart, column: str, fallback: str) -> str:
