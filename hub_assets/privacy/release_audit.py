@@ -50,6 +50,8 @@ class ReleaseAudit:
     previous_tables: int = 0
     solves: int = 0
     witnessed: int = 0
+    rounds: int = 0  # audits the protection ran, this one included (0: audited on its own)
+    protection_seconds: float = 0.0
     seconds: float = 0.0
 
     @property
@@ -89,6 +91,8 @@ class ReleaseAudit:
             "audit_lp_solves": self.solves,
             "audit_intervals_wide_by_witness": self.witnessed,
             "audit_seconds": round(self.seconds, 2),
+            **({"protection_rounds": self.rounds, "protection_seconds": round(self.protection_seconds, 2)}
+               if self.rounds else {}),
         }
 
 
