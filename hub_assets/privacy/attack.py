@@ -76,6 +76,7 @@ class Model:
     keys: list[tuple] = field(default_factory=list)  # (use case, column, coordinates)
     equalities: list[dict[int, float]] = field(default_factory=list)  # sum = 0
     at_most: list[dict[int, float]] = field(default_factory=list)  # sum <= 0
+    links: list[dict[int, float]] = field(default_factory=list)  # the same count in two tables: a - b = 0
     parts: list[tuple[int, int, str]] = field(default_factory=list)  # (whole, part, what whole - part counts)
     index: dict[Cell, int] = field(default_factory=dict)
 
@@ -99,7 +100,7 @@ class Model:
     def neighbours(self) -> dict[int, set[int]]:
         """The cells each cell shares a relation with."""
         near: dict[int, set[int]] = defaultdict(set)
-        for row in (*self.equalities, *self.at_most):
+        for row in (*self.equalities, *self.at_most, *self.links):
             for v in row:
                 near[v].update(row)
         return near
@@ -148,10 +149,10 @@ def _link_same_counts(model: Model) -> None:
             a, b = model.shown[first], model.shown[other]
             if (a is not None and b is not None and a != b) or (a is None and b == 0) or (b is None and a == 0):
                 continue  # different people: the published figures contradict each other
-            model.equalities.append({first: 1.0, other: -1.0})
+            model.links.append({first: 1.0, other: -1.0})
 
 
-def components(model: Model) -> list[tuple[list[int], list[tuple[dict[int, float], bool]]]]:
+def components(model: Model) -> list[tuple[list[int], list[tuple[dict[int, float], str]]]]:
     """Cells connected by any relation, with their relations; cells in no relation stand alone."""
     parent = list(range(len(model.cells)))
 
@@ -161,7 +162,7 @@ def components(model: Model) -> list[tuple[list[int], list[tuple[dict[int, float
             v = parent[v]
         return v
 
-    for row in (*model.equalities, *model.at_most):
+    for row in (*model.equalities, *model.at_most, *model.links):
         vs = list(row)
         for v in vs[1:]:
             ra, rb = find(vs[0]), find(v)
@@ -170,11 +171,10 @@ def components(model: Model) -> list[tuple[list[int], list[tuple[dict[int, float
     groups: dict[int, list[int]] = defaultdict(list)
     for v in range(len(model.cells)):
         groups[find(v)].append(v)
-    relations: dict[int, list[tuple[dict[int, float], bool]]] = defaultdict(list)
-    for row in model.equalities:
-        relations[find(next(iter(row)))].append((row, True))
-    for row in model.at_most:
-        relations[find(next(iter(row)))].append((row, False))
+    relations: dict[int, list[tuple[dict[int, float], str]]] = defaultdict(list)
+    for kind, rows in (("=", model.equalities), ("<=", model.at_most), ("link", model.links)):
+        for row in rows:
+            relations[find(next(iter(row)))].append((row, kind))
     return [(groups[k], relations[k]) for k in sorted(groups)]
 
 
@@ -188,10 +188,10 @@ class Solver:
         self.witnessed = 0  # targets shown wide enough by solutions found for others
         self.points: list[np.ndarray] = []
 
-    def intervals(self, model: Model, members: list[int], rows: list[tuple[dict[int, float], bool]],
+    def intervals(self, model: Model, members: list[int], rows: list[tuple[dict[int, float], str]],
                   targets: list[tuple[object, dict[int, float], int]]) -> dict[object, tuple[float, float]]:
         """Whole-number [min, max] of each target over one component: its cells ``members`` and its
-        relations ``rows`` ((coefficients, True for ``= 0`` / False for ``<= 0``)). A target is a
+        relations ``rows`` ((coefficients, ``"="``, ``"<="`` or ``"link"``: each ``... 0``)). A target is a
         key, a linear function of the cells ({cell: coefficient}) and the width it needs.
 
         Every solution found is a point the attacker cannot rule out; a target that already spans
@@ -225,8 +225,8 @@ class Solver:
         return out
 
     def _pass(self, model: Model, members: list[int], rows, local: dict[int, int]):
-        rows_eq = [r for r, equal in rows if equal]
-        rows_ub = [r for r, equal in rows if not equal]
+        rows_eq = [r for r, kind in rows if kind != "<="]
+        rows_ub = [r for r, kind in rows if kind == "<="]
         h = self.highs
         h.clearModel()
         inf = highspy.kHighsInf

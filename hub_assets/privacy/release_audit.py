@@ -208,5 +208,13 @@ def _solve(solver: Solver, model: Model, targets: dict[object, tuple[dict[int, f
     out: dict[object, Interval] = {}
     for c in sorted(by_component):
         members, rows = parts[c]
-        out.update(solver.intervals(model, members, rows, by_component[c]))
+        try:
+            out.update(solver.intervals(model, members, rows, by_component[c]))
+        except ValueError:
+            # Two cells matched as the same count are not (their published figures cannot both
+            # hold): solve without the matches, each table on its own terms.
+            unlinked = [(row, kind) for row, kind in rows if kind != "link"]
+            if len(unlinked) == len(rows):
+                raise
+            out.update(solver.intervals(model, members, unlinked, by_component[c]))
     return out
