@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from hub_assets.privacy.attack import Cell, build_model, coordinates
+from hub_assets.privacy.attack import Cell, Solver, build_model, coordinates
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import _rate_scale, validate_cells
 from hub_assets.privacy.release_audit import ReleaseAudit, audit_tables
@@ -55,12 +55,13 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
     hidden = {name: table_pattern(truth[name], by_name[name].spec, threshold) for name in sorted(truth)}
     earlier = {name: (by_name[name], table) for name, table in previous.items() if name in by_name}
     twins = _same_counts(by_name, truth)
+    solver = Solver()  # shared by the rounds: a component no round changed is not solved again
     for rounds in range(1, MAX_ROUNDS + 1):
         _suppress_together(hidden, truth, twins)
         published = {name: round_counts(render(truth[name], by_name[name].spec, hidden[name]), by_name[name].spec,
                                         settings.rounding_base, scales[name]) for name in sorted(truth)}
         audit = audit_tables({n: (by_name[n], t) for n, t in published.items()}, earlier, threshold,
-                             settings.rounding_base, settings.protection_width)
+                             settings.rounding_base, settings.protection_width, solver)
         if audit.ok:
             audit.rounds, audit.protection_seconds = rounds, time.perf_counter() - started
             return published, audit

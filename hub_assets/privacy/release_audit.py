@@ -102,10 +102,13 @@ def _num(x: float) -> str:
 
 def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, rounding_base: int,
-                 protection_width: int) -> ReleaseAudit:
+                 protection_width: int, solver: Solver | None = None) -> ReleaseAudit:
+    """The audit (module docstring); ``solver`` may be shared by successive audits of one
+    protection, which then solve again only the components that changed."""
     started = time.perf_counter()
     audit = ReleaseAudit(threshold, protection_width, tables=len(published), previous_tables=len(previous))
-    solver = Solver()
+    solver = solver or Solver()
+    solves, witnessed = solver.solves, solver.witnessed
     new = build_model(published, threshold, rounding_base)
     old = build_model(previous, threshold, rounding_base) if previous else Model()
     pairs = _counterparts(new, published, old, previous)
@@ -143,7 +146,7 @@ def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
         if low == high and 1 <= abs(low) <= threshold:
             audit.fail(new.cells[v], f"{new.labels[v]} changed by exactly {_num(low)} since the previous release "
                                      f"(now in [{_num(lo)}, {_num(hi)}], before in [{_num(old_lo)}, {_num(old_hi)}])")
-    audit.solves, audit.witnessed = solver.solves, solver.witnessed
+    audit.solves, audit.witnessed = solver.solves - solves, solver.witnessed - witnessed
     audit.seconds = time.perf_counter() - started
     return audit
 
@@ -208,6 +211,14 @@ def _solve(solver: Solver, model: Model, targets: dict[object, tuple[dict[int, f
     out: dict[object, Interval] = {}
     for c in sorted(by_component):
         members, rows = parts[c]
+        # A component unchanged since an earlier audit by this solver (a protection round that
+        # suppressed cells elsewhere) has the same intervals.
+        key = (tuple((model.cells[v], model.lower[v], model.upper[v]) for v in members),
+               tuple((tuple(sorted(row.items())), kind) for row, kind in rows),
+               tuple((k, tuple(sorted(o.items())), n) for k, o, n in by_component[c]))
+        if key in solver.solved:
+            out.update(solver.solved[key])
+            continue
         try:
             out.update(solver.intervals(model, members, rows, by_component[c]))
         except ValueError:
@@ -217,4 +228,5 @@ def _solve(solver: Solver, model: Model, targets: dict[object, tuple[dict[int, f
             if len(unlinked) == len(rows):
                 raise
             out.update(solver.intervals(model, members, unlinked, by_component[c]))
+        solver.solved[key] = {k: out[k] for k, _, _ in by_component[c]}
     return out
