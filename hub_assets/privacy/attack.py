@@ -142,9 +142,9 @@ def _link_same_counts(model: Model) -> None:
     for v, key in enumerate(model.keys):
         by_key[key].append(v)
     for members in by_key.values():
-        if len({model.cells[v][0] for v in members}) < 2:
-            continue  # within one table a key is unique
-        first = members[0]
+        if len(members) < 2:
+            continue
+        first = members[0]  # several in one table: the totals of a stacked table's breakdowns
         for other in members[1:]:
             a, b = model.shown[first], model.shown[other]
             if (a is not None and b is not None and a != b) or (a is None and b == 0) or (b is None and a == 0):

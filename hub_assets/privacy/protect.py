@@ -92,7 +92,7 @@ def _same_counts(by_name: Mapping[str, PublishedMart], truth: Mapping[str, pl.Da
             coords = coordinates(row, spec.key_dimensions)
             for count in spec.counts:
                 groups[(by_name[name].use_case, count, coords, int(row[count]))].append((name, i, count))
-    return [cells for (_, _, _, value), cells in groups.items() if value > 0 and len({c[0] for c in cells}) > 1]
+    return [cells for (_, _, _, value), cells in groups.items() if value > 0 and len(cells) > 1]
 
 
 def _suppress_together(hidden: dict[str, dict[str, set[int]]], truth, twins: list[list[Cell]]) -> None:
