@@ -6,11 +6,11 @@ totalled dimension columns. Totals are added only along dimensions that split pe
 disjoint groups: the dimensions ``meta.publish.exclusive`` declares (each person is in exactly one
 of its groups), or the subset of them ``meta.publish.totals`` lists. Along any other dimension a
 person may be in several groups (schools, providers, weeks), so a sum would count them twice: a
-total there is the mart's own row ``"All"``, a distinct count of people (dbt macro
-``distinct_totals``), never summed here. A spec written without ``exclusive`` (not from a mart:
-``manifest.published_marts`` requires it) keeps the name-based default: every dimension except
-time periods, the ``dimension`` column of a stacked table, labels and providers. Label columns (``*_name`` next to
-an id) follow their id and read ``"Total"`` on total rows. Totals are computed from the unsuppressed cells *before* suppression, so they
+total there is the mart's own row ``"All"``, a distinct count of people (dbt macros in
+``macros/distinct_totals.sql``), never summed here. A spec written without ``exclusive`` (not
+from a mart: ``manifest.published_marts`` requires it) keeps the name-based default: every
+dimension except time periods, the ``dimension`` column of a stacked table, labels and
+providers. Label columns (``*_name`` next to an id) follow their id and read ``"Total"`` on total rows. Totals are computed from the unsuppressed cells *before* suppression, so they
 are cells of the table like any other. Each total equals the sum of its children along one
 dimension: those are the equations an attacker could use to recover a suppressed cell, and the
 ones suppression and the disclosure checks reason over.
@@ -71,7 +71,8 @@ class PublishSpec:
             exclusive = tuple(exclusive or ())
             unknown = [d for d in exclusive if d not in dims or _label(d, dims)]
             if unknown:
-                raise ValueError(f"{where}: meta.publish.exclusive names {unknown}, which are not (non-label) dimensions")
+                raise ValueError(f"{where}: meta.publish.exclusive names {unknown}, "
+                                 "which are not (non-label) dimensions")
             overlapping = tuple(d for d in dims if d not in exclusive and not _label(d, dims))
             totals = list(exclusive) if totals is None else totals
             summed_overlap = [d for d in (totals if isinstance(totals, list) else dims) if d in overlapping]
@@ -88,7 +89,8 @@ class PublishSpec:
             unknown = [d for d in totalled if d not in dims or _label(d, dims)]
             if unknown:
                 raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
-        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where), overlapping=overlapping)
+        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where),
+                   overlapping=overlapping)
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -136,10 +136,38 @@ def stage_release(public_dir: Path, release_id: str) -> Path:
     return staging
 
 
-def write_release_record(staging: Path, record: dict) -> Path:
-    path = staging / RELEASE_FILE
-    path.write_text(json.dumps(record, indent=2, sort_keys=True))
-    return path
+@dataclass(frozen=True)
+class Staged:
+    folder: Path
+    tables: dict[str, Release]  # by mart name
+    digest: str  # of the whole release
+
+
+def stage_tables(public_dir: Path, release_id: str, tables: Sequence[tuple[PublishedMart, pl.DataFrame]],
+                 threshold: int, changes: Sequence[str], agreements: dict[str, str]) -> Staged:
+    """Every public table, each use case's data dictionary and ``release.json``, in a new staging
+    folder (removed again if writing fails)."""
+    staging = stage_release(public_dir, release_id)
+    try:
+        written = {mart.name: write_files(staging, mart, table) for mart, table in tables}
+        marts = [mart for mart, _ in tables]
+        for use_case in sorted({m.use_case for m in marts}):
+            write_data_dictionary(staging, use_case, [m for m in marts if m.use_case == use_case], threshold, changes)
+        digest = release_digest(written)
+        record = {"release_id": release_id, "digest": digest, "min_cell_size": threshold, "agreements": agreements,
+                  "tables": {m.name: {"use_case": m.use_case, "sha256": written[m.name].digest,
+                                      "rows": written[m.name].rows,
+                                      "suppressed_cells": written[m.name].suppressed_cells} for m in marts}}
+        (staging / RELEASE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True))
+    except BaseException:
+        discard(staging)
+        raise
+    return Staged(staging, written, digest)
+
+
+def discard(staging: Path) -> None:
+    """Remove a staging folder that will not be switched in."""
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def switch_to(public_dir: Path, staging: Path, release_id: str) -> Path:

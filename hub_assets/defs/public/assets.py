@@ -23,9 +23,8 @@ from hub_assets.findings import write_findings_page
 from hub_assets.privacy import audit, protect
 from hub_assets.privacy.governance import load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest, published_marts
-from hub_assets.privacy.release import (load_previous_release, plain_words, release_digest, stage_release,
-                                        switch_to, write_data_dictionary, write_files, write_public_table,
-                                        write_release_record)
+from hub_assets.privacy.release import (discard, load_previous_release, plain_words, stage_tables, switch_to,
+                                        write_public_table)
 from hub_assets.privacy.suppression import min_cell_size
 
 FINDINGS_KEY = dg.AssetKey(["public", "findings_report"])
@@ -56,7 +55,8 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
     def public_release(context: dg.AssetExecutionContext, hub: HubResource):
         release_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + context.run_id[:8]
         manifest, governance, threshold = load_manifest(), load_governance(), min_cell_size()
-        refused = [p for use_case in sorted({m.use_case for m in marts}) for p in refusals(governance, manifest, use_case)]
+        use_cases = sorted({m.use_case for m in marts})
+        refused = [p for use_case in use_cases for p in refusals(governance, manifest, use_case)]
         if refused:
             yield _verdict(False, refused, release_id=release_id)
             raise dg.Failure(description="Governance refuses this release: " + "; ".join(refused))
@@ -77,28 +77,26 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
             yield _verdict(False, result.failures, release_id=release_id, **result.metadata())
             raise dg.Failure(description="The release is not safe to publish: " + "; ".join(result.failures[:10]))
 
-        staging = stage_release(hub.paths.public, release_id)
-        changes = protect.MEANING_CHANGES
-        written = {m.name: write_files(staging, m, tables[m.name]) for m in marts}
-        for use_case in sorted({m.use_case for m in marts}):
-            write_data_dictionary(staging, use_case, [m for m in marts if m.use_case == use_case], threshold, changes)
-        page = write_findings_page(staging, notes=plain_words(threshold, changes), release_id=release_id)
-        digest = release_digest(written)
-        agreements = {u: governance.agreement_for(u).id for u in sorted({m.use_case for m in marts})}
-        write_release_record(staging, {
-            "release_id": release_id, "digest": digest, "min_cell_size": threshold, "agreements": agreements,
-            "tables": {n: {"use_case": by_name[n].use_case, "sha256": r.digest, "rows": r.rows,
-                           "suppressed_cells": r.suppressed_cells} for n, r in written.items()}})
-        with hub.warehouse() as con:  # audited before it is switched in: no release goes out unrecorded
-            con.execute("begin")
-            for name, table in tables.items():
-                write_public_table(con, name, table)
-            con.execute("commit")
-            audit.record(con, hub.paths.root, action="public_release",
-                         what=f"release {release_id}: " + ", ".join(f"public.{n}" for n in sorted(written)),
-                         approval=", ".join(sorted(set(agreements.values()))), digest=digest)
-        folder = switch_to(hub.paths.public, staging, release_id)
-        context.log.info(f"release {release_id}: {len(written)} tables and the findings page switched in at {folder}")
+        agreements = {u: governance.agreement_for(u).id for u in use_cases}
+        staged = stage_tables(hub.paths.public, release_id, [(m, tables[m.name]) for m in marts], threshold,
+                              protect.MEANING_CHANGES, agreements)
+        try:  # the page from the same in-memory release, into the same staging folder
+            page = write_findings_page(staged.folder, notes=plain_words(threshold, protect.MEANING_CHANGES),
+                                       release_id=release_id)
+            with hub.warehouse() as con:  # audited before it is switched in: no release goes out unrecorded
+                con.execute("begin")
+                for name, table in tables.items():
+                    write_public_table(con, name, table)
+                con.execute("commit")
+                audit.record(con, hub.paths.root, action="public_release",
+                             what=f"release {release_id}: " + ", ".join(f"public.{n}" for n in sorted(tables)),
+                             approval=", ".join(sorted(set(agreements.values()))), digest=staged.digest)
+            folder = switch_to(hub.paths.public, staged.folder, release_id)
+        except BaseException:
+            discard(staged.folder)  # never switched in: nothing public changed
+            raise
+        context.log.info(f"release {release_id}: {len(tables)} tables and the findings page switched in at {folder}")
+        written, staging, digest = staged.tables, staged.folder, staged.digest
 
         yield _verdict(True, [], release_id=release_id, **result.metadata())
         for mart in marts:
