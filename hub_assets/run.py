@@ -50,20 +50,28 @@ def run_hub(data_dir: Path | None = None) -> int:
     paths = _prepare_environment(data_dir)
     # Definitions read HUB_DATA_DIR when they load, so import them only now.
     from hub_assets.definitions import defs as load_defs
-    from hub_assets.defs.sources.register import register_new_drops
+    from hub_assets.defs.sources.register import drops_to_load, register_new_drops
 
     defs = load_defs()
     instance = dg.DagsterInstance.get()
     report = HubRunReport()
 
     new_drops = register_new_drops(instance)
-    total = sum(len(keys) for keys in new_drops.values())
-    click.echo(f"hub run: data dir {paths.root}; {total} new drop(s) to ingest")
+    # New drops, and any received earlier whose load did not finish (a kill, a full disk).
+    to_load = drops_to_load()
+    total = sum(len(keys) for keys in to_load.values())
+    retried = max(0, total - sum(len(keys) for keys in new_drops.values()))
+    click.echo(f"hub run: data dir {paths.root}; {total - retried} new drop(s) to ingest"
+               + (f", {retried} received earlier and not loaded (loading again)" if retried else ""))
     done = 0
-    for agency, partition_keys in sorted(new_drops.items()):
+    for agency, partition_keys in sorted(to_load.items()):
         done = _ingest_agency(defs, instance, report, agency, partition_keys, done, total)
 
-    for n, (label, keys) in enumerate(_downstream_stages(defs, paths), start=1):
+    outstanding = _outstanding_drops(paths)
+    unloaded = [o for o in outstanding if o.state == "unloaded"]
+    # Publishing without a drop whose load failed would release numbers missing its rows.
+    stages = [] if unloaded else _downstream_stages(defs, paths)
+    for n, (label, keys) in enumerate(stages, start=1):
         if not keys:
             continue
         click.echo(f"[stage {n}] {label}: {len(keys)} asset(s) ...", nl=False)
@@ -73,14 +81,32 @@ def run_hub(data_dir: Path | None = None) -> int:
         if not outcome.ok:
             break  # later stages read this stage's outputs
 
-    _write_run_report(paths, report)
+    _write_run_report(paths, report, outstanding)
     _print_summary(paths)
     for unmatched in new_drops.unmatched:
-        click.echo(f"WARNING: {unmatched} matches no declared file pattern and was not loaded "
-                   f"(listed in {paths.reports / 'unmatched_files.md'})", err=True)
+        click.echo(f"WARNING: {unmatched} was not loaded: refused, a duplicate, or matching no declared file "
+                   f"pattern (listed with the reason in {paths.reports / 'unmatched_files.md'})", err=True)
+    for arriving in new_drops.arriving:
+        click.echo(f"WARNING: {arriving} is still being written; a later run takes it", err=True)
     for failure in report.failures:
         click.echo(f"FAILED: {failure.label}: {failure.error}", err=True)
-    return 1 if report.failures else 0
+    if unloaded:
+        click.echo(f"FAILED: {len(unloaded)} drop(s) are not loaded, so nothing downstream was built and the "
+                   "public zone keeps its last release; the next run loads them again", err=True)
+    for drop in outstanding:
+        click.echo(f"NOT LOADED: {drop.line()}", err=True)
+    if any(o.state == "rejected" for o in outstanding):
+        click.echo("A rejected drop stays listed until the agency sends a corrected file under the same name, "
+                   "or it is withdrawn: hub drops withdraw AGENCY DROP_ID --reason TEXT", err=True)
+    return 1 if report.failures or outstanding else 0
+
+
+def _outstanding_drops(paths: HubPaths) -> list:
+    """Every agency's drops that are rejected or not loaded (``hub_assets.sources.outcomes``)."""
+    from hub_assets.sources.declaration import load_agencies
+    from hub_assets.sources.outcomes import outstanding
+
+    return [o for source in load_agencies() for o in outstanding(paths, source.name)]
 
 
 def _prepare_environment(data_dir: Path | None) -> HubPaths:
@@ -189,10 +215,11 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "run failed (see the run in the Dagster UI)"
 
 
-def _write_run_report(paths: HubPaths, report: HubRunReport) -> None:
-    """What ran and how long it took, for operators and the end-to-end benchmark."""
+def _write_run_report(paths: HubPaths, report: HubRunReport, outstanding: list = ()) -> None:
+    """What ran and how long it took, and the drops not loaded, for operators and the benchmarks."""
     out = paths.reports / "hub_run.json"
-    out.write_text(json.dumps({"outcomes": [asdict(o) for o in report.outcomes]}, indent=2))
+    out.write_text(json.dumps({"outcomes": [asdict(o) for o in report.outcomes],
+                               "drops_not_loaded": [asdict(o) for o in outstanding]}, indent=2))
 
 
 def _print_summary(paths: HubPaths) -> None:

@@ -18,8 +18,9 @@ import yaml
 from hub_assets.defs.public.assets import FINDINGS_KEY, RELEASE_CHECK
 from hub_assets.defs.public.definitions import public_definitions
 from hub_assets.defs.resources import HubResource
-from hub_assets.privacy import audit, protect
-from hub_assets.privacy.governance import GOVERNANCE_FILE
+from hub_assets.defs.public import assets as release_step
+from hub_assets.privacy import audit
+from hub_assets.settings import GOVERNANCE_FILE
 from hub_assets.privacy.manifest import published_marts
 from hub_assets.privacy.margins import ALL, TOTAL, PublishSpec
 from hub_assets.privacy.release import load_previous_release
@@ -128,7 +129,7 @@ def test_a_release_switches_every_table_its_dictionaries_and_the_page_in_togethe
     assert "Not published yet" not in page.split('id="crossover_youth"')[1].split("</section>")[0]
     neighbourhoods = page.split('id="summer-neighbourhood"')[1].split("<h3")[0]
     assert "<svg" in neighbourhoods and "Not published yet" not in neighbourhoods
-    assert ">57<" in page  # crossover youth, child welfare first
+    assert ">55<" in page  # crossover youth, child welfare first: 57, rounded to 5
     assert not list((public / "releases").glob(".staging-*"))
     check = _release_check(result)
     assert check.passed and check.metadata["release_id"].value == current.name
@@ -149,13 +150,23 @@ def test_the_page_says_in_plain_words_what_a_shown_figure_means(tmp_path, hub):
     assert "## How to read these figures" in dictionary and "from 1 to 10 people is never shown" in dictionary
 
 
-def test_a_protection_that_changes_meaning_is_said_on_the_page_and_in_the_dictionary(tmp_path, hub, monkeypatch):
-    sentence = "Every count shown is rounded to the nearest 5."
-    monkeypatch.setattr(protect, "MEANING_CHANGES", (sentence,))
+def test_rounding_is_said_on_the_page_and_in_the_dictionary(tmp_path, hub):
     with dg.DagsterInstance.ephemeral() as instance:
         assert _release(hub, tmp_path, instance).success
-    assert sentence in (hub.paths.public / "findings" / "index.html").read_text()
-    assert sentence in (hub.paths.public / "crossover_youth" / "data_dictionary.md").read_text()
+    assert "Every count shown is rounded to the nearest 5" in (hub.paths.public / "findings" / "index.html").read_text()
+    assert "a count shown as 15 means between 13 and 17" in (
+        hub.paths.public / "crossover_youth" / "data_dictionary.md").read_text()
+
+
+def test_without_rounding_the_page_says_nothing_of_it(tmp_path, hub, monkeypatch):
+    raw = yaml.safe_load(GOVERNANCE_FILE.read_text())
+    raw.setdefault("disclosure", {})["rounding_base"] = 1
+    (tmp_path / "governance.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(tmp_path / "governance.yaml"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert _release(hub, tmp_path, instance).success
+    page = (hub.paths.public / "findings" / "index.html").read_text()
+    assert "rounded" not in page and ">57<" in page
 
 
 def test_a_release_is_never_run_for_some_tables_only(tmp_path, hub):
@@ -170,10 +181,15 @@ def test_a_release_that_fails_its_audit_changes_nothing_public(tmp_path, hub, mo
         assert _release(hub, tmp_path, instance).success
         before, current = _snapshot(hub.paths.public), (hub.paths.public / "current").resolve()
         assert f"summer_engagement/{SUMMER}.csv" in before and "findings/index.html" in before
-        # A protection that lets small counts through: the audit must stop the release.
+        # A protection that lets small counts through: the release's checks must stop it.
         _write_marts(hub, participants_in_d=7)
-        monkeypatch.setattr(protect, "protect_release", lambda marts, threshold, previous: {
-            m.name: publish(cells, m.spec, 0, m.name) for m, cells in marts})
+        protect_with_audit = release_step.protect_with_audit
+
+        def leaky(marts, threshold, previous):
+            _, audit_result = protect_with_audit(marts, threshold, previous)
+            return {m.name: publish(cells, m.spec, 0, m.name) for m, cells in marts}, audit_result
+
+        monkeypatch.setattr(release_step, "protect_with_audit", leaky)
         result = _release(hub, tmp_path, instance)
     assert not result.success
     check = _release_check(result)

@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from hub_assets.privacy.audit import sha256_file
+from hub_assets.privacy.formula import neutralise_formulas
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import ALL, TOTAL
 
@@ -60,7 +61,7 @@ def write_files(folder: Path, mart: PublishedMart, table: pl.DataFrame) -> Relea
     folder = Path(folder) / mart.use_case
     folder.mkdir(parents=True, exist_ok=True)
     csv, parquet = folder / f"{mart.name}.csv", folder / f"{mart.name}.parquet"
-    table.write_csv(csv)
+    neutralise_formulas(table).write_csv(csv)  # spreadsheets must not run a published value
     table.write_parquet(parquet)
     flags = [c for c in table.columns if c.endswith("_suppressed")]
     hidden = int(sum(table[c].sum() for c in flags)) if flags else 0
@@ -72,10 +73,20 @@ def release_digest(releases: dict[str, Release]) -> str:
     return hashlib.sha256("\n".join(f"{n} {r.digest}" for n, r in sorted(releases.items())).encode()).hexdigest()
 
 
+def meaning_changes(rounding_base: int) -> list[str]:
+    """One sentence per protection that changes what a shown figure means (``rounding``)."""
+    if rounding_base <= 1:
+        return []
+    return [f"Every count shown is rounded to the nearest {rounding_base}, so that no two releases can be "
+            "subtracted to reveal a few people: a count shown as 15 means between "
+            f"{15 - (rounding_base - 1) // 2} and {15 + (rounding_base - 1) // 2}. Rounded counts need not add up "
+            "exactly to their rounded total, and rates are worked out from the rounded counts."]
+
+
 def plain_words(threshold: int, changes: Sequence[str] = ()) -> list[str]:
     """What a reader must know before using a published figure: when a number shown is not the
     plain count, in plain words. ``changes``: one sentence per protection that alters the
-    figures that are shown (rounding, perturbation), from ``protect.MEANING_CHANGES``."""
+    figures that are shown (``meaning_changes``)."""
     return [
         f"A count from 1 to {threshold} people is never shown: the cell is empty and marked "
         "suppressed. Some larger counts are suppressed too, so that a hidden one cannot be worked "
@@ -154,7 +165,9 @@ def stage_tables(public_dir: Path, release_id: str, tables: Sequence[tuple[Publi
         for use_case in sorted({m.use_case for m in marts}):
             write_data_dictionary(staging, use_case, [m for m in marts if m.use_case == use_case], threshold, changes)
         digest = release_digest(written)
-        record = {"release_id": release_id, "digest": digest, "min_cell_size": threshold, "agreements": agreements,
+        previous = current_release(public_dir)
+        record = {"release_id": release_id, "previous_release": previous.name if previous else None,
+                  "digest": digest, "min_cell_size": threshold, "agreements": agreements,
                   "tables": {m.name: {"use_case": m.use_case, "sha256": written[m.name].digest,
                                       "rows": written[m.name].rows,
                                       "suppressed_cells": written[m.name].suppressed_cells} for m in marts}}
@@ -203,7 +216,19 @@ def current_release(public_dir: Path) -> Path | None:
 
 def load_previous_release(public_dir: Path) -> dict[str, pl.DataFrame]:
     """The tables of the release now public (the one a new release follows), by mart name."""
-    folder = current_release(public_dir)
-    if folder is None:
+    return _tables(current_release(public_dir))
+
+
+def load_release_before_current(public_dir: Path) -> dict[str, pl.DataFrame]:
+    """The tables of the release the current one followed (what the current one was audited
+    against), by mart name; empty when the current release is the first."""
+    current = current_release(public_dir)
+    record = json.loads((current / RELEASE_FILE).read_text()) if current else {}
+    before = record.get("previous_release")
+    return _tables(Path(public_dir) / RELEASES / before) if before else {}
+
+
+def _tables(folder: Path | None) -> dict[str, pl.DataFrame]:
+    if folder is None or not folder.is_dir():
         return {}
     return {path.stem: pl.read_parquet(path) for path in sorted(folder.glob("*/*.parquet"))}

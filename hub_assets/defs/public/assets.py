@@ -4,7 +4,8 @@ Generated from the dbt manifest (``meta.publish``), never written per mart. One 
 produces ``public/<mart>`` for every published mart (each depending on its mart) and
 ``public/findings_report`` (depending on every ``public/<mart>``); it cannot be subset, so a
 release is always whole. The step enforces governance for every use case, protects all tables
-together (``privacy.protect.protect_release``), audits the result (``audit_release``) and writes
+together against the release now public (``privacy.protect``), audits the result (the attacker
+audit over every table and the per-table rules, all blocking) and writes
 tables, data dictionaries and the page into a staging folder built from that one in-memory
 release. Only when every check passes is the staging folder switched in as the current release
 (``privacy.release``); otherwise nothing public changes and the step fails, naming what failed.
@@ -20,12 +21,14 @@ import polars as pl
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.findings import write_findings_page
-from hub_assets.privacy import audit, protect
+from hub_assets.privacy import audit
+from hub_assets.privacy.disclosure import table_problems
 from hub_assets.privacy.governance import load_governance, refusals
-from hub_assets.privacy.manifest import PublishedMart, load_manifest, published_marts
-from hub_assets.privacy.release import (discard, load_previous_release, plain_words, stage_tables, switch_to,
-                                        write_public_table)
-from hub_assets.privacy.suppression import min_cell_size
+from hub_assets.privacy.manifest import PublishedMart, load_manifest
+from hub_assets.privacy.protect import protect_with_audit
+from hub_assets.privacy.release import (discard, load_previous_release, meaning_changes, plain_words, stage_tables,
+                                        switch_to, write_public_table)
+from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
 FINDINGS_KEY = dg.AssetKey(["public", "findings_report"])
 RELEASE_CHECK = "complete_release"
@@ -67,22 +70,24 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
             unpublished = [c for c in frame.columns if c not in mart.spec.columns]
             if unpublished:  # said out loud: only what meta.publish declares goes public
                 context.log.info(f"{mart.name}: columns not in meta.publish stay in the warehouse: {unpublished}")
-        previous_tables = load_previous_release(hub.paths.public)
-        by_name = {m.name: m for m in marts}
-        tables = protect.protect_release(cells, threshold, previous_tables)
-        result = protect.audit_release({n: (by_name[n], t) for n, t in tables.items()},
-                                       {n: (by_name[n], t) for n, t in previous_tables.items() if n in by_name},
-                                       threshold)
-        if not result.ok:
-            yield _verdict(False, result.failures, release_id=release_id, **result.metadata())
-            raise dg.Failure(description="The release is not safe to publish: " + "; ".join(result.failures[:10]))
+        base = disclosure_settings().rounding_base
+        try:  # every table of the release together, against the release now public
+            tables, result = protect_with_audit(cells, threshold, load_previous_release(hub.paths.public))
+        except ValueError as error:
+            yield _verdict(False, [str(error)], release_id=release_id)
+            raise dg.Failure(description=f"The release cannot be protected: {error}") from error
+        problems = [*result.failures, *(f"{m.name}: {p}" for m in marts
+                                        for p in table_problems(tables[m.name], m.spec, threshold, base))]
+        if problems:
+            yield _verdict(False, problems, release_id=release_id, **result.metadata())
+            raise dg.Failure(description="The release is not safe to publish: " + "; ".join(problems[:10]))
 
         agreements = {u: governance.agreement_for(u).id for u in use_cases}
+        changes = meaning_changes(base)
         staged = stage_tables(hub.paths.public, release_id, [(m, tables[m.name]) for m in marts], threshold,
-                              protect.MEANING_CHANGES, agreements)
+                              changes, agreements)
         try:  # the page from the same in-memory release, into the same staging folder
-            page = write_findings_page(staged.folder, notes=plain_words(threshold, protect.MEANING_CHANGES),
-                                       release_id=release_id)
+            page = write_findings_page(staged.folder, notes=plain_words(threshold, changes), release_id=release_id)
             with hub.warehouse() as con:  # audited before it is switched in: no release goes out unrecorded
                 con.execute("begin")
                 for name, table in tables.items():
@@ -103,7 +108,7 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
             release = written[mart.name]
             yield dg.MaterializeResult(asset_key=public_key(mart), metadata={
                 "release_id": release_id, "rows": release.rows, "suppressed_cells": release.suppressed_cells,
-                "min_cell_size": threshold, "sha256": release.digest, "agreement": agreements[mart.use_case],
+                "min_cell_size": threshold, "rounding_base": base, "sha256": release.digest, "agreement": agreements[mart.use_case],
                 "files": [str(folder / p.relative_to(staging)) for p in release.files],
                 "data_dictionary": str(folder / mart.use_case / "data_dictionary.md")})
         final_page = folder / page.relative_to(staging)
