@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from hub_assets.privacy.manifest import PublishedMart
-from hub_assets.privacy.margins import TOTAL, margin_groups
+from hub_assets.privacy.margins import ALL, TOTAL, margin_groups
 from hub_assets.privacy.rounding import half_width
 
 Cell = tuple[str, int, str]  # (table, row, count column)
@@ -45,8 +45,9 @@ SEEDS = 3
 
 
 def coordinates(row: dict, dims: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """What a row counts: its dimension = value pairs, totals left out, a stacked pair unstacked."""
-    coords = {d: str(row[d]) for d in dims if row[d] != TOTAL and d not in (STACK, STACKED)}
+    """What a row counts: its dimension = value pairs, totals (summed, or a mart's distinct ``All``)
+    left out, a stacked pair unstacked."""
+    coords = {d: str(row[d]) for d in dims if row[d] not in (TOTAL, ALL) and d not in (STACK, STACKED)}
     if STACK in dims and STACKED in dims and row[STACKED] != TOTAL:
         coords[str(row[STACK])] = str(row[STACKED])
     return tuple(sorted(coords.items()))
