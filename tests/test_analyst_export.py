@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from hub_assets.cli import main
 from hub_assets.privacy import audit
+from hub_assets.privacy.analyst_export import _select
 from hub_assets.privacy.identifier_scan import scan_database
-from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS, k_anonymise, lattice
+from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS, discernibility, k_anonymise, lattice
 from hub_assets.settings import private_files
 
 HOODS = ["Hamilton", "Waverly", "Canton", "Oldtown"]
@@ -75,7 +76,7 @@ def city(tmp_path, monkeypatch):
         con.execute("create table staging.stg_spine__person_crosswalk as select * from spine.person_crosswalk")
         con.execute("create table raw.rec_parks as select 't' || person_key record_token, 'SWIM' program from people")
         con.execute("create table staging.stg_rec_parks__registrations as select person_key, 't' || person_key "
-                    "record_token, 'SWIM' program, neighbourhood, race_ethnicity from people")
+                    "record_token, 'SWIM' program, neighbourhood, race_ethnicity, 2025 - birth_year age from people")
         con.execute("create table staging.stg_child_welfare__placements as select person_key, 'KINSHIP' "
                     "placement_type from people where person_key < 'P0040'")
         con.execute("create table marts.summer as select neighbourhood, count(*) participants from people group by 1")
@@ -129,6 +130,10 @@ def test_export_meets_k_and_reports_its_k_distribution(city, tmp_path):
     assert set(report["levels"]) == set(QUASI_IDENTIFIERS)
     assert "staging.stg_rec_parks__registrations.neighbourhood" in report["generalised_columns"]
     # A person-keyed table carries the person's generalised values, not the detailed ones.
+    # An exact age is kept only while birth months are: it is finer than any coarser period.
+    months = report["levels"]["birth_period"] == "month"
+    assert ("age" in staged.columns) == months
+    assert ("staging.stg_rec_parks__registrations.age" in report["generalised_columns"]) != months
     joined = staged.join(spine, on="person_key", suffix="_spine")
     assert (joined["neighbourhood"] == joined["area"]).all()
     assert (joined["race_ethnicity"] == joined["race_ethnicity_spine"]).all()
@@ -159,7 +164,19 @@ def test_generalisation_is_deterministic_climbs_the_hierarchy_and_suppresses_wit
     assert first.people.equals(again.people) and first.levels == again.levels
     assert first.smallest_class >= 11 and first.suppressed_people <= 25
     assert first.levels != lattice()[0]  # the raw values did not meet k
-    assert k_anonymise(spine, 2, 0.05).levels.birth <= first.levels.birth  # smaller k, less coarsening
+    # A smaller k loses no more information (discernibility) than a larger one.
+    assert discernibility(k_anonymise(spine, 2, 0.05).people) <= discernibility(first.people)
     # Suppressed people form one class of at least k, never a small one.
     hidden = first.people.filter(pl.all_horizontal(pl.col(q) == "*" for q in QUASI_IDENTIFIERS)).height
     assert hidden == 0 or hidden >= 11
+
+
+def test_ages_and_birth_dates_are_left_out_of_person_tables_unless_birth_months_are_kept():
+    columns = ["person_key", "age", "age_band_at_first_contact", "mother_age_at_birth", "child_birth_year",
+               "birth_date", "program", "summer_year"]
+    coarse, dropped = _select("intermediate", "int_x", columns, {"rec_parks"}, keep_birth_detail=False)
+    assert dropped == columns[1:6] and coarse == 't."person_key", t."program", t."summer_year"'
+    fine, _ = _select("intermediate", "int_x", columns, {"rec_parks"}, keep_birth_detail=True)
+    assert '"age"' in fine and '"birth_date"' in fine
+    aggregate, none = _select("marts", "m", ["age_band", "participants"], {"rec_parks"}, keep_birth_detail=False)
+    assert none == [] and '"age_band"' in aggregate  # counts by age band are not about one person

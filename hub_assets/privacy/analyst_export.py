@@ -12,7 +12,8 @@
   race/ethnicity and neighbourhood become ``birth_period``, ``sex``, ``race_ethnicity`` and
   ``area`` at levels where every combination describes at least k people; in every other
   person-keyed table those columns (and any ``*_neighbourhood``) carry the person's generalised
-  values, so no table adds detail the spine hides.
+  values, so no table adds detail the spine hides; columns derived from a birth date (ages, age
+  bands, birth dates and years of anyone in the row) are left out unless birth months are kept.
 
 k and the suppression budget come from ``governance.yaml`` (``analyst_export``). The export
 writes ``<OUT stem>.k_report.json`` beside it: the levels chosen, the k distribution (class
@@ -23,6 +24,7 @@ Views are materialised as tables so the file stands alone.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +38,15 @@ from hub_assets.privacy.manifest import load_manifest, sources_reached
 
 NEVER_EXPORTED = {"raw", "audit", "information_schema", "pg_catalog"}
 SPINE = "spine.person_spine"
+# The spine's tables about people; its key history and publish bookkeeping cover everyone and
+# say nothing an analyst of one agreement needs.
+SPINE_TABLES = ("person_spine", "person_crosswalk")
 # Person-level quasi-identifier columns and the generalised spine value that replaces them.
 QI_REPLACEMENTS = {"birth_year": "birth_period", "birth_month": None, "sex": "sex",
                    "race_ethnicity": "race_ethnicity", "neighbourhood": "area"}
+# Ages and birth dates computed from someone's birth (age, age_band_at_first_contact,
+# mother_age_at_birth, child_birth_year, birth_date): finer than a generalised birth period.
+BIRTH_DERIVED = re.compile(r"(^|_)(age|aged)(_|$)|(^|_)birth_(date|year|month)$")
 DEFAULT_K = 11  # min_cell_size (10) + 1: no class smaller than the smallest count the public may see
 DEFAULT_MAX_SUPPRESSED = 0.05
 
@@ -121,14 +129,15 @@ def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
         rows = con.execute("select table_schema, table_name from information_schema.tables "
                            "where table_catalog = ? order by all", [cat]).fetchall()
         wanted = [(s, t) for s, t in rows if s not in NEVER_EXPORTED and (s in readable or "*" in readable)
-                  and (f"{s}.{t}" in scope or (s == "spine" and "spine" in allowed))]
+                  and (f"{s}.{t}" in scope or (s == "spine" and t in SPINE_TABLES and "spine" in allowed))]
         people = _people_in_scope(con, cat, wanted, chosen.sources)
         result = _generalise(con, cat, people, k, share)
         con.register("qi", result.people.to_arrow())
         for schema, table in wanted:
             columns = [c[0] for c in con.execute(f'describe "{cat}"."{schema}"."{table}"').fetchall()]
             dropped += [f"{schema}.{table}.{c}" for c in columns if token_column(c)]
-            select, generalised = _select(schema, table, [c for c in columns if not token_column(c)], allowed)
+            select, generalised = _select(schema, table, [c for c in columns if not token_column(c)], allowed,
+                                          keep_birth_detail=result.levels.birth == 0)
             if not select:
                 continue
             generalised_columns += [f"{schema}.{table}.{c}" for c in generalised]
@@ -184,7 +193,8 @@ def _quoted(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "null"
 
 
-def _select(schema: str, table: str, columns: list[str], allowed: set[str]) -> tuple[str, list[str]]:
+def _select(schema: str, table: str, columns: list[str], allowed: set[str],
+            keep_birth_detail: bool) -> tuple[str, list[str]]:
     """The export's select list: quasi-identifiers of person-keyed tables replaced by the
     person's generalised values (the spine's by ``qi`` alone, under its generalised names);
     a person's systems cut to the agreement's sources, and record counts over every agency left out."""
@@ -195,6 +205,9 @@ def _select(schema: str, table: str, columns: list[str], allowed: set[str]) -> t
             parts.append(f'list_filter(t."systems", lambda x: x in ({_quoted(sorted(allowed))})) as "systems"')
             continue
         if keyed and c == "n_records":
+            continue
+        if keyed and c not in QI_REPLACEMENTS and BIRTH_DERIVED.search(c) and not keep_birth_detail:
+            generalised.append(c)  # left out: finer than the birth period the export keeps
             continue
         target = QI_REPLACEMENTS.get(c, "area" if c.endswith("_neighbourhood") else "")
         if keyed and c in QI_REPLACEMENTS or (keyed and c.endswith("_neighbourhood")):
