@@ -40,12 +40,15 @@ def synth(persons: int, seed: int, out: Path) -> None:
 
 @main.command()
 @DATA_DIR_OPTION
-def run(data_dir: Path | None) -> None:
+@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
+              help="If another hub command holds the data directory, wait this many seconds "
+                   "for it before refusing.")
+def run(data_dir: Path | None, wait_seconds: float) -> None:
     """Register new drops and materialise the whole asset graph, as the sensors would."""
     from hub_assets.run import run_hub
 
     _paths(data_dir)  # the permission contract, before anything is read or written
-    sys.exit(run_hub(data_dir))
+    sys.exit(run_hub(data_dir, wait_seconds))
 
 
 @main.command()
@@ -179,6 +182,106 @@ def review_decide(record_token: str, decision: str, by: str, note: str, data_dir
             raise click.ClickException(str(exc.args[0])) from exc
     click.echo(f"{decision}: {', '.join(row['candidate_keys'])} (record {record_token}); "
                "the next full re-link acts on it")
+
+
+@main.group()
+def drops() -> None:
+    """Drops that are rejected or not loaded, and the operator's way to act on them."""
+
+
+@drops.command("list")
+@DATA_DIR_OPTION
+def drops_list(data_dir: Path | None) -> None:
+    """List every drop that is rejected or received but not loaded."""
+    from hub_assets.settings import HubPaths, data_dir as default_data_dir
+    from hub_assets.sources.declaration import load_agencies
+    from hub_assets.sources.outcomes import outstanding
+
+    paths = HubPaths(data_dir or default_data_dir())
+    found = [o for source in load_agencies() for o in outstanding(paths, source.name)]
+    for drop in found:
+        click.echo(drop.line())
+    click.echo(f"{len(found)} drop(s) not loaded")
+
+
+@drops.command("withdraw")
+@click.argument("agency")
+@click.argument("drop_id")
+@click.option("--reason", required=True, help="Why, for the record (e.g. the agency's answer).")
+@DATA_DIR_OPTION
+def drops_withdraw(agency: str, drop_id: str, reason: str, data_dir: Path | None) -> None:
+    """Withdraw a rejected or unloaded drop, so runs stop reporting it (its archived copy stays)."""
+    import os
+
+    from hub_assets.defs.resources import hub_resource
+    from hub_assets.sources.declaration import agency as declared
+    from hub_assets.sources.intake import withdraw_drop
+
+    if data_dir:
+        os.environ["HUB_DATA_DIR"] = str(data_dir.resolve())
+    try:
+        withdraw_drop(declared(agency), drop_id, hub_resource(), reason)
+    except (KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"agency {agency}: drop {drop_id} withdrawn")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--labels", "labels", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="A file of labelled pairs (record_token_l, record_token_r, is_match) or records "
+                   "(person_id with record_token, or with source and record_id). Repeatable.")
+@click.option("--purpose", default="linkage quality evaluation", show_default=True,
+              help="Why (kept in the audit log).")
+@BY_OPTION
+@DATA_DIR_OPTION
+@click.pass_context
+def evaluate(ctx: click.Context, labels: tuple[Path, ...], purpose: str, by: str | None,
+             data_dir: Path | None) -> None:
+    """Estimate precision and recall, with 95% intervals, at each candidate match threshold from
+    the reviewed sample (linkage/labels/), any --labels file and the decisions of hub review."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from hub_assets.linkage.evaluate_store import evaluate_hub, label_files
+    from hub_assets.linkage.operations import LinkagePaths
+    from hub_assets.settings import HubPaths
+    from hub_assets.settings import data_dir as default_data_dir
+
+    paths = HubPaths(data_dir or default_data_dir())
+    with _identity(data_dir, "evaluate: scored pairs and reviewed labels", purpose, by) as con:
+        try:
+            result = evaluate_hub(con, paths, [*label_files(LinkagePaths.of(paths).labels), *labels])
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(result["markdown"])
+    click.echo(f"written to {result['path']}")
+
+
+@evaluate.command("sample")
+@click.option("--per-band", default=50, show_default=True, help="Pairs drawn from each match-probability band.")
+@click.option("--seed", default=1, show_default=True, help="The same seed draws the same pairs.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the sheet (default: <data dir>/linkage/labels/sample-<seed>.csv).")
+@click.option("--purpose", default="clerical review sample", show_default=True,
+              help="Why (kept in the audit log).")
+@BY_OPTION
+@DATA_DIR_OPTION
+def evaluate_sample(per_band: int, seed: int, out: Path | None, purpose: str, by: str | None,
+                    data_dir: Path | None) -> None:
+    """Draw a stratified sample of scored pairs for clerical review: fill in is_match (yes/no)
+    and run hub evaluate. Holds identifiers: the identity zone's owner only."""
+    from hub_assets.linkage.evaluate_store import write_sample
+    from hub_assets.linkage.operations import LinkagePaths
+    from hub_assets.settings import HubPaths
+    from hub_assets.settings import data_dir as default_data_dir
+
+    out = out or LinkagePaths.of(HubPaths(data_dir or default_data_dir())).labels / f"sample-{seed}.csv"
+    with _identity(data_dir, f"evaluate sample: identities of scored pairs to {out}", purpose, by) as con:
+        try:
+            sheet = write_sample(con, out, per_band, seed)
+        except FileExistsError as exc:
+            raise click.ClickException(str(exc)) from exc
+    counts = ", ".join(f"{band:g}: {n}" for band, n in sheet.group_by("band").len().sort("band").iter_rows())
+    click.echo(f"{sheet.height} pairs to review ({counts}) -> {out}")
 
 
 def _paths(data_dir: Path | None):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -121,6 +122,31 @@ class ContentColumn:
 
 
 @dataclass(frozen=True)
+class Plausibility:
+    """What a believable row of the agency looks like; a row that is not is quarantined with the
+    rule it breaks (``hub_assets.sources.plausibility``), and a drop whose quarantined share is
+    over ``max_quarantine_share`` is rejected whole."""
+
+    service_date: str | None = None  # the content date a row's service happened on
+    ages: dict[str, tuple[int, int]] = field(default_factory=dict)  # role -> youngest, oldest at service
+    dob_floor: date | None = None  # no date of birth before this
+    # Date columns that may lie after the day the drop arrived (a planned exit, a registration
+    # for next summer), with how many days ahead they may lie.
+    may_be_future: dict[str, int] = field(default_factory=dict)
+    max_quarantine_share: float = 0.5
+    # The share is judged on drops of at least this many rows: on a handful of rows one bad row
+    # is already a large share, and such a drop is better loaded with its rows quarantined.
+    share_min_rows: int = 20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_quarantine_share <= 1:
+            raise ValueError(f"max_quarantine_share must be a share from 0 to 1, not {self.max_quarantine_share!r}")
+        for role, (lo, hi) in self.ages.items():
+            if not 0 <= lo <= hi <= 120:
+                raise ValueError(f"ages of {role!r}: [{lo}, {hi}] is not a range of ages in years")
+
+
+@dataclass(frozen=True)
 class AgencySource:
     name: str
     title: str
@@ -140,6 +166,7 @@ class AgencySource:
     race_codes: dict[str, str]  # agency code -> one of OMB_RACE_ETHNICITY
     content: tuple[ContentColumn, ...]
     noise: dict[str, float] = field(default_factory=dict)  # synthetic-city noise rates
+    plausibility: Plausibility = field(default_factory=Plausibility)
 
     @property
     def primary(self) -> IdentityColumns:
@@ -223,8 +250,18 @@ def _content(name: str, raw: dict) -> ContentColumn:
     return ContentColumn(name=name, **raw)
 
 
+def _plausibility(raw: dict) -> Plausibility:
+    raw = dict(raw)
+    raw["ages"] = {role: (int(lo), int(hi)) for role, (lo, hi) in raw.get("ages", {}).items()}
+    raw["may_be_future"] = {str(c): int(days) for c, days in (raw.get("may_be_future") or {}).items()}
+    if isinstance(raw.get("dob_floor"), str):
+        raw["dob_floor"] = date.fromisoformat(raw["dob_floor"])
+    return Plausibility(**raw)
+
+
 def parse_declaration(raw: dict) -> AgencySource:
     raw = dict(raw)
+    raw["plausibility"] = _plausibility(raw.get("plausibility") or {})
     raw["identities"] = tuple(_identity(b) for b in raw["identities"])
     raw["content"] = tuple(_content(n, c or {}) for n, c in raw["content"].items())
     raw["sex_codes"] = {str(k): v for k, v in raw.get("sex_codes", {}).items()}

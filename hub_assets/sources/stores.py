@@ -22,7 +22,8 @@ create table if not exists drops (
     drop_id varchar not null, agency varchar not null, file_name varchar not null,
     sha256 varchar not null, size_bytes bigint, version integer, supersedes varchar,
     received_at timestamp, rows_received bigint, rows_accepted bigint, rows_quarantined bigint,
-    status varchar not null,  -- loading | accepted | superseded | rejected
+    status varchar not null,  -- loading | accepted | superseded | rejected | withdrawn
+    problem varchar,  -- why a drop was rejected or withdrawn
     primary key (agency, drop_id))
 """
 RECORDS_DDL = """
@@ -62,6 +63,8 @@ def ensure_identity_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     # Identity stores made before SSNs were declared gain the column (null for their records).
     con.execute("alter table records add column if not exists ssn varchar")
+    # Registries made before rejections kept their reason gain the column.
+    con.execute("alter table drops add column if not exists problem varchar")
     con.execute(CURRENT_RECORDS_VIEW)
 
 
