@@ -85,8 +85,10 @@ def city(tmp_path, monkeypatch):
 
 
 def _export(data, out, *extra):
+    # The planted warehouse is not the dbt project: its lineage is the planted manifest's.
     return CliRunner().invoke(main, ["export-analyst", str(out), "--agreement", "DSA-2025-01-summer",
-                                     "--purpose", "summer analysis", "--data-dir", str(data), *extra])
+                                     "--lineage", "manifest", "--purpose", "summer analysis",
+                                     "--data-dir", str(data), *extra])
 
 
 def test_export_carries_only_the_agreements_sources_and_models_without_tokens(city, tmp_path, monkeypatch):
@@ -144,7 +146,7 @@ def test_export_meets_k_and_reports_its_k_distribution(city, tmp_path):
 
 def test_an_unknown_agreement_is_refused_by_name(city, tmp_path):
     result = CliRunner().invoke(main, ["export-analyst", str(tmp_path / "x.duckdb"), "--agreement", "DSA-nope",
-                                       "--purpose", "p", "--data-dir", str(city)])
+                                       "--purpose", "p", "--data-dir", str(city)])  # refused before compiling
     assert result.exit_code != 0 and "DSA-nope" in result.output and not (tmp_path / "x.duckdb").exists()
 
 
@@ -180,3 +182,34 @@ def test_ages_and_birth_dates_are_left_out_of_person_tables_unless_birth_months_
     assert '"age"' in fine and '"birth_date"' in fine
     aggregate, none = _select("marts", "m", ["age_band", "participants"], {"rec_parks"}, keep_birth_detail=False)
     assert none == [] and '"age_band"' in aggregate  # counts by age band are not about one person
+
+
+def test_scope_follows_what_the_compiled_sql_reads_not_only_depends_on():
+    from hub_assets.privacy.export_scope import in_scope, lineage_from_compiled, lineage_from_manifest
+    from hub_assets.privacy.lineage import CompiledProject
+
+    def model(name, schema, sql, deps):
+        return {"resource_type": "model", "name": name, "schema": schema, "database": "warehouse",
+                "compiled_code": sql, "depends_on": {"nodes": deps}}
+    nodes = {
+        "model.h.stg_rec_parks__registrations": model(
+            "stg_rec_parks__registrations", "staging", 'select * from "warehouse"."raw"."rec_parks"',
+            ["source.h.raw.rec_parks"]),
+        "model.h.summer": model("summer", "marts", "select * from warehouse.staging.stg_rec_parks__registrations",
+                                ["model.h.stg_rec_parks__registrations"]),
+        # declares only rec_parks, but its SQL reads child welfare by a hard-coded name
+        "model.h.summer_sneaky": model(
+            "summer_sneaky", "marts", "select s.* from warehouse.staging.stg_rec_parks__registrations s "
+            "join raw.child_welfare c using (record_token)", ["model.h.stg_rec_parks__registrations"]),
+        "model.h.summer_identity": model("summer_identity", "marts", "select * from identity.main.records", []),
+    }
+    sources = {f"source.h.raw.{a}": {"name": a, "source_name": "raw", "schema": "raw", "database": "warehouse"}
+               for a in ("rec_parks", "child_welfare")}
+    project = CompiledProject({"nodes": nodes, "sources": sources}, {})
+    agencies = {"rec_parks", "child_welfare"}
+    allowed = {"rec_parks", "spine"}
+    compiled = in_scope(lineage_from_compiled(project, agencies), allowed)
+    assert set(compiled) == {"staging.stg_rec_parks__registrations", "marts.summer"}
+    # The manifest alone would have let the hard-coded read through.
+    assert "marts.summer_sneaky" in in_scope(lineage_from_manifest({"nodes": nodes, "sources": sources}, agencies),
+                                             allowed)

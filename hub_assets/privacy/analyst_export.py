@@ -2,8 +2,9 @@
 
 ``hub export-analyst OUT --agreement ID`` writes a DuckDB file holding only:
 
-- the staging models of the agreement's sources, the spine, and every model whose lineage (from
-  the dbt manifest) reaches only those sources and the spine — nothing of another agency, and
+- the staging models of the agreement's sources, the spine, and every model whose lineage (what
+  its compiled SQL really reads, ``export_scope``) reaches only those sources and the spine —
+  nothing of another agency, and
   never the identity zone, ``raw`` or ``audit``; only schemas the analyst role may read
   (``governance.yaml`` ``roles.analyst.schemas``);
 - only the people the agreement's sources hold (the spine and crosswalk are cut to them);
@@ -34,7 +35,8 @@ import yaml
 
 from hub_assets.privacy import audit
 from hub_assets.privacy.k_anonymity import Generalised, k_anonymise
-from hub_assets.privacy.manifest import load_manifest, sources_reached
+from hub_assets.privacy.export_scope import in_scope, lineage_from_manifest
+from hub_assets.privacy.manifest import load_manifest
 
 NEVER_EXPORTED = {"raw", "audit", "information_schema", "pg_catalog"}
 SPINE = "spine.person_spine"
@@ -93,30 +95,19 @@ def find_agreement(governance, agreement: str):
     raise KeyError(f"no agreement {agreement!r} in governance.yaml (agreements: {known})")
 
 
-def relations_in_scope(manifest: dict, allowed: set[str], agencies: set[str]) -> dict[str, set[str]]:
-    """``schema.relation`` -> sources reached, for every dbt node whose lineage reaches only
-    ``allowed`` sources (and at least one)."""
-    scope = {}
-    for uid, node in manifest.get("nodes", {}).items():
-        if node.get("resource_type") not in ("model", "seed", "snapshot"):
-            continue
-        reached = sources_reached(manifest, uid, agencies)
-        if reached and reached <= allowed:
-            scope[f"{node['schema']}.{node.get('alias') or node['name']}"] = reached
-    return scope
-
-
 def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
-                   manifest: dict | None = None, k: int | None = None,
-                   max_suppressed_share: float | None = None) -> ExportSummary:
+                   lineage: dict[str, set[str]] | None = None, k: int | None = None,
+                   max_suppressed_share: float | None = None, lineage_from: str = "manifest") -> ExportSummary:
+    """``lineage``: relation -> sources reached (``export_scope``); the manifest's when omitted."""
     chosen = find_agreement(governance, agreement)
     default_k, default_share = export_settings()
     k = k or default_k
     share = default_share if max_suppressed_share is None else max_suppressed_share
     readable = set(governance.schemas_for("analyst")) - NEVER_EXPORTED
     allowed = set(chosen.sources) | set(governance.shared_sources)
-    scope = relations_in_scope(manifest if manifest is not None else load_manifest(), allowed,
-                               set(governance.agencies))
+    if lineage is None:
+        lineage = lineage_from_manifest(load_manifest(), set(governance.agencies))
+    scope = in_scope(lineage, allowed)
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out} exists: an export is written once; choose a new file name")
@@ -154,7 +145,7 @@ def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
         con.execute(f'DETACH "{cat}"')
     finally:
         con.close()
-    report = _write_report(out, chosen, result, tables, generalised_columns, people.height)
+    report = _write_report(out, chosen, result, tables, generalised_columns, people.height, lineage_from)
     return ExportSummary(out, tables, dropped, audit.sha256_file(out), chosen.id, k,
                          result.smallest_class, report)
 
@@ -221,10 +212,12 @@ def _select(schema: str, table: str, columns: list[str], allowed: set[str],
     return ", ".join(parts), generalised
 
 
-def _write_report(out: Path, agreement, result: Generalised, tables, generalised, people: int) -> Path:
+def _write_report(out: Path, agreement, result: Generalised, tables, generalised, people: int,
+                  lineage_from: str) -> Path:
     report = out.with_name(f"{out.stem}.k_report.json")
     report.write_text(json.dumps({
         "agreement": agreement.id, "use_case": agreement.use_case, "sources": sorted(agreement.sources),
+        "lineage": lineage_from,
         "people": people, "k": result.k, "smallest_class": result.smallest_class,
         "levels": result.levels.describe(), "suppressed_people": result.suppressed_people,
         "k_distribution": {str(size): n for size, n in result.class_sizes.items()},
@@ -234,14 +227,15 @@ def _write_report(out: Path, agreement, result: Generalised, tables, generalised
 
 
 def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
-                        actor: str | None = None) -> tuple[ExportSummary, list]:
+                        actor: str | None = None, compiled: bool = True) -> tuple[ExportSummary, list]:
     """The ``hub export-analyst`` command: export, prove it clean, audit it.
 
     Proving it clean reads the identity zone (the identifier scan), so that read is audited
     first, with ``actor`` and ``purpose`` (refused without a purpose). A file that fails the scan
     is deleted, not handed over. The export is audited in ``audit.log`` at once and in
     ``audit.events`` when the warehouse is free (else at the next build, which inserts the events
-    the table lacks).
+    the table lacks). ``compiled``: scope from the project compiled now against this data
+    directory (what the SQL reads); else from the manifest's ``depends_on``.
     """
     from hub_assets.privacy.governance import load_governance
     from hub_assets.privacy.identifier_scan import scan_database
@@ -250,7 +244,11 @@ def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
     paths = HubPaths(Path(data_dir).resolve())
     audit.record_access(paths.root, f"analyst export {out} (agreement {agreement}): identifier scan",
                         purpose, actor)
-    summary = export_analyst(paths.warehouse_db, out, load_governance(), agreement)
+    governance = load_governance()
+    find_agreement(governance, agreement)  # an unknown agreement is refused before compiling
+    lineage = _compiled_lineage(paths, governance) if compiled else None
+    summary = export_analyst(paths.warehouse_db, out, governance, agreement, lineage,
+                             lineage_from="compiled SQL" if compiled else "manifest")
     hits = scan_database(summary.out, paths.identity_db)
     if hits:
         summary.out.unlink()
@@ -263,3 +261,15 @@ def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
                        who=actor, purpose=purpose)
     audit.sync_if_free(paths.root)
     return summary, hits
+
+
+def _compiled_lineage(paths, governance) -> dict[str, set[str]]:
+    import tempfile
+
+    from hub_assets.privacy.dbt_compile import compile_project
+    from hub_assets.privacy.export_scope import lineage_from_compiled
+    from hub_assets.settings import DBT_PROJECT_DIR
+
+    with tempfile.TemporaryDirectory(prefix="export-compile-") as target:
+        project = compile_project(DBT_PROJECT_DIR, Path(target), env={"HUB_DATA_DIR": str(paths.root)})
+    return lineage_from_compiled(project, set(governance.agencies))

@@ -73,6 +73,7 @@ def test_analyst_export_of_the_city_meets_k_and_leaves_out_uncovered_sources(bui
                                        "summer engagement analysis", "--data-dir", str(built_hub.paths.root)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.with_name("summer.k_report.json").read_text())
+    assert report["lineage"] == "compiled SQL"  # the scope is what the SQL really reads
     governance = load_governance()
     [agreement] = [a for a in governance.agreements.values() if a.id == AGREEMENT]
     allowed = set(agreement.sources) | set(governance.shared_sources)
