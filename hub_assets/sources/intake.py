@@ -37,6 +37,7 @@ from hub_assets.sources.reader import SOURCE_ROW, RawDrop, read_drop
 from hub_assets.sources.schema import row_failures
 from hub_assets.sources.distinct import ValueCache
 from hub_assets.sources.split import split_drop
+from hub_assets.sources.tokens import drop_token
 from hub_assets.sources import stores
 
 QUARANTINE_SCHEMA = {"agency": pl.String, "drop_id": pl.String, "file_name": pl.String,
@@ -224,9 +225,11 @@ def _ingest(source: AgencySource, drop: _Received, hub, identity_con, warehouse_
                 "received_at": received_at(paths, source.name, drop_id), "rows_received": result.rows_received,
                 "rows_accepted": result.rows_accepted, "rows_quarantined": result.rows_quarantined,
                 "status": "loading"}
-    stores.write_identity(identity_con, source.name, drop_id, drop_row, split.records, quarantine)
+    stores.write_identity(identity_con, source.name, drop_id, drop_row, split.records, quarantine,
+                          split.identifiers)
     try:
-        stores.write_warehouse(warehouse_con, source, [drop_id, *earlier], split.content)
+        stores.write_warehouse(warehouse_con, source, [drop_token(hub.key(), source.name, d)
+                                                       for d in (drop_id, *earlier)], split.content)
     except BaseException:
         identity_con.begin()
         stores.delete_identity(identity_con, source.name, [drop_id], keep_registry=False)

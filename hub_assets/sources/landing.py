@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_dir, write_private
 from hub_assets.sources.declaration import AgencySource
 
 VERSION_SEP = "~v"
@@ -229,7 +229,8 @@ def _read_landed(paths: HubPaths, agency: str, file_name: str, copy_to: Path | N
     """(sha256, size) of a landed file, copying its bytes to ``copy_to`` on the way."""
     digest, size = hashlib.sha256(), 0
     with os.fdopen(_open_landed(paths, agency, file_name), "rb") as src:
-        out = copy_to.open("wb") if copy_to else None
+        # The archive copy is immutable and the owner's only (0400) from its creation.
+        out = os.fdopen(os.open(copy_to, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400), "wb") if copy_to else None
         try:
             for chunk in iter(lambda: src.read(1 << 20), b""):
                 digest.update(chunk)
@@ -304,17 +305,18 @@ def receive(candidate: DropCandidate, paths: HubPaths) -> Path:
     the bytes received are not the bytes scanned, and nothing is archived under a wrong checksum.
     """
     dest = archive_path(paths, candidate.agency, candidate.drop_id)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)  # the archive holds full identities: the owner's only, from creation
     tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.unlink(missing_ok=True)  # a copy an interrupted receive left behind
     sha, _ = _read_landed(paths, candidate.agency, candidate.file_name, copy_to=tmp)
     if sha != candidate.sha256:
         tmp.unlink()
         raise RuntimeError(f"agency {candidate.agency}: file {candidate.file_name} changed while it was being "
                            "received; it will be picked up on the next scan")
-    os.replace(tmp, dest)
-    dest.chmod(0o444)  # the archive is immutable
+    os.replace(tmp, dest)  # immutable and private: 0400 from its creation
     sha_file = dest.with_name(f"{dest.name}.sha256")
-    sha_file.write_text(f"{candidate.sha256}  {candidate.file_name}\n")
+    sha_file.unlink(missing_ok=True)
+    write_private(sha_file, f"{candidate.sha256}  {candidate.file_name}\n".encode())
     return dest
 
 
