@@ -51,8 +51,13 @@ PEOPLE = {
 
 
 def _rows(agency: str, person: str, n: int, **content) -> dict:
-    return {"record_token": f"tok_{agency}_{person}", "drop_id": content.pop("drop_id", f"{agency}_2025.csv"),
-            "source_row": n, "race_ethnicity": PEOPLE[person][3], "neighbourhood": PEOPLE[person][4], **content}
+    from datetime import datetime
+
+    drop = content.pop("drop", f"{agency}_2025")
+    loaded = content.pop("loaded_at", datetime(2025, 12, 1))
+    return {"record_token": f"tok_{agency}_{person}", "drop_token": f"dt_{drop}", "row_token": f"rt_{drop}_{n}",
+            "loaded_at": loaded, "race_ethnicity": PEOPLE[person][3], "neighbourhood": PEOPLE[person][4],
+            **content}
 
 
 def _date(text: str):
@@ -64,9 +69,9 @@ def _date(text: str):
 RAW = {
     "city_schools": [
         # y1's row is resent in two monthly snapshots: counted once.
-        _rows("city_schools", "y1", 1, drop_id="cps_enrollment_2025-01.csv", school_year="2024-25", school_id="S1",
+        _rows("city_schools", "y1", 1, drop="cps_2025-01", loaded_at=_date("2025-01-05"), school_year="2024-25", school_id="S1",
               school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
-        _rows("city_schools", "y1", 1, drop_id="cps_enrollment_2025-02.csv", school_year="2024-25", school_id="S1",
+        _rows("city_schools", "y1", 1, drop="cps_2025-02", loaded_at=_date("2025-02-05"), school_year="2024-25", school_id="S1",
               school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
         _rows("city_schools", "y2", 2, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False),
@@ -78,9 +83,9 @@ RAW = {
               grade="12", entry_date=_date("2025-08-25"), mckinney_vento=False),
     ],
     "rec_parks": [
-        _rows("rec_parks", "y1", 1, registration_id="R1", program="Day Camp", program_type="Camp", site="Park A",
+        _rows("rec_parks", "y1", 1, registration_token="rg1", program="Day Camp", program_type="Camp", site="Park A",
               start_date=_date("2025-06-20"), end_date=_date("2025-07-10")),
-        _rows("rec_parks", "y5", 2, registration_id="R2", program="Fall League", program_type="League", site="Park B",
+        _rows("rec_parks", "y5", 2, registration_token="rg2", program="Fall League", program_type="League", site="Park B",
               start_date=_date("2025-10-01"), end_date=_date("2025-11-15")),
     ],
     "youthworks": [
@@ -98,11 +103,11 @@ RAW = {
               session_start=_date("2025-09-08"), session_end=_date("2025-12-19"), days_attended=40),
     ],
     "hmis": [
-        _rows("hmis", "y2", 1, enrollment_id="E1", household_id="H1", relationship_to_ho_h=2, project_type="ES",
+        _rows("hmis", "y2", 1, enrollment_token="en1", household_token="hh1", relationship_to_ho_h=2, project_type="ES",
               entry_date=_date("2024-10-01"), exit_date=_date("2024-12-01")),
     ],
     "public_housing": [
-        _rows("public_housing", "y4", 1, household_id="PH1", relationship="CHILD", program="PUBLIC_HOUSING",
+        _rows("public_housing", "y4", 1, household_token="ph1", relationship="CHILD", program="PUBLIC_HOUSING",
               development="Canton Homes", move_in_date=_date("2023-01-01"), snapshot_date=_date("2025-03-31")),
     ],
     "child_welfare": [
@@ -116,9 +121,9 @@ RAW = {
               intake_decision="FORMAL"),
     ],
     "wage_records": [
-        _rows("wage_records", "o2", 1, year_qtr="2025Q2", employer_id="EMP1", naics2="44", wages=4200.0),
-        _rows("wage_records", "m1", 2, year_qtr="2025Q1", employer_id="EMP2", naics2="62", wages=3100.0),
-        _rows("wage_records", "o2", 3, year_qtr="2025Q4", employer_id="EMP1", naics2="44", wages=4500.0),
+        _rows("wage_records", "o2", 1, year_qtr="2025Q2", employer_token="em1", naics2="44", wages=4200.0),
+        _rows("wage_records", "m1", 2, year_qtr="2025Q1", employer_token="em2", naics2="62", wages=3100.0),
+        _rows("wage_records", "o2", 3, year_qtr="2025Q4", employer_token="em1", naics2="44", wages=4500.0),
     ],
     "vital_records": [
         {**_rows("vital_records", "k1", 1, prenatal_care_began_month=2, prenatal_visits=11,
@@ -375,7 +380,7 @@ def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
 # --- staging checks -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("column, bad, test, failing_row", [
-    ("household_id", "null", "not_null_columns", ("household_id", 1)),
+    ("household_token", "null", "not_null_columns", ("household_token", 1)),
     ("project_type", "'XX'", "accepted_values_columns", ("project_type", "XX", 1)),
 ])
 def test_a_bad_value_in_a_declared_column_fails_its_staging_check_by_name(built, column, bad, test, failing_row):

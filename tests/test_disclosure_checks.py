@@ -142,7 +142,8 @@ def test_public_asset_releases_a_safe_table_and_its_checks_pass(tmp_path, hub):
         result = _run(defs, instance)
     assert result.success
     assert _checks(result) == {"no_small_counts_visible": True, "no_recoverable_suppressed_cells": True,
-                               "not_too_finely_grouped": True, "governance_agreement": True}
+                               "no_rate_on_a_suppressed_count": True, "not_too_finely_grouped": True,
+                               "governance_agreement": True}
     folder = hub.paths.public / "summer_engagement"
     published = pl.read_parquet(folder / f"{MART}.parquet")
     assert published.filter(pl.col("participants_suppressed"))["neighbourhood"].to_list() == ["A", "C"]
@@ -172,7 +173,17 @@ def test_threshold_env_makes_the_small_count_check_fail_on_an_old_release(tmp_pa
     assert checks["no_small_counts_visible"] is False and checks["not_too_finely_grouped"] is False
 
 
-def test_checks_fail_when_a_part_is_shown_beside_its_whole_with_a_small_difference(tmp_path, hub):
+@pytest.fixture
+def exact_publication(tmp_path, monkeypatch):
+    """Counts published exactly (``disclosure.rounding_base: 1``), as a reader of them would see."""
+    from hub_assets.settings import GOVERNANCE_FILE
+
+    path = tmp_path / "governance.yaml"
+    path.write_text(GOVERNANCE_FILE.read_text().replace("rounding_base: 5", "rounding_base: 1"))
+    monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(path))
+
+
+def test_checks_fail_when_a_part_is_shown_beside_its_whole_with_a_small_difference(tmp_path, hub, exact_publication):
     defs = _defs(_manifest(tmp_path), hub)
     with hub.warehouse() as con:  # B: 25 participants of 30 enrolled youth; 5 did not take part
         con.execute(f"update marts.{MART} set enrolled_youth = 30, participation_rate = 0.8333 where neighbourhood = 'B'")

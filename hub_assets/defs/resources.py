@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_files
 from hub_assets.sources.tokens import resolve_secret_key
 
 WRITER_POOL = "duckdb_writer"
@@ -33,7 +33,8 @@ class HubResource(dg.ConfigurableResource):
 
     @contextmanager
     def identity(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with _connect(self.paths.identity_db, read_only) as con:
+        # The store and its WAL are created 0600 (umask 077 while the connection is open).
+        with private_files(), _connect(self.paths.identity_db, read_only) as con:
             yield con
 
     @contextmanager

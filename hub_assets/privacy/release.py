@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from hub_assets.privacy.audit import sha256_file
+from hub_assets.privacy.formula import neutralise_formulas
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import TOTAL
 
@@ -40,7 +41,7 @@ def write_files(public_dir: Path, mart: PublishedMart, table: pl.DataFrame) -> R
     folder = Path(public_dir) / mart.use_case
     folder.mkdir(parents=True, exist_ok=True)
     csv, parquet = folder / f"{mart.name}.csv", folder / f"{mart.name}.parquet"
-    table.write_csv(csv)
+    neutralise_formulas(table).write_csv(csv)  # spreadsheets must not run a published value
     table.write_parquet(parquet)
     flags = [c for c in table.columns if c.endswith("_suppressed")]
     hidden = int(sum(table[c].sum() for c in flags)) if flags else 0

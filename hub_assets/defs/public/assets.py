@@ -13,11 +13,13 @@ import polars as pl
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy import audit
-from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible, too_finely_grouped
+from hub_assets.privacy.disclosure import table_problems
 from hub_assets.privacy.governance import load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest, published_marts
 from hub_assets.privacy.release import write_data_dictionary, write_files, write_public_table
-from hub_assets.privacy.suppression import min_cell_size, publish
+from hub_assets.privacy.previous import keep_previous, previous_tables, stage_release, staged_release
+from hub_assets.privacy.protect import protect_with_audit
+from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
 
 def public_key(mart: PublishedMart) -> dg.AssetKey:
@@ -38,17 +40,32 @@ def build_public_asset(mart: PublishedMart, mart_key: dg.AssetKey) -> dg.AssetsD
         if refused:
             raise dg.Failure(description="Governance refuses this release: " + "; ".join(refused))
         threshold = min_cell_size()
+        siblings = [m for m in published_marts(manifest) if m.use_case == mart.use_case]
         with hub.warehouse(read_only=True) as con:
-            cells = pl.from_arrow(con.sql(f'select * from "{mart.schema}"."{mart.relation}"').to_arrow_table())
-        table = publish(cells, mart.spec, threshold, where=f"mart {mart.name}")
+            marts = [(m, pl.from_arrow(con.sql(f'select * from "{m.schema}"."{m.relation}"').to_arrow_table()))
+                     for m in siblings]
+        cells = next(c for m, c in marts if m.name == mart.name)
+        # The use case's tables are protected together, against the release before this one.
+        started = context.instance.get_run_record_by_id(context.run_id).start_time or 0.0
+        names = [m.name for m in siblings]
+        staged = staged_release(hub.paths.public, mart.use_case, context.run_id, names)
+        if staged is None:
+            previous = previous_tables(hub.paths.public, mart.use_case, names, started)
+            try:
+                tables, release_audit = protect_with_audit(marts, threshold, previous)
+            except ValueError as error:
+                raise dg.Failure(description=f"{mart.name} is not safe to publish: {error}") from error
+            staged = tables, release_audit.metadata()
+            stage_release(hub.paths.public, mart.use_case, context.run_id, *staged)
+        tables, audit_figures = staged
+        table = tables[mart.name]
         unpublished = [c for c in cells.columns if c not in mart.spec.columns]
         if unpublished:  # said out loud: only what meta.publish declares goes public
             context.log.info(f"{mart.name}: columns not in meta.publish stay in the warehouse: {unpublished}")
-        unsafe = (small_counts_visible(table, mart.spec, threshold) + recoverable_suppressed(table, mart.spec)
-                  + too_finely_grouped(table, mart.spec, threshold))
+        unsafe = table_problems(table, mart.spec, threshold, disclosure_settings().rounding_base)
         if unsafe:
             raise dg.Failure(description=f"{mart.name} is not safe to publish: " + "; ".join(unsafe[:10]))
-        siblings = [m for m in published_marts(manifest) if m.use_case == mart.use_case]
+        keep_previous(hub.paths.public, mart.use_case, mart.name, started)
         release = write_files(hub.paths.public, mart, table)
         dictionary = write_data_dictionary(hub.paths.public, mart.use_case, siblings or [mart], threshold)
         agreement = governance.agreement_for(mart.use_case)
@@ -62,6 +79,7 @@ def build_public_asset(mart: PublishedMart, mart_key: dg.AssetKey) -> dg.AssetsD
             "rows": release.rows, "suppressed_cells": release.suppressed_cells, "min_cell_size": threshold,
             "files": [str(p) for p in release.files], "data_dictionary": str(dictionary),
             "sha256": release.digest, "agreement": agreement.id, "unpublished_columns": ", ".join(unpublished),
+            **audit_figures,
         })
 
     return _public
