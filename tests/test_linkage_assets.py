@@ -11,6 +11,7 @@ from hub_assets.defs.linkage.schedules import full_relink_job
 from hub_assets.defs.linkage.spine import (every_record_mapped_once, person_keys_are_unique,
                                            spine_has_no_identifier_columns, spine_tables)
 from hub_assets.linkage.operations import LinkagePaths
+from hub_assets.settings import private_files
 from linkage_people import people, write_identity_db
 
 ASSETS = [linkage_model, person_keys, spine_tables]
@@ -125,7 +126,7 @@ def test_the_nightly_relink_holds_a_queued_merge_until_a_reviewer_agrees(hub, in
 
 
 def test_the_crosswalk_check_counts_unmapped_repeated_and_extra_tokens(hub):
-    with duckdb.connect(str(hub.paths.identity_db)) as con:
+    with private_files(), duckdb.connect(str(hub.paths.identity_db)) as con:  # owner-only, as the hub makes it
         con.execute("create table current_records as select 't' || i as record_token from range(5) r(i)")
     with duckdb.connect(str(hub.paths.warehouse_db)) as con:
         con.execute("create schema spine")
