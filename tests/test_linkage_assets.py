@@ -47,6 +47,8 @@ def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
     assert 0.9 <= meta["cluster_precision"].value <= 1 and 0.5 <= meta["cluster_recall"].value <= 1
     assert 0 < meta["pairwise_f1"].value <= 1
     assert "## Against ground truth" in where.quality.read_text()
+    by_group = meta["linkage_error_by_group"].value  # error rates, not only link rates, by group
+    assert all(f"| {title} | records | true links" in by_group for title in ("source", "age band", "race/ethnicity"))
     checks = {e.event_specific_data.check_name: e.event_specific_data.passed
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks and all(checks.values()), checks
