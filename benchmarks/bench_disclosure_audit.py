@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hub_assets.privacy.manifest import load_manifest, published_marts
-    from hub_assets.privacy.previous import last_kept
+    from hub_assets.privacy.release import load_release_before_current
     from hub_assets.privacy.protect import protect_with_audit
     from hub_assets.privacy.release_audit import audit_tables
     from hub_assets.privacy.suppression import disclosure_settings, publish
@@ -59,10 +59,7 @@ def main() -> None:
 
     public = args.data_dir / "public"
     published = {m.name: (m, pl.read_parquet(public / m.use_case / f"{m.name}.parquet")) for m in marts}
-    previous = {}
-    for use_case in sorted({m.use_case for m in marts}):
-        names = [m.name for m in marts if m.use_case == use_case]
-        previous |= {n: (published[n][0], t) for n, t in last_kept(public, use_case, names).items()}
+    previous = {n: (published[n][0], t) for n, t in load_release_before_current(public).items() if n in published}
     released = audit_tables(published, previous, threshold, settings.rounding_base, settings.protection_width)
 
     protect = {}

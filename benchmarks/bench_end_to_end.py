@@ -118,25 +118,36 @@ def hub_run(data_dir: Path) -> dict:
         stage = "ingest" if o["label"].startswith("ingest ") else o["label"]
         stages[stage] = round(stages.get(stage, 0.0) + o["seconds"], 2)
     return {"returncode": proc.returncode, "seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20),
-            "disclosure": disclosure_cost(data_dir),
+            "disclosure": disclosure_cost(data_dir) if proc.returncode == 0 else {},
             "cpu_steal_share": steal_share(cpu_before, cpu_times()),
             "stages": stages, "failures": [o for o in outcomes if not o["ok"]],
             "output_tail": output[-1500:] if proc.returncode else ""}
 
 
 def disclosure_cost(data_dir: Path) -> dict:
-    """The joint protection and attacker audit of the last release, per use case: seconds to
-    protect (every audit round included), the final audit's seconds, LP solves and suppressed cells
-    (read from the figures the release step staged with its tables)."""
-    out = {}
-    for use_case in sorted(p for p in (data_dir / "public").glob("*/.staged") if p.is_dir()):
-        runs = sorted(use_case.glob("*/audit.json"), key=lambda p: p.stat().st_mtime)
-        if runs:
-            figures = json.loads(runs[-1].read_text())
-            out[use_case.parent.name] = {k: figures.get(k) for k in (
-                "protection_seconds", "protection_rounds", "audit_seconds", "audit_lp_solves",
-                "audit_suppressed_cells", "audit_exactly_determined", "audit_narrowest_interval")}
-    return out
+    """The joint protection and attacker audit of the last release: seconds to protect (every
+    audit round included), the final audit's seconds, LP solves and suppressed cells, read from
+    the release step's metadata in the run's Dagster instance."""
+    import dagster as dg
+
+    from hub_assets.defs.public.assets import FINDINGS_KEY
+
+    home, before = data_dir / ".dagster", os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)  # the shipped instance config reads its folder from it
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            event = instance.get_latest_materialization_event(FINDINGS_KEY)
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME")
+        else:
+            os.environ["DAGSTER_HOME"] = before
+    if event is None or event.asset_materialization is None:
+        return {}
+    metadata = {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
+    return {"release": {k: metadata.get(k) for k in (
+        "protection_seconds", "protection_rounds", "audit_seconds", "audit_lp_solves",
+        "audit_suppressed_cells", "audit_exactly_determined", "audit_narrowest_interval")}}
 
 
 def _disclosure(r: dict) -> str:
@@ -237,9 +248,9 @@ def write_results(results: list[dict]) -> None:
               "the run. Machine probes, before and after each size's runs: seconds for a fixed 10M-step Python "
               "loop, and milliseconds per SQLite commit in the work folder. This shared machine's speed "
               "varies; compare runs with similar probes.", "",
-              "Disclosure protection + audit: the joint protection of every use case's public tables (all "
-              "rounds of the attacker audit included) in the full run, summed over use cases; the same "
-              "figures per use case are in end_to_end.json under full.disclosure.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
+              "Disclosure protection + audit: the joint protection of the release's public tables (all "
+              "rounds of the attacker audit included) in the full run; the audit's figures are in "
+              "end_to_end.json under full.disclosure.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
     (RESULTS / "end_to_end.md").write_text("\n".join(lines) + "\n")
 
 

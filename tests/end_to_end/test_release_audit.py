@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from hub_assets.privacy.manifest import load_manifest, published_marts
-from hub_assets.privacy.previous import last_kept
+from hub_assets.privacy.release import load_release_before_current
 from hub_assets.privacy.protect import audit_release, protect_release
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub_build")]
@@ -27,10 +27,7 @@ def marts(built_hub):
 def test_no_suppressed_cell_of_the_fixture_city_can_be_recovered_from_all_public_tables(built_hub, marts):
     public = built_hub.paths.public
     published = {m.name: (m, pl.read_parquet(public / m.use_case / f"{m.name}.parquet")) for m in marts}
-    previous = {}
-    for use_case in {m.use_case for m in marts}:
-        names = [m.name for m in marts if m.use_case == use_case]
-        previous |= {n: (published[n][0], t) for n, t in last_kept(public, use_case, names).items()}
+    previous = {n: (published[n][0], t) for n, t in load_release_before_current(public).items() if n in published}
     audit = audit_release(published, previous, THRESHOLD)
     assert audit.ok, audit.failures[:10]
     figures = audit.metadata()
