@@ -116,6 +116,10 @@ def write_identity_db(path, records: pl.DataFrame) -> None:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("ssn"))
     drops = frame.select("drop_id").unique().with_columns(
         pl.lit(datetime(2024, 2, 15)).alias("received_at"))
+    from hub_assets.settings import private_files
+
+    with private_files():  # the owner's only, as the hub creates it (the start-up check insists)
+        duckdb.connect(str(path)).close()
     con = duckdb.connect(str(path))
     try:
         con.register("_r", frame.to_arrow())
