@@ -52,6 +52,19 @@ def run(data_dir: Path | None, wait_seconds: float) -> None:
 
 
 @main.command()
+@DATA_DIR_OPTION
+@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
+              help="If another hub command holds the data directory, wait this many seconds.")
+def rebuild(data_dir: Path | None, wait_seconds: float) -> None:
+    """Recreate identity.duckdb and warehouse.duckdb from the archive and the saved state
+    (person keys, key history, reviews), then bring everything downstream up to date.
+    The stores present are set aside (renamed), never deleted."""
+    from hub_assets.run import run_hub
+
+    sys.exit(run_hub(data_dir, wait_seconds, rebuild=True))
+
+
+@main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="Where to write record_id,person_key (.csv or .parquet).")

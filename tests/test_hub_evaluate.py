@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hub_assets.cli import main
 from hub_assets.linkage.operations import LinkagePaths, link
 from hub_assets.linkage.settings import MATCH_THRESHOLD
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_files
 from linkage_people import people, write_identity_db
 
 
@@ -20,7 +20,7 @@ def _linked_city(data_dir):
     records, truth = people(200, seed=9)
     paths = HubPaths(data_dir)
     write_identity_db(paths.identity_db, records)
-    with duckdb.connect(str(paths.identity_db)) as con:
+    with private_files(), duckdb.connect(str(paths.identity_db)) as con:
         link(con, LinkagePaths.of(paths), "full")
     tokens = records.select("record_token", "source", "record_id").join(truth, on=["source", "record_id"])
     return paths, tokens.select("record_token", "person_id")
