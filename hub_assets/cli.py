@@ -95,10 +95,14 @@ def prepare() -> None:
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--agreement", required=True, help="The data-sharing agreement (governance.yaml use case) "
                                                  "the export serves: only its sources and models go.")
+@click.option("--lineage", type=click.Choice(["compiled", "manifest"]), default="compiled", show_default=True,
+              help="Scope from what the compiled SQL reads (compiles the project, ~1 min), or from the "
+                   "manifest's depends_on alone.")
 @PURPOSE_OPTION
 @BY_OPTION
 @DATA_DIR_OPTION
-def export_analyst(out: Path, agreement: str, purpose: str, by: str | None, data_dir: Path | None) -> None:
+def export_analyst(out: Path, agreement: str, lineage: str, purpose: str, by: str | None,
+                   data_dir: Path | None) -> None:
     """Write a DuckDB file for one agreement's analysts: its sources, the spine and the models
     that use them, quasi-identifiers generalised to k-anonymity (governance.yaml). The export
     reads the identity zone to prove itself clean, so it is audited with --purpose."""
@@ -106,7 +110,7 @@ def export_analyst(out: Path, agreement: str, purpose: str, by: str | None, data
 
     paths = _paths(data_dir)
     try:
-        summary, hits = export_for_analysts(paths.root, out, agreement, purpose, by)
+        summary, hits = export_for_analysts(paths.root, out, agreement, purpose, by, compiled=lineage == "compiled")
     except (KeyError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0])) from exc
     if hits:
