@@ -69,7 +69,8 @@ def test_a_second_hub_run_refuses_naming_the_holder(data, open_shipped_instance)
 
 
 def test_a_waiting_hub_run_starts_only_after_the_holder_ends(data, open_shipped_instance):
-    holder = _hold(data, 5)
+    # Long enough that the second run reaches the lock (imports take seconds) while it is held.
+    holder = _hold(data, 40)
     second = _hub_run(data, "--wait", "300")
     holder.wait()
 
