@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jellyfish
 import numpy as np
 import polars as pl
 
@@ -77,6 +78,16 @@ def names_compatible(a: Name, b: Name) -> bool:
             or first_a == last_b or first_b == last_a
             # a nickname keyed with a slip (BENY for BENNY, EBN for BEN: BENJAMIN)
             or any(one_typo_apart(x, y) for x in alias_a for y in alias_b))
+
+
+# Two first names at least this similar (Jaro-Winkler) may be one name keyed badly (two typos,
+# an OCR or phonetic respelling); below it they are different names (DEAN / LACHLAN).
+FAR_NAMES_JW = 0.7
+
+
+def names_not_far(a: Name, b: Name) -> bool:
+    """The lenient first-name rule: compatible, or similar enough to be one badly keyed name."""
+    return names_compatible(a, b) or jellyfish.jaro_winkler_similarity(a[0], b[0]) >= FAR_NAMES_JW
 
 
 def ssns_compatible(a: str, b: str) -> bool:
@@ -131,7 +142,7 @@ def record_facts(records: pl.DataFrame) -> list[Facts]:
 
 # The rules that can refuse a link, in the order they are checked (refusals.py holds which of
 # them a deployment applies). ``kept_apart`` (reviewers' decisions) is not a policy: always on.
-RULES = ("dob", "sex", "first_name", "ssn", "middle_name", "min_age")
+RULES = ("dob", "sex", "first_name", "first_name_far", "ssn", "middle_name", "min_age")
 ALL_RULES = frozenset(RULES)
 
 
@@ -145,6 +156,8 @@ def refusing_rule(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozens
         return "sex"
     if "first_name" in rules and not _compatible(a[2], b[2], names_compatible):
         return "first_name"
+    if "first_name_far" in rules and not _compatible(a[2], b[2], names_not_far):
+        return "first_name_far"
     if "ssn" in rules and not _compatible(a[3], b[3], ssns_compatible):
         return "ssn"
     if "middle_name" in rules and not _compatible(a[4], b[4], middles_compatible):
@@ -200,8 +213,9 @@ def _mixed_components(linked: pl.DataFrame, component: np.ndarray,
     record's ``born_by``."""
     known = {"dob": pl.col("dob").drop_nulls(), "sex": pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])),
              **{column: pl.col(column).drop_nulls() for column in ("first_name", "ssn", "middle_name")}}
+    checked = set(rules) | ({"first_name"} if "first_name_far" in rules else set())
     varies = [values.n_unique() > 1 for column, values in known.items()
-              if column in rules and column in linked.columns]
+              if column in checked and column in linked.columns]
     if HELD in linked.columns:
         varies.append(pl.col(HELD).drop_nulls().n_unique() > 1)
     if "min_age" in rules and "born_by" in linked.columns and "dob" in linked.columns:

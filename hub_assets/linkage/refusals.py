@@ -1,18 +1,25 @@
 """Which link-refusing rules (cluster.py) a deployment applies, and the test that decides it.
 
-Each rule (two DOBs more than one keying slip apart, incompatible first names, two SSNs, M and F,
-two middle names, someone younger than a source allows) is a claim about the data's errors: "one
+Each rule (two DOBs more than one keying slip apart, incompatible first names, first names far
+apart, two SSNs, M and F, two middle names, someone younger than a source allows) is a claim about the data's errors: "one
 person's records never do this". That holds for agencies that key dates and names with single
 slips; it does not for records with heavier corruption (two typos in a name, a re-keyed date),
 where a rule refuses true links. So the claim is tested on the data being linked, against pairs
 that are one person whatever their names and dates say — **anchor pairs**:
 - two records sharing a nine-digit SSN, for the rules on DOB, first name, sex, middle name and age;
 - two records agreeing exactly on first name, last name and DOB, for the SSN rule.
-A rule is applied when at most ``TOLERANCE`` of its anchor pairs break it (a few namesakes or a
+A rule is applied when at most ``TOLERANCE`` (0.5%) of its anchor pairs break it (a few namesakes or a
 borrowed number among them break it even where it holds). Measured on anchor pairs: the
 synthetic city (100k records) breaks the first-name rule in 9 of 12,178 SSN pairs (0.07%) and
 the SSN rule in 12 of 34,110 name-and-DOB pairs (0.04%); FEBRL3 and FEBRL4 break the DOB rule in
 4-7%, the first-name rule in 8-15% and the SSN rule in 5-6%.
+
+The first-name rule has a lenient form, ``first_name_far``: refuse only names that are not even
+similar (Jaro-Winkler below 0.7: DEAN / LACHLAN), so two typos or an OCR or phonetic respelling
+pass. Where heavier keying errors break the strict rule but names are seldom replaced, it still
+keeps twins and siblings apart: on the independent noise model (benchmarks/eval/admin_noise.py)
+80 of 3,408 SSN pairs break the strict rule and 3 the lenient one; on FEBRL, which replaces whole
+names, both are broken (365 of 4,340 pairs in FEBRL4).
 
 The same test tells training (train.py) whether the model's fixed m for a wholly different first
 name or DOB holds: where the rule is broken, that level's m is estimated from the anchor pairs.
@@ -32,10 +39,14 @@ import yaml
 from hub_assets.linkage.cluster import RULES, record_facts, refusing_rule
 
 MODES = ("on", "off", "auto")
-TOLERANCE = 0.01
+# Between the synthetic city, whose anchor pairs break no rule in more than 0.07% of pairs, and
+# the labelled sets, where a broken rule is broken in 0.8% (the independent noise model's DOB
+# and sex) to 15%: refusing 0.8% of true pairs already costs more true links than false ones
+# refused (noise model: the DOB rule refused 114 links, 95 of them true).
+TOLERANCE = 0.005
 MIN_ANCHORS = 100
 ANCHOR_SAMPLE = 50_000  # anchor pairs tested per kind: enough to tell 0.1% from 1%
-SSN_ANCHORED = ("dob", "sex", "first_name", "middle_name", "min_age")
+SSN_ANCHORED = ("dob", "sex", "first_name", "first_name_far", "middle_name", "min_age")
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,8 @@ def applied_rules(evidence: dict[str, RuleEvidence]) -> frozenset[str]:
 
 
 # Which of a record's facts (cluster.Facts) each rule compares: both sides must hold them.
-_FACT = {"dob": (0,), "sex": (1,), "first_name": (2,), "ssn": (3,), "middle_name": (4,), "min_age": (0, 6)}
+_FACT = {"dob": (0,), "sex": (1,), "first_name": (2,), "first_name_far": (2,), "ssn": (3,), "middle_name": (4,),
+         "min_age": (0, 6)}
 
 
 def _holds_values(rule: str, a: tuple, b: tuple) -> bool:

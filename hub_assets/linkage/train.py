@@ -8,7 +8,7 @@
    blocking rule, so that each comparison is estimated by a rule that does not fix it;
 4. the fixed m of a wholly different first name or DOB (settings.py) is a claim about the data's
    errors; where the records' anchor pairs break it (refusals.py: records sharing an SSN whose
-   names or DOBs are not one slip apart in more than 1% of pairs), that level's m is estimated
+   names or DOBs are not one slip apart in more than 0.5% of pairs), that level's m is estimated
    from the anchor pairs instead, so heavier corruption than the synthetic city's is weighed as
    the data shows it.
 
