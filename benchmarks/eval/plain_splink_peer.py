@@ -9,14 +9,15 @@ the same files and columns ``hub link`` is given and nothing else.
 - blocking rules on several fields: first + last name, names swapped, DOB, SSN, address, ZIP with
   the first letter of the surname (the examples block on the postcode alone; a city has a few
   dozen ZIPs, so it is narrowed as their text advises for larger data);
-- prior from deterministic rules (SSN; first + last + DOB) at recall 0.8, u from 1e7 random pairs
-  (the examples' recommendation), m by EM blocked on DOB and then on ZIP;
+- prior from deterministic rules (SSN; first + last + DOB) at recall 0.8, u from 1e6 random pairs
+  (as both examples run it), m by EM blocked on DOB and then on ZIP;
 - one file: ``dedupe_only``; several: ``link_and_dedupe`` (``hub link`` is not told that a file
   holds each person once either); clusters by connected components at the threshold.
 
-Run: ``python -m benchmarks.eval.plain_splink_peer OUT_DIR THRESHOLD FILE...``: writes
-``people.parquet`` (record_id, source, cluster_id) and ``links.parquet`` (record_id_l, source_l,
-record_id_r, source_r, match_probability) to OUT_DIR.
+Run: ``python -m benchmarks.eval.plain_splink_peer OUT_DIR THRESHOLD[,THRESHOLD...] FILE...``:
+trains and predicts once, then for each threshold writes ``people_T.parquet`` (record_id,
+source, cluster_id) and ``links_T.parquet`` (record_id_l, source_l, record_id_r, source_r,
+match_probability) to OUT_DIR.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def settings(records: pl.DataFrame, link_type: str) -> SettingsCreator:
                            retain_matching_columns=False, retain_intermediate_calculation_columns=False)
 
 
-def link(paths: list[Path], out: Path, threshold: float) -> None:
+def link(paths: list[Path], out: Path, thresholds: list[float]) -> None:
     records = read(paths)
     con = duckdb.connect()
     db_api = DuckDBAPI(con)
@@ -93,26 +94,27 @@ def link(paths: list[Path], out: Path, threshold: float) -> None:
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("ssn"), block_on("first_name", "last_name", "dob")], recall=0.8)
-    training.estimate_u_using_random_sampling(max_pairs=1e7, seed=2)
+    training.estimate_u_using_random_sampling(max_pairs=1e6, seed=2)
     for rule in (block_on("dob"), block_on("zip")):
         training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True)
     predictions = linker.inference.predict(threshold_match_probability=0.2)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
     ids = records.select("unique_id", "record_id", "source")
-    links = (con.sql(f"select unique_id_l, unique_id_r, match_probability from {predictions.physical_name} "
-                     f"where match_probability >= {threshold}").pl()
-             .join(ids.rename({"unique_id": "unique_id_l", "record_id": "record_id_l", "source": "source_l"}),
-                   on="unique_id_l")
-             .join(ids.rename({"unique_id": "unique_id_r", "record_id": "record_id_r", "source": "source_r"}),
-                   on="unique_id_r"))
-    people = (con.sql(f"select unique_id, cluster_id from {clusters.physical_name}").pl()
-              .join(ids, on="unique_id"))
     out.mkdir(parents=True, exist_ok=True)
-    people.select("record_id", "source", "cluster_id").write_parquet(out / "people.parquet")
-    links.select("record_id_l", "source_l", "record_id_r", "source_r", "match_probability").write_parquet(
-        out / "links.parquet")
+    for threshold in thresholds:
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
+        links = (con.sql(f"select unique_id_l, unique_id_r, match_probability from {predictions.physical_name} "
+                         f"where match_probability >= {threshold}").pl()
+                 .join(ids.rename({"unique_id": "unique_id_l", "record_id": "record_id_l", "source": "source_l"}),
+                       on="unique_id_l")
+                 .join(ids.rename({"unique_id": "unique_id_r", "record_id": "record_id_r", "source": "source_r"}),
+                       on="unique_id_r"))
+        people = (con.sql(f"select unique_id, cluster_id from {clusters.physical_name}").pl()
+                  .join(ids, on="unique_id"))
+        people.select("record_id", "source", "cluster_id").write_parquet(out / f"people_{threshold}.parquet")
+        links.select("record_id_l", "source_l", "record_id_r", "source_r", "match_probability").write_parquet(
+            out / f"links_{threshold}.parquet")
 
 
 if __name__ == "__main__":
-    link([Path(p) for p in sys.argv[3:]], Path(sys.argv[1]), float(sys.argv[2]))
+    link([Path(p) for p in sys.argv[3:]], Path(sys.argv[1]), [float(t) for t in sys.argv[2].split(",")])

@@ -25,7 +25,10 @@ agencies' data carries (see docs/linkage.md for the counts, written by
 9. same address and first letter of first name — the DOB and surname both wrong or missing;
 10. same address and date of birth — names and ZIP all differ (a ZIP keyed wrong);
 11. same first name, ZIP and birth year — a surname typo or change together with a slip in
-   the day or month of birth.
+   the day or month of birth;
+12. same first five or last four digits of the SSN and first letter of last name — an SSN with
+   one digit mistyped or two swapped (an exact SSN is rule 6) on a record whose first name
+   and DOB are corrupted too (FEBRL1: 3 of the 5 true pairs no other rule scored).
 
 Measured alternatives (``blocking_counts.json``, docs/linkage.md): ``first + last`` alone and
 ``last + first initial + ZIP`` each add a little recall (missing DOB plus a move, or plus a
@@ -63,6 +66,8 @@ PREDICTION_RULES = [
     block_on("address", "substr(first_name, 1, 1)"),
     block_on("address", "dob"),
     block_on("first_name", "zip", "birth_year"),
+    block_on("substr(ssn, 1, 5)", "substr(last_name, 1, 1)"),
+    block_on("substr(ssn, 6, 4)", "substr(last_name, 1, 1)"),
 ]
 
 # The same rules as equality keys in polars, so an incremental attach can pick the existing
@@ -93,6 +98,8 @@ BLOCKING_KEYS = [
     _same(pl.col("address"), _initial("first_name")),
     _same(pl.col("address"), pl.col("dob")),
     _same(pl.col("first_name"), pl.col("zip"), pl.col("birth_year")),
+    _same(pl.col("ssn").str.slice(0, 5), _initial("last_name")),
+    _same(pl.col("ssn").str.slice(5, 4), _initial("last_name")),
 ]
 
 # EM estimates the m of every comparison except the ones a rule holds fixed, so two rules
@@ -128,6 +135,8 @@ CANDIDATE_RULES = {
     "address + first initial": PREDICTION_RULES[8],
     "address + dob": PREDICTION_RULES[9],
     "first + zip + birth year": PREDICTION_RULES[10],
+    "ssn first five + last initial": PREDICTION_RULES[11],
+    "ssn last four + last initial": PREDICTION_RULES[12],
     "address": block_on("address"),
 }
 

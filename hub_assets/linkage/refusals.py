@@ -31,7 +31,9 @@ Policy, per deployment, in ``governance.yaml`` under ``linkage: refusals:``: eac
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 import yaml
@@ -70,14 +72,16 @@ def load_policy(path=None) -> dict[str, str]:
     """Rule -> mode from governance.yaml ``linkage.refusals`` (``auto`` where not given)."""
     from hub_assets.settings import GOVERNANCE_FILE
 
-    path = path or GOVERNANCE_FILE
+    path = Path(path or os.environ.get("HUB_GOVERNANCE_FILE") or GOVERNANCE_FILE)
     raw = {}
     if path.exists():
         raw = ((yaml.safe_load(path.read_text()) or {}).get("linkage") or {}).get("refusals") or {}
     unknown = set(raw) - set(RULES)
     if unknown:
         raise ValueError(f"{path}: linkage.refusals: unknown rule(s) {sorted(unknown)}; rules: {', '.join(RULES)}")
-    policy = {rule: str(raw.get(rule, "auto")) for rule in RULES}
+    # YAML reads a bare on/off as true/false.
+    policy = {rule: {True: "on", False: "off"}.get(raw.get(rule, "auto"), str(raw.get(rule, "auto")))
+              for rule in RULES}
     wrong = {rule: mode for rule, mode in policy.items() if mode not in MODES}
     if wrong:
         raise ValueError(f"{path}: linkage.refusals: {wrong} — each rule is one of {', '.join(MODES)}")
