@@ -69,8 +69,9 @@ def valid_row(source: AgencySource, i: int) -> dict[str, str]:
             row[block.full_name] = f"{first} {last}"
         else:
             row[block.full_name] = f"{last} {first} Q"
-        if block.dob:
-            row[block.dob] = (date(2008, 1, 1) + timedelta(days=37 * i)).strftime(fmt)
+        if block.dob:  # a second person in the row (a mother) is a generation older
+            born = date(2008, 1, 1) if block is source.primary else date(1985, 1, 1)
+            row[block.dob] = (born + timedelta(days=37 * i)).strftime(fmt)
         if block.sex:
             row[block.sex] = next(k for k, v in source.sex_codes.items() if v)
         if block.address:

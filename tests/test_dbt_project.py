@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 
 from hub_assets.settings import DBT_PROJECT_DIR
@@ -51,8 +52,13 @@ PEOPLE = {
 
 
 def _rows(agency: str, person: str, n: int, **content) -> dict:
-    return {"record_token": f"tok_{agency}_{person}", "drop_id": content.pop("drop_id", f"{agency}_2025.csv"),
-            "source_row": n, "race_ethnicity": PEOPLE[person][3], "neighbourhood": PEOPLE[person][4], **content}
+    from datetime import datetime
+
+    drop = content.pop("drop", f"{agency}_2025")
+    loaded = content.pop("loaded_at", datetime(2025, 12, 1))
+    return {"record_token": f"tok_{agency}_{person}", "drop_token": f"dt_{drop}", "row_token": f"rt_{drop}_{n}",
+            "loaded_at": loaded, "race_ethnicity": PEOPLE[person][3], "neighbourhood": PEOPLE[person][4],
+            **content}
 
 
 def _date(text: str):
@@ -64,9 +70,9 @@ def _date(text: str):
 RAW = {
     "city_schools": [
         # y1's row is resent in two monthly snapshots: counted once.
-        _rows("city_schools", "y1", 1, drop_id="cps_enrollment_2025-01.csv", school_year="2024-25", school_id="S1",
+        _rows("city_schools", "y1", 1, drop="cps_2025-01", loaded_at=_date("2025-01-05"), school_year="2024-25", school_id="S1",
               school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
-        _rows("city_schools", "y1", 1, drop_id="cps_enrollment_2025-02.csv", school_year="2024-25", school_id="S1",
+        _rows("city_schools", "y1", 1, drop="cps_2025-02", loaded_at=_date("2025-02-05"), school_year="2024-25", school_id="S1",
               school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
         _rows("city_schools", "y2", 2, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False),
@@ -74,13 +80,16 @@ RAW = {
               grade="05", entry_date=_date("2024-08-26"), mckinney_vento=False),
         _rows("city_schools", "y5", 4, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False),
+        # y2 moved to S2 in January, after the HMIS stay: a student of two schools in one year.
+        _rows("city_schools", "y2", 6, school_year="2024-25", school_id="S2", school_name="Canton High",
+              grade="07", entry_date=_date("2025-01-06"), mckinney_vento=False),
         _rows("city_schools", "o3", 5, school_year="2025-26", school_id="S2", school_name="Canton High",
               grade="12", entry_date=_date("2025-08-25"), mckinney_vento=False),
     ],
     "rec_parks": [
-        _rows("rec_parks", "y1", 1, registration_id="R1", program="Day Camp", program_type="Camp", site="Park A",
+        _rows("rec_parks", "y1", 1, registration_token="rg1", program="Day Camp", program_type="Camp", site="Park A",
               start_date=_date("2025-06-20"), end_date=_date("2025-07-10")),
-        _rows("rec_parks", "y5", 2, registration_id="R2", program="Fall League", program_type="League", site="Park B",
+        _rows("rec_parks", "y5", 2, registration_token="rg2", program="Fall League", program_type="League", site="Park B",
               start_date=_date("2025-10-01"), end_date=_date("2025-11-15")),
     ],
     "youthworks": [
@@ -98,11 +107,11 @@ RAW = {
               session_start=_date("2025-09-08"), session_end=_date("2025-12-19"), days_attended=40),
     ],
     "hmis": [
-        _rows("hmis", "y2", 1, enrollment_id="E1", household_id="H1", relationship_to_ho_h=2, project_type="ES",
+        _rows("hmis", "y2", 1, enrollment_token="en1", household_token="hh1", relationship_to_ho_h=2, project_type="ES",
               entry_date=_date("2024-10-01"), exit_date=_date("2024-12-01")),
     ],
     "public_housing": [
-        _rows("public_housing", "y4", 1, household_id="PH1", relationship="CHILD", program="PUBLIC_HOUSING",
+        _rows("public_housing", "y4", 1, household_token="ph1", relationship="CHILD", program="PUBLIC_HOUSING",
               development="Canton Homes", move_in_date=_date("2023-01-01"), snapshot_date=_date("2025-03-31")),
     ],
     "child_welfare": [
@@ -116,9 +125,9 @@ RAW = {
               intake_decision="FORMAL"),
     ],
     "wage_records": [
-        _rows("wage_records", "o2", 1, year_qtr="2025Q2", employer_id="EMP1", naics2="44", wages=4200.0),
-        _rows("wage_records", "m1", 2, year_qtr="2025Q1", employer_id="EMP2", naics2="62", wages=3100.0),
-        _rows("wage_records", "o2", 3, year_qtr="2025Q4", employer_id="EMP1", naics2="44", wages=4500.0),
+        _rows("wage_records", "o2", 1, year_qtr="2025Q2", employer_token="em1", naics2="44", wages=4200.0),
+        _rows("wage_records", "m1", 2, year_qtr="2025Q1", employer_token="em2", naics2="62", wages=3100.0),
+        _rows("wage_records", "o2", 3, year_qtr="2025Q4", employer_token="em1", naics2="44", wages=4500.0),
     ],
     "vital_records": [
         {**_rows("vital_records", "k1", 1, prenatal_care_began_month=2, prenatal_visits=11,
@@ -224,6 +233,24 @@ def test_students_identified_beyond_the_mckinney_vento_flag(built):
     assert rows == [(4, 1, 1, 1, 3, 1, 1, 2)]
 
 
+def test_a_student_of_two_schools_is_counted_once_in_the_published_total(built):
+    from hub_assets.privacy.manifest import published_marts
+    from hub_assets.privacy.margins import ALL, TOTAL
+    from hub_assets.privacy.suppression import publish
+
+    sql = "select * from marts.student_homelessness_by_school where school_year = '2024-25'"
+    with duckdb.connect(str(built[0] / "warehouse.duckdb"), read_only=True) as con:
+        mart = con.sql(sql).pl()
+    by_school = dict(zip(mart["school_id"], mart["enrolled_students"]))
+    assert by_school == {"S1": 4, "S2": 1, ALL: 4}  # y2 is at both schools: 4 + 1 rows, 4 students
+    spec = next(m.spec for m in published_marts(_manifest(built)) if m.name == "student_homelessness_by_school")
+    assert spec.totalled == () and "school_id" in spec.overlapping
+    published = publish(mart, spec, 0, "test")  # threshold 0: every count shown, to read the totals
+    assert TOTAL not in published["school_id"].to_list()  # the publisher sums nothing along schools
+    assert published.filter(pl.col("school_id") == ALL)["enrolled_students"].to_list() == [4]
+    assert published.filter(pl.col("school_id") == ALL)["school_name"].to_list() == [ALL]
+
+
 def test_crossover_youth_order_and_time_between(built):
     assert _query(built, "select sequence, time_between_band, crossover_youth from marts.crossover_youth_by_sequence") == [
         ("child_welfare_first", "1 under 6 months", 1)]
@@ -243,7 +270,7 @@ def test_young_parents_and_their_childrens_services(built):
     rows = _query(built, """select mother_age_band, is_young_parent, mothers, mothers_working_after_birth,
                                    children_first_trimester_care, children_in_early_childhood
                             from marts.young_parents_outcomes order by mother_age_band""")
-    assert rows == [("20-24", True, 1, 1, 1, 0), ("25+", False, 1, 0, 0, 1)]
+    assert rows == [("20-24", True, 1, 1, 1, 0), ("25+", False, 1, 0, 0, 1), ("All", None, 2, 1, 1, 1)]
 
 
 # --- the project itself ---------------------------------------------------------------------------
@@ -375,7 +402,7 @@ def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
 # --- staging checks -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("column, bad, test, failing_row", [
-    ("household_id", "null", "not_null_columns", ("household_id", 1)),
+    ("household_token", "null", "not_null_columns", ("household_token", 1)),
     ("project_type", "'XX'", "accepted_values_columns", ("project_type", "XX", 1)),
 ])
 def test_a_bad_value_in_a_declared_column_fails_its_staging_check_by_name(built, column, bad, test, failing_row):

@@ -7,6 +7,7 @@ import duckdb
 from hub_assets.defs.sources.definitions import agency_sources
 from hub_assets.defs.sources.register import register_new_drops
 from hub_assets.run import HubRunReport, _ingest_agency
+from hub_assets.sources.tokens import drop_token
 
 
 def ingest(hub, instance, agency):
@@ -20,7 +21,15 @@ def ingest(hub, instance, agency):
 
 def warehouse_drops(hub, agency):
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
-        return dict(con.execute(f"select drop_id, count(*) from raw.{agency} group by 1").fetchall())
+        counts = dict(con.execute(f"select drop_token, count(*) from raw.{agency} group by 1").fetchall())
+    # The warehouse knows drops by token; the key says which token is which drop.
+    names = {drop_token(hub.key(), agency, d): d for d in identity_drop_ids(hub, agency)}
+    return {names[t]: n for t, n in counts.items()}
+
+
+def identity_drop_ids(hub, agency):
+    with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:
+        return [r[0] for r in con.execute("select drop_id from drops where agency = ?", [agency]).fetchall()]
 
 
 def test_an_agencys_new_drops_load_in_one_run(hub, instance, write_drop):

@@ -10,6 +10,7 @@ import pytest
 
 from hub_assets.defs.governance.identifier_scan import CHECK, build_identifier_scan
 from hub_assets.defs.resources import HubResource
+from hub_assets.settings import private_files
 from hub_assets.privacy.identifier_scan import (_key_shaped, _scanner, declared_identifier_columns,
                                                  identifier_column, scan_database, scan_files)
 
@@ -25,19 +26,25 @@ PEOPLE = [  # record_token, source, record_id, first, last, dob, address
 def hub(tmp_path) -> HubResource:
     data = tmp_path / "data"
     data.mkdir()
-    with duckdb.connect(str(data / "identity.duckdb")) as con:
+    with private_files(), duckdb.connect(str(data / "identity.duckdb")) as con:
         con.execute("create table records (record_token varchar, source varchar, record_id varchar, "
                     "first_name varchar, middle_name varchar, last_name varchar, dob date, sex varchar, "
                     "address varchar, zip varchar, race_ethnicity varchar, drop_id varchar, loaded_at timestamp)")
         con.executemany("insert into records values (?, ?, ?, ?, null, ?, ?, 'F', ?, '21218', 'BLACK', 'd1', now())",
                         [list(p) for p in PEOPLE])
+        # Agency-assigned content identifiers and the drop registry (what intake keeps back).
+        con.execute("create table identifiers as select * from (values "
+                    "('hmis', 'household_id', 'HH-004417', 'abc', 'hmis_enrollments_2024-06.csv')) "
+                    "t(agency, column_name, value, token, drop_id)")
+        con.execute("create table drops as select 'recparks_registrations_2024w31.csv' drop_id, "
+                    "'rec_parks' agency")
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         con.execute("create schema raw; create schema spine; create schema marts")
         con.execute("create table raw.rec_parks as select * from (values "
-                    "('tok1', 'd1', 1, 'SWIM', date '2024-06-20', 'Hamilton'), "
-                    "('tok2', 'd1', 2, 'SOCCER', date '2024-06-21', 'Waverly'), "
-                    "('tok3', 'd1', 3, 'ART', date '2024-07-01', 'Hamilton')) "
-                    "t(record_token, drop_id, source_row, program, start_date, neighbourhood)")
+                    "('tok1', 'dt1', 'r1', 'SWIM', date '2024-06-20', 'Hamilton'), "
+                    "('tok2', 'dt1', 'r2', 'SOCCER', date '2024-06-21', 'Waverly'), "
+                    "('tok3', 'dt1', 'r3', 'ART', date '2024-07-01', 'Hamilton')) "
+                    "t(record_token, drop_token, row_token, program, start_date, neighbourhood)")
         con.execute("create table spine.person_crosswalk as select * from (values "
                     "('tok1', 'P1', 'rec_parks'), ('tok2', 'P2', 'rec_parks'), ('tok3', 'P3', 'rec_parks')) "
                     "t(record_token, person_key, source)")
@@ -60,11 +67,24 @@ def test_a_clean_hub_has_no_hits(hub):
 def test_identifier_like_column_names_are_caught_and_birth_year_is_allowed():
     declared = declared_identifier_columns()
     for name in ("last_name", "FirstName", "dob", "child_dob", "birth_date", "street_address", "phone",
-                 "ssn", "record_id", "client_id", "STUDENT_ID", "mother_maiden_last"):
+                 "ssn", "record_id", "client_id", "STUDENT_ID", "mother_maiden_last",
+                 # agency-assigned identifiers among the content, and where a row came from
+                 "EnrollmentID", "household_id", "RegistrationID", "EMPLOYER_ID", "drop_id", "source_row"):
         assert identifier_column(name, declared), name
     for name in ("birth_year", "birth_month", "record_token", "person_key", "neighbourhood", "program_name",
-                 "street_key", "sex", "drop_id"):
+                 "street_key", "sex", "household_token", "employer_token", "drop_token", "row_token"):
         assert not identifier_column(name, declared), name
+
+
+def test_an_agency_assigned_id_or_a_drop_id_in_the_warehouse_is_caught(hub):
+    with hub.warehouse() as con:
+        con.execute("update raw.rec_parks set program = 'HH-004417' where row_token = 'r1'")
+        con.execute("update raw.rec_parks set neighbourhood = 'recparks_registrations_2024w31.csv' "
+                    "where row_token = 'r2'")
+        con.execute("create table marts.households as select 'P1' person_key, 'x' household_id")
+    assert sorted((h.where, h.kind) for h in _scan(hub)) == [
+        ("marts.households.household_id", "column_name"),
+        ("raw.rec_parks.neighbourhood", "agency_id"), ("raw.rec_parks.program", "agency_id")]
 
 
 def test_a_planted_last_name_column_is_caught(hub):
@@ -76,7 +96,7 @@ def test_a_planted_last_name_column_is_caught(hub):
 
 def test_a_record_id_inside_a_content_column_is_caught(hub):
     with hub.warehouse() as con:
-        con.execute("update raw.rec_parks set program = 'RP-000102' where source_row = 2")
+        con.execute("update raw.rec_parks set program = 'RP-000102' where row_token = 'r2'")
     assert [(h.where, h.kind) for h in _scan(hub)] == [("raw.rec_parks.program", "record_id")]
 
 

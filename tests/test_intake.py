@@ -13,6 +13,7 @@ from hub_assets.sources.declaration import agency, load_agencies
 from hub_assets.sources.errors import DropRejected
 from hub_assets.sources.intake import ingest_drop
 from hub_assets.sources.landing import receive_new_drops
+from hub_assets.sources.tokens import drop_token, record_token
 
 
 def receive(hub, name):
@@ -32,6 +33,13 @@ def identity(hub, sql, params=None):
 def warehouse(hub, sql, params=None):
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
         return con.sql(sql, params=params).pl()
+
+
+def in_file_order(hub, name, drop_id, frame):
+    """Warehouse rows in the order of the drop's file: the warehouse holds row tokens, and only
+    the key recomputes which row of which file a token names."""
+    rows = {record_token(hub.key(), f"{name}.row", f"{drop_id}:{n}"): n for n in range(1, frame.height + 100)}
+    return frame.with_columns(pl.col("row_token").replace_strict(rows).alias("_row")).sort("_row").drop("_row")
 
 
 def test_rows_received_equal_accepted_plus_quarantined(hub, write_drop):
@@ -112,8 +120,8 @@ def test_unreadable_file_is_rejected_with_one_clear_message_and_nothing_loaded(h
     assert BAD_FILES[kind][1] in message
     # Nothing half-loaded: the bad drop has no rows anywhere, the good one is untouched.
     assert identity(hub, "select distinct drop_id from records")["drop_id"].to_list() == ["cps_enrollment_2024_08.csv"]
-    assert warehouse(hub, "select distinct drop_id from raw.city_schools")["drop_id"].to_list() == [
-        "cps_enrollment_2024_08.csv"]
+    assert warehouse(hub, "select distinct drop_token from raw.city_schools")["drop_token"].to_list() == [
+        drop_token(hub.key(), "city_schools", "cps_enrollment_2024_08.csv")]
     assert identity(hub, "select status from drops where drop_id = ?", [drop_id])["status"].to_list() == ["rejected"]
     # Nothing lost: the file is kept as delivered and the steward gets the reason.
     assert (hub.paths.archive / "city_schools" / drop_id).read_bytes() == _bad_bytes(kind)
@@ -125,9 +133,10 @@ def test_failed_warehouse_write_leaves_no_identity_rows(hub, write_drop):
     (drop_id,) = receive(hub, "wage_records")
     with duckdb.connect(str(hub.paths.warehouse_db)) as con:
         # A warehouse table someone altered by hand: the insert fails on the extra NOT NULL column.
-        con.execute("create schema raw; create table raw.wage_records (record_token varchar, drop_id varchar, "
-                    "source_row bigint, year_qtr varchar, employer_id varchar, naics2 varchar, wages double, "
-                    "race_ethnicity varchar, neighbourhood varchar, audited boolean not null)")
+        con.execute("create schema raw; create table raw.wage_records (record_token varchar, drop_token varchar, "
+                    "row_token varchar, loaded_at timestamp, year_qtr varchar, employer_token varchar, "
+                    "naics2 varchar, wages double, race_ethnicity varchar, neighbourhood varchar, "
+                    "audited boolean not null)")
     with pytest.raises(duckdb.Error):
         ingest_drop(agency("wage_records"), drop_id, hub)
     assert identity(hub, "select count(*) n from records")["n"][0] == 0
@@ -136,7 +145,7 @@ def test_failed_warehouse_write_leaves_no_identity_rows(hub, write_drop):
 
 def _state(hub, name):
     return (identity(hub, "select * exclude (loaded_at) from records order by record_token, drop_id"),
-            warehouse(hub, f"select * from raw.{name} order by drop_id, source_row"),
+            warehouse(hub, f"select * from raw.{name} order by drop_token, row_token"),
             identity(hub, "select * from drops order by drop_id"))
 
 
@@ -170,8 +179,9 @@ def test_corrected_redelivery_supersedes(hub, write_drop):
     assert identity(hub, "select distinct drop_id from records")["drop_id"].to_list() == ["youthworks_2024.csv~v2"]
     assert sorted(identity(hub, "select record_id from current_records")["record_id"]) == [
         "P00000", "P00001", "P00002", "P00010"]
-    rows = warehouse(hub, "select drop_id, hours_worked from raw.youthworks order by source_row")
-    assert rows["drop_id"].unique().to_list() == ["youthworks_2024.csv~v2"]
+    rows = in_file_order(hub, "youthworks", "youthworks_2024.csv~v2",
+                         warehouse(hub, "select drop_token, row_token, hours_worked from raw.youthworks"))
+    assert rows["drop_token"].unique().to_list() == [drop_token(hub.key(), "youthworks", "youthworks_2024.csv~v2")]
     assert rows["hours_worked"][1] == 99.5
     # Both versions stay in the archive, each with its checksum.
     archived = sorted(p.name for p in (hub.paths.archive / "youthworks").iterdir())
@@ -196,7 +206,8 @@ def test_two_people_in_one_row_become_two_identity_sources(hub, write_drop):
     load(hub, "vital_records")
     counts = identity(hub, "select source, count(*) n from records group by 1 order by 1")
     assert counts.rows() == [("vital_records", 3), ("vital_records_mother", 2)]
-    raw = warehouse(hub, "select record_token, mother_record_token from raw.vital_records order by source_row")
+    raw = in_file_order(hub, "vital_records", "vital_births_2023.csv",
+                        warehouse(hub, "select row_token, record_token, mother_record_token from raw.vital_records"))
     mothers = identity(hub, "select record_token from records where source = 'vital_records_mother'")
     assert set(raw["mother_record_token"]) == set(mothers["record_token"])
     assert raw["mother_record_token"][0] == raw["mother_record_token"][2]
@@ -215,6 +226,10 @@ def test_no_identifier_reaches_the_warehouse(hub, write_drop):
         for col in ("record_id", "first_name", "last_name", "address"):
             identifiers |= {v for v in records[col].drop_nulls().to_list() if len(v) >= 4}
         identifiers |= {d.isoformat() for d in records["dob"].drop_nulls()}
+        # Agency-assigned identifiers among the content, and the drops' own IDs.
+        identifiers |= set(identity(hub, "select value from identifiers")["value"])
+        identifiers |= set(identity(hub, "select drop_id from drops")["drop_id"])
+        assert identity(hub, "select count(distinct agency) n from identifiers")["n"][0] == 4
         for schema, table in tables:
             frame = con.sql(f'select * from "{schema}"."{table}"').pl()
             assert not set(frame.columns) & forbidden, f"{schema}.{table} has identifier columns"

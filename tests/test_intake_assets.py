@@ -9,6 +9,7 @@ from hub_assets.defs.sources.checks import build_intake_checks
 from hub_assets.defs.sources.partitions import drops_partitions
 from hub_assets.defs.sources.register import register_new_drops
 from hub_assets.sources.declaration import agency, load_agencies
+from hub_assets.sources.tokens import drop_token
 
 
 def materialize_drop(name, drop_id, hub, instance, raise_on_error=True):
@@ -99,8 +100,9 @@ def test_several_drops_in_one_run_each_materialise_their_own_partition(hub, inst
     checks = result.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
-        assert con.execute("select drop_id, count(*) from raw.family_league group by 1 order by 1").fetchall() == [
-            ("fl_ost_2024q1.csv", 3), ("fl_ost_2024q2.csv", 4)]
+        counts = dict(con.execute("select drop_token, count(*) from raw.family_league group by 1").fetchall())
+    assert counts == {drop_token(hub.key(), "family_league", "fl_ost_2024q1.csv"): 3,
+                      drop_token(hub.key(), "family_league", "fl_ost_2024q2.csv"): 4}
 
 
 def test_an_unreadable_drop_fails_its_batch_by_name_before_any_drop_is_written(hub, instance, write_drop):

@@ -15,6 +15,7 @@ from hub_assets.settings import FIXTURE_CITY_DIR
 from hub_assets.sources.declaration import load_agencies
 from hub_assets.sources.intake import ingest_drop
 from hub_assets.sources.landing import receive_new_drops
+from hub_assets.sources.tokens import record_token
 
 TRUTH = FIXTURE_CITY_DIR / "truth"
 RULE_OF_PROBLEM = {"impossible_date": "impossible_date", "missing_required": "required_missing"}
@@ -41,8 +42,17 @@ def test_fixture_city_loads_with_zero_lost_rows(city):
     with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:
         quarantined = con.sql("select agency, drop_id as drop_file, row_number from quarantine").pl()
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
-        loaded = pl.concat(con.sql(f"select '{s.name}' as agency, drop_id as drop_file, source_row as row_number "
-                                   f"from raw.{s.name}").pl() for s in load_agencies())
+        tokens = pl.concat(con.sql(f"select '{s.name}' as agency, row_token from raw.{s.name}").pl()
+                           for s in load_agencies())
+    # The warehouse names a row by its token only; the key says which file row each one is.
+    key_ = hub.key()
+    located = truth_rows.select("agency", "drop_file", "row_number").with_columns(pl.struct(
+        "agency", "drop_file", "row_number").map_elements(
+        lambda r: record_token(key_, f"{r['agency']}.row", f"{r['drop_file']}:{r['row_number']}"),
+        return_dtype=pl.String).alias("row_token"))
+    assert tokens.join(located, on=["agency", "row_token"], how="anti").height == 0
+    assert tokens.height == tokens.unique().height
+    loaded = located.join(tokens, on=["agency", "row_token"], how="semi").drop("row_token")
     landed = pl.concat([loaded, quarantined]).unique()
     # Every row the city wrote is in the warehouse or in quarantine, and nothing else is.
     key = ["agency", "drop_file", "row_number"]
@@ -69,6 +79,10 @@ def test_no_identifier_reaches_the_warehouse_from_the_city(city):
     record_ids = set(records["record_id"])
     dobs = {d.isoformat() for d in records["dob"].drop_nulls()}
     addresses = set(records["address"].drop_nulls())
+    with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:
+        # Agency-assigned content IDs (enrollment, household, registration, employer) and drop IDs.
+        record_ids |= {r[0].upper() for r in con.execute(
+            "select value from identifiers union select drop_id from drops").fetchall()}
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
         tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
         for schema, table in tables:

@@ -11,6 +11,7 @@ from hub_assets.cli import main
 from hub_assets.linkage import store
 from hub_assets.linkage.incremental import REVIEW_SCHEMA
 from hub_assets.linkage.review import DECISION_SCHEMA, kept_apart, pending, record_decision
+from hub_assets.settings import private_files
 
 AT = datetime(2026, 11, 1, tzinfo=timezone.utc)
 PREVIOUS = pl.DataFrame({"record_token": ["r1", "r2", "r3", "r4", "r5", "new1", "new2"],
@@ -53,7 +54,7 @@ def test_a_keep_apart_decision_holds_under_either_policy_and_a_merge_decision_li
 
 def test_reviewer_commands_list_decide_and_refuse_unknown_tokens(tmp_path, monkeypatch):
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
-    with duckdb.connect(str(tmp_path / "identity.duckdb")) as con:
+    with private_files(), duckdb.connect(str(tmp_path / "identity.duckdb")) as con:
         store.append(con, "review_queue", QUEUE)
     runner = CliRunner()
     listed = runner.invoke(main, ["review", "list"])
@@ -83,17 +84,17 @@ def test_review_show_puts_the_queued_record_beside_each_candidate_persons_record
         middle_name=pl.lit(None, pl.String), last_name=pl.lit("HARRIS"), dob=pl.lit("2009-04-02"),
         sex=pl.lit("F"), address=pl.lit("12 YORK RD"), zip=pl.lit("21218"),
         ssn=pl.when(pl.col("record_token") == "r3").then(pl.lit("212342405")))
-    with duckdb.connect(str(tmp_path / "identity.duckdb")) as con:
+    with private_files(), duckdb.connect(str(tmp_path / "identity.duckdb")) as con:
         store.append(con, "review_queue", QUEUE)
         store.replace(con, "person_keys", PREVIOUS)
         with store.registered(con, "_records", records):
             con.execute("create table current_records as select * from _records")
-    shown = CliRunner().invoke(main, ["review", "show", "new1"])
+    shown = CliRunner().invoke(main, ["review", "show", "new1", "--purpose", "clerical review of new1"])
     assert shown.exit_code == 0, shown.output
     rows = [line for line in shown.output.splitlines() if "HARRIS" in line]
     # new1 first, then the records of its candidates A (r1, r2) and B (r3): not C's or D's
     assert [row.strip("│ ").split("┆")[0].strip() for row in rows] == ["queued", "A", "A", "B"]
     assert "DESTANY" in rows[3] and "2405" in rows[3] and "212342405" not in shown.output
     assert "KEVIN" not in shown.output and "MALIK" not in shown.output
-    unknown = CliRunner().invoke(main, ["review", "show", "nope"])
+    unknown = CliRunner().invoke(main, ["review", "show", "nope", "--purpose", "clerical review"])
     assert unknown.exit_code != 0 and "not in the review queue" in unknown.output

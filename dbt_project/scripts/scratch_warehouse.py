@@ -19,8 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from hub_assets.sources.declaration import load_agencies  # noqa: E402
-
-SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
+from hub_assets.sources.stores import warehouse_columns  # noqa: E402
 
 SPINE_TABLES = {
     "person_crosswalk": {"record_token": "VARCHAR", "person_key": "VARCHAR", "source": "VARCHAR"},
@@ -33,15 +32,8 @@ SPINE_TABLES = {
 
 
 def raw_columns() -> dict[str, dict[str, str]]:
-    """Column name -> DuckDB type of every raw.<agency> table, per the data contract."""
-    tables = {}
-    for agency in load_agencies():
-        cols = {block.token_column: "VARCHAR" for block in agency.identities}
-        cols |= {"drop_id": "VARCHAR", "source_row": "BIGINT"}
-        cols |= {c.warehouse_name: SQL_TYPES[c.type] for c in agency.content}
-        cols |= {"race_ethnicity": "VARCHAR", "neighbourhood": "VARCHAR"}
-        tables[agency.name] = cols
-    return tables
+    """Column name -> DuckDB type of every raw.<agency> table, as intake writes them."""
+    return {agency.name: warehouse_columns(agency) for agency in load_agencies()}
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -18,15 +18,16 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import review, spine_delta, store
+from hub_assets.linkage import evaluate, evaluate_store, review, spine_delta, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
+from hub_assets.linkage.charts import write_model_charts
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink, train_model
 from hub_assets.linkage.prepare import prepare_from_identity
 from hub_assets.linkage.quality import quality_report, write_report
 from hub_assets.linkage.spine import crosswalk, person_spine
 from hub_assets.linkage.starter import STARTER_MODEL
-from hub_assets.linkage.train import load_model, make_linker, save_model, write_charts
+from hub_assets.linkage.train import load_model, make_linker, save_model
 from hub_assets.privacy.governance import load_governance
 from hub_assets.settings import HubPaths
 from hub_assets.sources.stores import transaction
@@ -47,6 +48,11 @@ class LinkagePaths:
     def of(cls, paths: HubPaths) -> "LinkagePaths":
         return cls(model=paths.root / "linkage" / "model.json", reports=paths.reports / "linkage",
                    truth=paths.truth / "records.parquet")
+
+    @property
+    def labels(self) -> Path:
+        """Reviewed samples of scored pairs (``hub evaluate sample``): identity zone."""
+        return self.model.parent / "labels"
 
     @property
     def quality(self) -> Path:
@@ -76,13 +82,26 @@ def retrain(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:
         linker = make_linker(prepared, model)
         source = f"starter model (training on {prepared.height} records failed: {exc})"
     save_model(model, where.model)
-    charts = write_charts(linker, where.reports)
+    charts = write_model_charts(linker, where.reports, *threshold_inputs(identity, where))
     sample = min(1.0, BLOCKING_SAMPLE_RECORDS / prepared.height)
     records = linker._input_tables_dict[next(iter(linker._input_tables_dict))]
     write_blocking_counts(measure_blocking(records, sample=sample), where.blocking_counts)
     return {"model": where.model, "charts": charts, "records": prepared.height,
             "blocking_counts": where.blocking_counts,
             "prior": model.get("probability_two_random_records_match"), "source": source}
+
+
+def threshold_inputs(identity: duckdb.DuckDBPyConnection, where: LinkagePaths
+                     ) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """The last linkage's scored pairs and, when any pair is labelled, the estimates at each
+    threshold (evaluate.py), for the threshold chart; (None, None) before the first linkage."""
+    if not store.table_exists(identity, "linkage_pairs"):
+        return None, None
+    pairs = store.read(identity, "linkage_pairs")
+    labels = evaluate_store.gather_labels(identity, evaluate_store.label_files(where.labels))
+    if labels.pairs.height == 0:
+        return pairs, None
+    return pairs, evaluate.estimate(pairs, labels.pairs, record_labels=labels.records)
 
 
 def choose_mode(mode: Mode, identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> str:
@@ -140,8 +159,11 @@ def report_quality(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> 
                            "from current_records").pl()
     keys = store.read(identity, "person_keys")
     pairs = store.read(identity, "linkage_pairs")
-    report = quality_report(records, keys, pairs, as_of=date.today(),
-                            truth=ground_truth(identity, where.truth))
+    truth = ground_truth(identity, where.truth)
+    # Without truth, the group error rates come from the reviewed sample and review decisions.
+    labels = None if truth is not None else evaluate_store.gather_labels(
+        identity, evaluate_store.label_files(where.labels)).pairs
+    report = quality_report(records, keys, pairs, as_of=date.today(), truth=truth, labels=labels)
     write_report(report, where.quality)
     where.quality_json.write_text(json.dumps(report, indent=2, default=str))
     return report

@@ -2,6 +2,15 @@
 when ground truth is passed in (a synthetic city's, by operations.ground_truth, a test or a
 benchmark) — precision, recall and F1.
 
+Error rates by group (source, age band, race/ethnicity), not only link rates, because linkage
+error falls harder on some groups than others:
+- from truth where it exists (``group_error_rates``): for the records of a group, precision is
+  the share of their links (other records of the same person) that are true, recall the share
+  of their true links that were made; a link between two groups counts in both;
+- from labelled pairs where it does not (``group_error_rates_from_labels``: the reviewed
+  sample and review decisions, evaluate.py): precision and recall at the match threshold among
+  the scored pairs touching the group, with 95% intervals.
+
 Definitions:
 - a record is *linked* when its person has at least one other record; *cross-system* when
   its person has a record from another source;
@@ -19,12 +28,14 @@ from pathlib import Path
 
 import polars as pl
 
+from hub_assets.linkage import evaluate
 from hub_assets.linkage.error_model import predict_count_error
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 
 UNCERTAIN_LOW = 0.5
 AGE_BANDS = [(0, 5, "0-5"), (6, 10, "6-10"), (11, 13, "11-13"), (14, 17, "14-17"),
              (18, 24, "18-24"), (25, 200, "25+")]
+GROUPINGS = (("source", "source"), ("age band", "age_band"), ("race/ethnicity", "race_ethnicity"))
 MAX_CLUSTER_SIZE = 30  # a person with more records than this is almost surely a false merge
 LINK_RATE_BOUNDS = (0.05, 0.98)
 DOB_TOLERANCE_DAYS = 366
@@ -32,10 +43,11 @@ DOB_TOLERANCE_DAYS = 366
 
 def quality_report(records: pl.DataFrame, keys: pl.DataFrame, pairs: pl.DataFrame, *,
                    truth: pl.DataFrame | None = None, as_of: date | None = None,
-                   threshold: float = MATCH_THRESHOLD) -> dict:
+                   threshold: float = MATCH_THRESHOLD, labels: pl.DataFrame | None = None) -> dict:
     """``records``: record_token, source, dob, sex, race_ethnicity; ``keys``: record_token,
     person_key; ``pairs``: unique_id_l/r, match_weight, match_probability;
-    ``truth`` (optional): record_token, person_id."""
+    ``truth`` (optional): record_token, person_id; ``labels`` (optional, used when there is no
+    truth): labelled pairs unique_id_l, unique_id_r, is_match."""
     as_of = as_of or date.today()
     people = _per_record(records, keys, as_of)
     sizes = keys.group_by("person_key").len()
@@ -61,7 +73,67 @@ def quality_report(records: pl.DataFrame, keys: pl.DataFrame, pairs: pl.DataFram
     }
     if truth is not None:
         report["truth"] = truth_metrics(keys, pairs, truth, threshold)
+        report["error_by_group"] = group_error_rates(people, truth)
+    elif labels is not None and labels.height:
+        report["error_by_group_from_labels"] = group_error_rates_from_labels(
+            people, pairs, labels, threshold)
     return report
+
+
+def group_error_rates(people: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """{grouping: {group: records, links, true_links, correct_links, precision, recall}} for the
+    records truth covers (``people``: _per_record's frame; ``truth``: record_token, person_id)."""
+    labelled = people.join(truth.select("record_token", "person_id"), on="record_token", how="inner")
+    mates = labelled.with_columns(
+        (pl.len().over("person_key", "person_id") - 1).alias("correct"),
+        (pl.len().over("person_key") - 1).alias("made"),
+        (pl.len().over("person_id") - 1).alias("true"))
+    out = {}
+    for title, column in GROUPINGS:
+        table = mates.group_by(column).agg(pl.len().alias("records"), pl.col("made").sum(),
+                                           pl.col("true").sum(), pl.col("correct").sum())
+        rows = sorted(table.iter_rows(named=True), key=lambda row: _group_rank(str(row[column])))
+        out[title] = {str(row[column]): {
+            "records": row["records"], "links": row["made"], "true_links": row["true"],
+            "correct_links": row["correct"],
+            "precision": row["correct"] / row["made"] if row["made"] else None,
+            "recall": row["correct"] / row["true"] if row["true"] else None}
+            for row in rows}
+    return out
+
+
+def group_error_rates_from_labels(people: pl.DataFrame, pairs: pl.DataFrame, labels: pl.DataFrame,
+                                  threshold: float = MATCH_THRESHOLD) -> dict:
+    """{grouping: {group: pairs, labelled, precision(+_low/_high), recall(+_low/_high)}}: the
+    estimate of evaluate.py at the threshold, over the scored pairs with a record in the group."""
+    edges = tuple(sorted({*evaluate.BAND_EDGES, threshold}))
+    out = {}
+    for title, column in GROUPINGS:
+        group_of = people.select("record_token", pl.col(column).cast(pl.String).alias("group"))
+        touching = pl.concat([
+            pairs.join(group_of, left_on=side, right_on="record_token")
+            for side in ("unique_id_l", "unique_id_r")]).unique(["unique_id_l", "unique_id_r", "group"])
+        out[title] = {}
+        groups = dict(iter(touching.group_by("group")))
+        for (group,) in sorted(groups, key=lambda key: _group_rank(str(key[0]))):
+            members = groups[(group,)]
+            mine = evaluate.ordered(members).select("unique_id_l", "unique_id_r")
+            held = evaluate.ordered(labels).join(mine, on=["unique_id_l", "unique_id_r"], how="semi")
+            row = evaluate.estimate(members, held, edges=edges).filter(
+                pl.col("threshold") == threshold).row(0, named=True)
+            out[title][str(group)] = {"pairs": members.height, "labelled": held.height,
+                                      **{k: _finite(row[k]) for k in row if k.startswith(("precision", "recall"))}}
+    return out
+
+
+def _group_rank(group: str) -> tuple[int, str]:
+    """Age bands youngest first (then "unknown"); other groups by name."""
+    bands = [label for _, _, label in AGE_BANDS]
+    return (bands.index(group), "") if group in bands else (len(bands), group)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or value != value else value
 
 
 def incompatible_clusters(records: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
@@ -118,6 +190,7 @@ def render_markdown(report: dict) -> str:
             m = t[name]
             lines.append(f"| {name} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} |")
         lines.append("")
+    lines += _group_error_lines(report)
     for title, key in (("source", "link_rate_by_source"), ("age band", "link_rate_by_age_band"),
                        ("race/ethnicity", "link_rate_by_race_ethnicity")):
         lines += [f"## Link rate by {title}", "", "| group | records | linked | cross-system |",
@@ -130,6 +203,52 @@ def render_markdown(report: dict) -> str:
     lines += ["", "## Match weights of scored pairs", "", "| weight bin | pairs |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in report["match_weight_histogram"].items()]
     return "\n".join(lines) + "\n"
+
+
+def group_error_markdown(report: dict) -> str:
+    """The error-by-group sections of the report alone (empty without truth or labels)."""
+    return "\n".join(_group_error_lines(report))
+
+
+def lowest_group_recall(report: dict) -> str | None:
+    """The group whose true links were made least often, against truth: "<grouping> <group>:
+    <recall>" (groups with fewer than 20 true links are too small to rank)."""
+    rated = [(row["recall"], title, group) for title, groups in report.get("error_by_group", {}).items()
+             for group, row in groups.items() if row["recall"] is not None and row["true_links"] >= 20]
+    if not rated:
+        return None
+    recall, title, group = min(rated)
+    return f"{title} {group}: {recall:.4f}"
+
+
+def _group_error_lines(report: dict) -> list[str]:
+    def rate(value, low=None, high=None) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:.4f}" if low is None else f"{value:.4f} ({low:.4f}-{high:.4f})"
+
+    lines = []
+    if "error_by_group" in report:
+        lines += ["## Linkage error by group (against ground truth)", "",
+                  "For the records of each group: precision is the share of their links that are "
+                  "true, recall the share of their true links that were made.", ""]
+        for title, groups in report["error_by_group"].items():
+            lines += [f"| {title} | records | true links | links made | precision | recall |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| {g} | {r['records']:,} | {r['true_links']:,} | {r['links']:,} | "
+                      f"{rate(r['precision'])} | {rate(r['recall'])} |" for g, r in groups.items()]
+            lines.append("")
+    if "error_by_group_from_labels" in report:
+        lines += ["## Linkage error by group (estimated from reviewed pairs)", "",
+                  f"At p >= {report['threshold']}, over the scored pairs with a record in the group; "
+                  "95% intervals; recall is among the scored pairs (`hub evaluate`, docs/linkage.md).", ""]
+        for title, groups in report["error_by_group_from_labels"].items():
+            lines += [f"| {title} | scored pairs | labelled | precision | recall |", "|---|---|---|---|---|"]
+            lines += [f"| {g} | {r['pairs']:,} | {r['labelled']:,} | "
+                      f"{rate(r['precision'], r['precision_low'], r['precision_high'])} | "
+                      f"{rate(r['recall'], r['recall_low'], r['recall_high'])} |" for g, r in groups.items()]
+            lines.append("")
+    return lines
 
 
 def write_report(report: dict, path: Path) -> Path:

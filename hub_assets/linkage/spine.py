@@ -21,10 +21,9 @@ from __future__ import annotations
 import polars as pl
 
 from hub_assets.reference.geography import neighbourhood
-from hub_assets.sources.declaration import load_agencies
+from hub_assets.sources.declaration import identifier_column_names, load_agencies
 
-IDENTIFIER_COLUMNS = {"first_name", "middle_name", "last_name", "dob", "address", "zip", "ssn",
-                      "record_id", "phone", "name", "full_name", "street"}
+IDENTIFIER_COLUMNS = identifier_column_names()  # the one list, derived from the declarations
 SPINE_COLUMNS = ["person_key", "birth_year", "birth_month", "sex", "race_ethnicity",
                  "neighbourhood", "first_seen", "last_seen", "systems", "n_records"]
 

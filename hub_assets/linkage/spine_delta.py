@@ -15,7 +15,7 @@ replaces its earlier version's rows, which leaves no newer row behind). So does 
 touches more than a third of the people, where recomputing everyone is as cheap.
 
 The state of the last publish is one row in ``spine.publish_state``: the latest ``loaded_at``
-it had seen, the accepted drops, and a fingerprint of the rules. ``loaded_at`` is the loading
+it had seen, a digest of each accepted drop, and a fingerprint of the rules. ``loaded_at`` is the loading
 machine's clock; loads and publishes never overlap (both write in the DuckDB writer pool).
 """
 
@@ -61,7 +61,8 @@ def current_state(identity: duckdb.DuckDBPyConnection) -> PublishState | None:
     if not (_has_column(identity, "records", "loaded_at") and _has_column(identity, "drops", "status")):
         return None
     loaded = identity.execute("select max(loaded_at) from records").fetchall()[0][0]
-    drops = identity.execute("select agency || '/' || drop_id from drops where status = 'accepted' "
+    # Digests, not drop IDs: the state lives in the warehouse, where no drop ID may be.
+    drops = identity.execute("select sha256(agency || '/' || drop_id) from drops where status = 'accepted' "
                              "order by all").fetchall()
     return PublishState(loaded, tuple(d[0] for d in drops), rules_fingerprint())
 

@@ -1,4 +1,5 @@
-"""The append-only audit log: every materialisation, public release and analyst export.
+"""The append-only audit log: every materialisation, public release, analyst export and read of
+the identity zone (who read it and for what purpose: ``record_access``).
 
 The log is kept twice: ``$HUB_DATA_DIR/audit.log`` (JSON lines, appended with O_APPEND, the
 record of truth because a file append never waits for the warehouse lock) and the warehouse table
@@ -19,14 +20,16 @@ from pathlib import Path
 
 import duckdb
 
-FIELDS = ("id", "at", "who", "action", "what", "approval", "digest")
+FIELDS = ("id", "at", "who", "action", "what", "approval", "digest", "purpose")
+IDENTITY_ACCESS = "identity_access"  # the action of every read of the identity zone
 COLUMNS = ", ".join(f'"{f}"' for f in FIELDS)  # quoted: "at" is a keyword in DuckDB
 TABLE_DDL = """
 create schema if not exists audit;
 create table if not exists audit.events (
     "id" varchar primary key, "at" timestamp not null, "who" varchar not null, "action" varchar not null,
-    "what" varchar not null, "approval" varchar, "digest" varchar
+    "what" varchar not null, "approval" varchar, "digest" varchar, "purpose" varchar
 );
+alter table audit.events add column if not exists "purpose" varchar;
 """
 
 
@@ -52,10 +55,12 @@ def sha256_file(path: Path) -> str:
 
 
 def append_event(data_dir: Path, action: str, what: str, approval: str | None = None,
-                 digest: str | None = None, event_id: str | None = None) -> dict:
+                 digest: str | None = None, event_id: str | None = None, who: str | None = None,
+                 purpose: str | None = None) -> dict:
     """Append one event to the file log and return it."""
     event = {"id": event_id or uuid.uuid4().hex, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(),
-             "who": current_user(), "action": action, "what": what, "approval": approval, "digest": digest}
+             "who": who or current_user(), "action": action, "what": what, "approval": approval, "digest": digest,
+             "purpose": purpose}
     path = log_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(event, sort_keys=True) + "\n").encode()
@@ -88,8 +93,29 @@ def sync_table(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
     known = {row[0] for row in con.execute("select id from audit.events").fetchall()}
     new = [tuple(e.get(f) for f in FIELDS) for e in read_log(data_dir) if e["id"] not in known]
     if new:
-        con.executemany(f"insert into audit.events ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)", new)
+        con.executemany(f"insert into audit.events ({COLUMNS}) values ({', '.join('?' for _ in FIELDS)})", new)
     return len(new)
+
+
+def record_access(data_dir: Path, what: str, purpose: str, actor: str | None = None) -> dict:
+    """Log one read of the identity zone: what was read, by whom (``actor``, else the OS
+    account) and for what purpose. Appended to the file at once; the table catches up at the
+    next sync (the warehouse may be held by a run). A read without a purpose is refused."""
+    if not purpose or not purpose.strip():
+        raise ValueError("a read of the identity zone needs a purpose (--purpose)")
+    return append_event(data_dir, IDENTITY_ACCESS, what, who=actor or current_user(), purpose=purpose.strip())
+
+
+def sync_if_free(data_dir: Path) -> None:
+    """Bring ``audit.events`` up to date now if the warehouse is free; else the next build does."""
+    warehouse = Path(data_dir) / "warehouse.duckdb"
+    if not warehouse.exists():
+        return
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            sync_table(con, data_dir)
+    except duckdb.IOException:
+        pass  # a run holds the warehouse: the next build's audit_log asset inserts the event
 
 
 def record(con: duckdb.DuckDBPyConnection | None, data_dir: Path, action: str, what: str,

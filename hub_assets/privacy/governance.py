@@ -2,13 +2,16 @@
 and the rule the build enforces with it.
 
 A use case may be built and published only while its data-sharing agreement is in force and
-every agency source its lineage reaches (walked through the dbt manifest from the use case's
-marts down to ``source`` nodes) is listed in that agreement. ``refusals`` says why not.
+every agency source its lineage reaches is listed in that agreement. ``refusals`` says why not:
+from the dbt manifest's declared lineage (its marts down to ``source`` nodes), and from what the
+last governed build found the compiled SQL really reads (``privacy/lineage``, recorded in the
+data directory by ``privacy/governed_build``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,9 @@ import yaml
 from hub_assets.file_versions import parsed_once_per_version
 from hub_assets.linkage.review import POLICIES
 from hub_assets.privacy.manifest import sources_reached, use_case_models
-from hub_assets.settings import GOVERNANCE_FILE
+from hub_assets.settings import GOVERNANCE_FILE, data_dir as default_data_dir
+
+VERDICT_FILE = Path("reports") / "governance_lineage.json"  # under the data directory
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,26 @@ def _read_governance(path: Path) -> Governance:
         return parse_governance(yaml.safe_load(fh))
 
 
-def refusals(governance: Governance, manifest: dict, use_case: str, today: dt.date | None = None) -> list[str]:
-    """Why the use case may not be built or published; empty when its agreement covers it."""
-    today = today or dt.date.today()
+def recorded_refusals(use_case: str, data_dir: Path | None = None) -> list[str]:
+    """What the last governed build of the data directory refused for the use case (SQL lineage)."""
+    path = Path(data_dir or default_data_dir()) / VERDICT_FILE
+    if not path.exists():
+        return []
+    recorded = json.loads(path.read_text())
+    return [*recorded.get("build_refusals", []), *recorded.get("refusals", {}).get(use_case, [])]
+
+
+def refusals(governance: Governance, manifest: dict, use_case: str, today: dt.date | None = None,
+             data_dir: Path | None = None, recorded: bool = True) -> list[str]:
+    """Why the use case may not be built or published; empty when its agreement covers it.
+    ``recorded`` adds what the last governed build of ``data_dir`` (default: the hub's) refused."""
+    problems = _manifest_refusals(governance, manifest, use_case, today or dt.date.today())
+    if recorded:
+        problems += [p for p in recorded_refusals(use_case, data_dir) if p not in problems]
+    return problems
+
+
+def _manifest_refusals(governance: Governance, manifest: dict, use_case: str, today: dt.date) -> list[str]:
     agreement = governance.agreement_for(use_case)
     if agreement is None:
         return [f"use case {use_case!r} has no data-sharing agreement in governance.yaml"]

@@ -2,9 +2,12 @@
 columns and identifier values.
 
 - Column names: names, dates of birth (``birth_year``/``birth_month`` are allowed), addresses,
-  streets, phones, SSNs, record IDs, and every identifier column an agency declaration names.
-- Values, taken from the identity zone's ``records``: agency record IDs, SSNs (with or without
-  dashes) and addresses anywhere as a
+  streets, phones, SSNs, record IDs, and every identifier column the declarations name
+  (``declaration.identifier_column_names``: identity blocks, agency-assigned content IDs such as
+  enrollment, household, registration and employer IDs, and the drop ID and row number).
+- Values, taken from the identity zone's ``records``, ``identifiers`` and ``drops``: agency
+  record IDs, agency-assigned content IDs, drop IDs, SSNs (with or without dashes) and
+  addresses anywhere as a
   whole value; first/last names (4+ letters) as whole values, when a column holds several of them
   or holds the name of the very record the row is keyed by; full dates of birth (as dates or
   strings) in a row keyed by that record's token or person key.
@@ -31,7 +34,8 @@ from pathlib import Path
 
 import duckdb
 
-from hub_assets.sources.declaration import OMB_RACE_ETHNICITY, load_agencies, snake_case
+from hub_assets.sources.declaration import (OMB_RACE_ETHNICITY, identifier_column_names, load_agencies,
+                                            snake_case)
 
 IDENTIFIER_NAME_PATTERNS = [
     r"^name$", r"^(fname|lname)$", r"(^|_)(first|last|middle|full|given|family|maiden|sur|birth)_?name$",
@@ -62,15 +66,8 @@ class Hit:
 
 
 def declared_identifier_columns() -> set[str]:
-    """Snake-cased identifier columns of every agency (sex and zip are demographics, not IDs)."""
-    names = set()
-    for source in load_agencies():
-        for block in source.identities:
-            for col in (block.record_id, block.first_name, block.middle_name, block.last_name,
-                        block.full_name, block.dob, block.address, block.ssn):
-                if col:
-                    names.add(snake_case(col))
-    return names
+    """The declarations' identifier columns (``declaration.identifier_column_names``)."""
+    return set(identifier_column_names())
 
 
 def code_words() -> set[str]:
@@ -160,12 +157,20 @@ def _scanner(identity_db: Path) -> duckdb.DuckDBPyConnection:
         "null::varchar last_name, null::date dob, null::varchar address, null::varchar ssn where false)")
     if has_records and not has_ssn:  # an identity zone from before SSNs were declared
         source = "(select *, null::varchar ssn from idz.main.records)"
+    held = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                      "where table_catalog = 'idz'").fetchall()}
+    # Agency-assigned content identifiers and drop IDs: whole values, under the record-ID length rule.
+    agency_ids = " union all ".join(
+        ["select \"value\" v from idz.main.identifiers"] * ("identifiers" in held)
+        + ["select drop_id v from idz.main.drops"] * ("drops" in held)) or "select null::varchar v where false"
     # Plain tables of the in-memory database, not temp tables: every cursor of the scan sees them.
     con.execute(f"""
         create table id_values as
         select distinct 'record_id' kind, upper(trim(record_id::varchar)) v from {source}
             where length(record_id::varchar) >= 5 and not (regexp_full_match(record_id::varchar, '[0-9]+')
                   and length(record_id::varchar) < 6)
+        union select distinct 'agency_id', upper(trim(v::varchar)) from ({agency_ids})
+            where length(v::varchar) >= 5 and not (regexp_full_match(v::varchar, '[0-9]+') and length(v::varchar) < 6)
         union select distinct 'address', upper(trim(address)) from {source} where length(address) >= 8
         union select distinct 'name', upper(trim(first_name)) from {source} where length(first_name) >= 4
         union select distinct 'name', upper(trim(last_name)) from {source} where length(last_name) >= 4

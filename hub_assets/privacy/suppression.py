@@ -17,20 +17,31 @@
   is exposed. Columns with no relation are suppressed exactly as above, on their own.
 - A rate whose numerator or denominator is hidden is hidden.
 
-Hidden cells are NULL with a ``<column>_suppressed`` flag, never 0.
+Hidden cells are NULL with a ``<column>_suppressed`` flag, never 0. Every choice between equally
+small cells goes to the first in the table's declared order (``cube``), so the same cells give
+the same table in every run. This is one table's pattern; ``protect`` protects all the tables of
+a release together on top of it, and rounds what is shown.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
+import yaml
+
+from hub_assets.file_versions import parsed_once_per_version
 
 from hub_assets.privacy.margins import TOTAL, PublishSpec, add_margins, margin_groups, validate_cells
 from hub_assets.privacy.part_whole import Relation, difference_name, differences, exposed_cells, related_sets
 from hub_assets.privacy.recovery import recoverable_cells
+from hub_assets.settings import GOVERNANCE_FILE
 
 DEFAULT_MIN_CELL_SIZE = 10
+DEFAULT_ROUNDING_BASE = 5
+DEFAULT_PROTECTION_WIDTH = 3
 
 
 def min_cell_size() -> int:
@@ -42,22 +53,72 @@ def min_cell_size() -> int:
     return load_governance().min_cell_size
 
 
+@dataclass(frozen=True)
+class DisclosureSettings:
+    """``governance.yaml`` ``disclosure:``: the threshold, the rounding base of every published
+    count, and the least width an attacker's interval around a small suppressed count may have."""
+
+    min_cell_size: int
+    rounding_base: int
+    protection_width: int
+
+
+def disclosure_settings() -> DisclosureSettings:
+    path = Path(os.environ.get("HUB_GOVERNANCE_FILE") or GOVERNANCE_FILE)
+    raw = (_read_yaml(path) or {}).get("disclosure") or {}
+    settings = DisclosureSettings(min_cell_size(), int(raw.get("rounding_base", DEFAULT_ROUNDING_BASE)),
+                                  int(raw.get("protection_width", DEFAULT_PROTECTION_WIDTH)))
+    if settings.rounding_base < 1 or settings.protection_width < 1:
+        raise ValueError(f"{path}: disclosure.rounding_base and disclosure.protection_width must be 1 or more")
+    return settings
+
+
+@parsed_once_per_version
+def _read_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
 def publish(mart: pl.DataFrame, spec: PublishSpec, threshold: int, where: str) -> pl.DataFrame:
     """A mart's cells -> the public table: margins added, then suppressed; sorted, totals last."""
-    table = suppress(add_margins(validate_cells(mart, spec, where), spec), spec, threshold)
+    return suppress(cube(mart, spec, where), spec, threshold)
+
+
+def cube(mart: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFrame:
+    """The mart's cells with their margins, unsuppressed, in the table's declared order: by its
+    dimensions in declaration order, values ascending, totals last. Every tie suppression breaks
+    is broken by this row order, so the same cells give the same table whatever order the
+    warehouse returned them in."""
+    table = add_margins(declared_order(validate_cells(mart, spec, where), spec), spec)
+    return declared_order(table, spec)
+
+
+def declared_order(table: pl.DataFrame, spec: PublishSpec) -> pl.DataFrame:
     if not spec.dimensions:
         return table
     order = [e for d in spec.dimensions for e in ((pl.col(d) == TOTAL), pl.col(d))]
-    return table.sort(order, nulls_last=True)
+    return table.sort(order, nulls_last=True, maintain_order=True)
 
 
 def suppress(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> pl.DataFrame:
+    return render(table, spec, table_pattern(table, spec, threshold))
+
+
+def table_pattern(table: pl.DataFrame, spec: PublishSpec, threshold: int) -> dict[str, set[int]]:
+    """The rows hidden in each count column of one table (margins and part/whole solved within it)."""
     rows = table.to_dicts()
     groups = margin_groups(rows, spec.key_dimensions)
     values = {count: [int(r[count]) for r in rows] for count in spec.counts}
     hidden = {count: hidden_cells(values[count], groups, threshold) for count in spec.counts}
     for relations in related_sets(spec.parts):
         _protect_differences(values, hidden, relations, groups, threshold)
+    return hidden
+
+
+def render(table: pl.DataFrame, spec: PublishSpec, hidden_counts: dict[str, set[int]]) -> pl.DataFrame:
+    """The table with the ``hidden_counts`` rows of each count NULL and flagged; a rate is hidden
+    where its numerator or denominator is."""
+    rows = table.to_dicts()
+    hidden = dict(hidden_counts)
     for rate, num, den in spec.rates:
         hidden[rate] = hidden[num] | hidden[den]
     out = table.select(spec.dimensions)

@@ -2,7 +2,10 @@
 
 A declaration says what a drop from the agency looks like (file pattern, cadence, snapshot or
 append, delimiter, encoding, date format), which of its columns identify a person and in which
-style, and which columns are content, with their types and code sets. The ingest asset, its
+style, and which columns are content, with their types and code sets. A content column the
+agency assigns as an identifier (an enrollment, household, registration or employer ID) says so
+(``identifier: token`` or ``identifier: drop``): it reaches the warehouse only as a keyed token,
+or not at all. The ingest asset, its
 pandera schema, its sensor, its checks, the synthetic generator and the dbt sources are all
 derived from it, so adding an agency is one YAML file plus one dbt staging folder.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -22,6 +26,9 @@ AGENCIES_DIR = Path(__file__).parent / "agencies"
 ContentType = Literal["str", "int", "float", "date", "bool"]
 NameStyle = Literal["separate", "last_comma_first", "first_last", "last_first"]
 Cadence = Literal["weekly", "monthly", "quarterly", "yearly"]
+# What happens to an agency-assigned identifier among the content columns: a keyed token
+# ("<stem>_token", HMAC like a record token) in the warehouse, or dropped at the door.
+IdentifierHandling = Literal["token", "drop"]
 
 # Common race/ethnicity standard (OMB categories, 2024 revision, with MENA) used in the warehouse.
 OMB_RACE_ETHNICITY = (
@@ -90,10 +97,53 @@ class ContentColumn:
     true_values: tuple[str, ...] = ("Y", "YES", "TRUE", "1", "T")
     false_values: tuple[str, ...] = ("N", "NO", "FALSE", "0", "F")
     description: str = ""
+    identifier: IdentifierHandling | None = None  # agency-assigned ID: tokenised or dropped
+
+    def __post_init__(self) -> None:
+        if self.identifier not in (None, "token", "drop"):
+            raise ValueError(f"content column {self.name!r}: identifier must be token or drop, "
+                             f"not {self.identifier!r}")
+        if self.identifier and self.type != "str":
+            raise ValueError(f"content column {self.name!r}: an identifier is declared as type str")
+
+    @property
+    def file_name(self) -> str:
+        """The column as the agency's file spells it, snake-cased (``enrollment_id``)."""
+        return snake_case(self.name)
 
     @property
     def warehouse_name(self) -> str:
-        return snake_case(self.name)
+        """The warehouse column: the snake-cased name, or for a tokenised identifier its token
+        column (``enrollment_id`` -> ``enrollment_token``)."""
+        name = snake_case(self.name)
+        if self.identifier == "token":
+            return re.sub(r"_(id|no|num|number|key)$", "", name) + "_token"
+        return name
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """What a believable row of the agency looks like; a row that is not is quarantined with the
+    rule it breaks (``hub_assets.sources.plausibility``), and a drop whose quarantined share is
+    over ``max_quarantine_share`` is rejected whole."""
+
+    service_date: str | None = None  # the content date a row's service happened on
+    ages: dict[str, tuple[int, int]] = field(default_factory=dict)  # role -> youngest, oldest at service
+    dob_floor: date | None = None  # no date of birth before this
+    # Date columns that may lie after the day the drop arrived (a planned exit, a registration
+    # for next summer), with how many days ahead they may lie.
+    may_be_future: dict[str, int] = field(default_factory=dict)
+    max_quarantine_share: float = 0.5
+    # The share is judged on drops of at least this many rows: on a handful of rows one bad row
+    # is already a large share, and such a drop is better loaded with its rows quarantined.
+    share_min_rows: int = 20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_quarantine_share <= 1:
+            raise ValueError(f"max_quarantine_share must be a share from 0 to 1, not {self.max_quarantine_share!r}")
+        for role, (lo, hi) in self.ages.items():
+            if not 0 <= lo <= hi <= 120:
+                raise ValueError(f"ages of {role!r}: [{lo}, {hi}] is not a range of ages in years")
 
 
 @dataclass(frozen=True)
@@ -116,6 +166,7 @@ class AgencySource:
     race_codes: dict[str, str]  # agency code -> one of OMB_RACE_ETHNICITY
     content: tuple[ContentColumn, ...]
     noise: dict[str, float] = field(default_factory=dict)  # synthetic-city noise rates
+    plausibility: Plausibility = field(default_factory=Plausibility)
 
     @property
     def primary(self) -> IdentityColumns:
@@ -134,7 +185,19 @@ class AgencySource:
 
     @property
     def identifier_columns(self) -> set[str]:
-        return {c for block in self.identities for c in block.file_columns}
+        """File columns that identify a person or an agency record: identity blocks and
+        agency-assigned identifiers among the content."""
+        return ({c for block in self.identities for c in block.file_columns}
+                | {c.name for c in self.content if c.identifier})
+
+    @property
+    def warehouse_content(self) -> tuple[ContentColumn, ...]:
+        """Content columns that reach the warehouse (dropped identifiers do not)."""
+        return tuple(c for c in self.content if c.identifier != "drop")
+
+    @property
+    def tokenised(self) -> tuple[ContentColumn, ...]:
+        return tuple(c for c in self.content if c.identifier == "token")
 
     @property
     def freshness_days(self) -> int:
@@ -144,6 +207,30 @@ class AgencySource:
         from fnmatch import fnmatch
 
         return fnmatch(file_name, self.file_pattern)
+
+
+# Hub-assigned columns that point at one row of one agency file: the identity zone keeps them,
+# the warehouse carries a drop token and a row token instead.
+DROP_LOCATORS = frozenset({"drop_id", "source_row"})
+# Spellings that mean an identifier whatever agency wrote them. Sex is a demographic the spine
+# carries (generalised for analysts), so it is not here; a full ZIP is (the warehouse keeps the
+# neighbourhood).
+GENERIC_IDENTIFIERS = frozenset({
+    "first_name", "middle_name", "last_name", "full_name", "name", "dob", "date_of_birth", "birth_date",
+    "ssn", "phone", "address", "street", "street_address", "zip", "zip_code", "record_id"})
+
+
+def identifier_column_names(sources: tuple[AgencySource, ...] | None = None) -> frozenset[str]:
+    """The one list of column names that must never be outside the identity zone: every
+    declared identifier column of every agency (identity blocks except sex, and agency-assigned
+    content identifiers), snake-cased, the drop locators and the generic spellings. The intake
+    checks, the identifier scan and the spine checks all ask this function."""
+    names = set(GENERIC_IDENTIFIERS | DROP_LOCATORS)
+    for source in load_agencies() if sources is None else sources:
+        for block in source.identities:
+            names |= {snake_case(c) for c in block.file_columns if c != block.sex}
+        names |= {c.file_name for c in source.content if c.identifier}
+    return frozenset(names)
 
 
 def snake_case(name: str) -> str:
@@ -163,8 +250,18 @@ def _content(name: str, raw: dict) -> ContentColumn:
     return ContentColumn(name=name, **raw)
 
 
+def _plausibility(raw: dict) -> Plausibility:
+    raw = dict(raw)
+    raw["ages"] = {role: (int(lo), int(hi)) for role, (lo, hi) in raw.get("ages", {}).items()}
+    raw["may_be_future"] = {str(c): int(days) for c, days in (raw.get("may_be_future") or {}).items()}
+    if isinstance(raw.get("dob_floor"), str):
+        raw["dob_floor"] = date.fromisoformat(raw["dob_floor"])
+    return Plausibility(**raw)
+
+
 def parse_declaration(raw: dict) -> AgencySource:
     raw = dict(raw)
+    raw["plausibility"] = _plausibility(raw.get("plausibility") or {})
     raw["identities"] = tuple(_identity(b) for b in raw["identities"])
     raw["content"] = tuple(_content(n, c or {}) for n, c in raw["content"].items())
     raw["sex_codes"] = {str(k): v for k, v in raw.get("sex_codes", {}).items()}

@@ -24,6 +24,11 @@ RULE_HELP = {
     "not_a_number": "the value is not a number",
     "not_a_boolean": "the value is not one of the declared yes/no values",
     "wrong_field_count": "the row has a different number of fields than the header",
+    "duplicate_row": "the row repeats an earlier row of the same file, value for value",
+    "date_in_future": "the date is after the day the file arrived",
+    "dob_before_floor": "the date of birth is before the earliest the agency's declaration allows",
+    "dob_after_service_date": "the date of birth is after the row's service date",
+    "age_out_of_range": "the person's age at the service date is outside the agency's declared range",
 }
 
 
@@ -101,9 +106,19 @@ def write_report(path: Path, result: IntakeResult, title: str, quarantine: pl.Da
     return path
 
 
-def write_rejection_report(path: Path, title: str, drop_id: str, file_name: str, problem: str) -> Path:
+def write_rejection_report(path: Path, title: str, drop_id: str, file_name: str, problem: str,
+                           quarantine: pl.DataFrame | None = None) -> Path:
+    lines = [f"# {title}: drop {drop_id} was rejected", "", f"- file: `{file_name}`", f"- problem: {problem}",
+             "- nothing from this file was loaded; the file is kept in the archive. Send a corrected file "
+             "with the same name to replace it, or withdraw the drop (`hub drops withdraw`)."]
+    if quarantine is not None and not quarantine.is_empty():
+        lines += ["", "## Quarantined rows", "", "Row numbers count data rows from 1 (the header is not counted).",
+                  "", "| row | column | rule | meaning | kind of value |", "|---|---|---|---|---|"]
+        for r in quarantine.sort("row_number").head(REPORT_ROW_LIMIT).iter_rows(named=True):
+            lines.append(f"| {r['row_number']} | {r['column_name'] or ''} | {r['rule']} | "
+                         f"{RULE_HELP.get(r['rule'], '')} | {r['value_class']} |")
+        if quarantine.height > REPORT_ROW_LIMIT:
+            lines.append(f"| … | | {quarantine.height - REPORT_ROW_LIMIT} more | | |")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"# {title}: drop {drop_id} was rejected\n\n- file: `{file_name}`\n"
-                    f"- problem: {problem}\n- nothing from this file was loaded; the file is kept in the "
-                    "archive. Send a corrected file with the same name to replace it.\n")
+    path.write_text("\n".join(lines) + "\n")
     return path

@@ -4,6 +4,9 @@ Identity records (names, DOB, sex, address, ZIP, SSN, agency record ID) go to th
 the standard form, one per (source, record_id) per drop and per identity block. Content rows
 go to the warehouse keyed by record tokens, with the declared types, race/ethnicity mapped to
 the OMB categories and the neighbourhood derived from the address: no identifier travels.
+Agency-assigned identifiers among the content (``identifier: token``) travel as keyed tokens,
+their values kept in the identity zone's ``identifiers`` table; ``identifier: drop`` columns
+stay behind. The drop ID and row number become ``drop_token`` and ``row_token``.
 """
 
 from __future__ import annotations
@@ -20,16 +23,19 @@ from hub_assets.sources.reader import SOURCE_ROW
 from hub_assets.sources.schema import identity_schema
 from hub_assets.sources.standardise import (clean_name, map_sex, parse_date, split_full_name,
                                             standard_address, standard_ssn, standard_zip)
-from hub_assets.sources.tokens import token_table
+from hub_assets.sources.tokens import drop_token, identifier_namespace, row_tokens, token_table
 
 RECORD_COLUMNS = ("record_token", "source", "record_id", "first_name", "middle_name", "last_name", "dob",
                   "sex", "address", "zip", "race_ethnicity", "drop_id", "loaded_at", "ssn")
+IDENTIFIER_COLUMNS = {"agency": pl.String, "column_name": pl.String, "value": pl.String, "token": pl.String,
+                      "drop_id": pl.String}
 
 
 @dataclass
 class Split:
     records: pl.DataFrame  # identity.records rows
     content: pl.DataFrame  # raw.<agency> rows
+    identifiers: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=IDENTIFIER_COLUMNS))
     # Values standardisation could not read and set to null (not quarantined: the row is good).
     nulled: dict[str, int] = field(default_factory=dict)
 
@@ -108,22 +114,56 @@ def typed_content(col: ContentColumn, date_format: str) -> pl.Expr:
 
 
 def content_rows(source: AgencySource, accepted: pl.DataFrame, tokens: dict[str, pl.DataFrame],
-                 drop_id: str, cache: ValueCache | None = None) -> pl.DataFrame:
-    """The warehouse rows; ``tokens`` holds each identity block's ``token_table`` by role."""
+                 drop_id: str, key: bytes, loaded_at: datetime, cache: ValueCache | None = None,
+                 identifiers: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """The warehouse rows; ``tokens`` holds each identity block's ``token_table`` by role and
+    ``identifiers`` each tokenised content column's (by column name)."""
     primary = source.primary
+    identifiers = identifiers if identifiers is not None else identifier_tokens(source, accepted, key)
     with_tokens = accepted
     for block in source.identities:
         with_tokens = with_tokens.join(
             tokens[block.role].rename({"record_id": block.record_id, "record_token": block.token_column}),
             on=block.record_id, how="left", maintain_order="left")
+    for col in source.tokenised:
+        with_tokens = with_tokens.join(
+            identifiers[col.name].rename({"record_id": col.name, "record_token": col.warehouse_name}),
+            on=col.name, how="left", maintain_order="left")
     return with_tokens.select(
         *(pl.col(block.token_column) for block in source.identities),
-        pl.lit(drop_id).alias("drop_id"),
-        pl.col(SOURCE_ROW),
-        *(typed_content(col, source.date_format).alias(col.warehouse_name) for col in source.content),
+        pl.lit(drop_token(key, source.name, drop_id)).alias("drop_token"),
+        row_tokens(key, source.name, drop_id, accepted[SOURCE_ROW]).alias("row_token"),
+        pl.lit(loaded_at).alias("loaded_at"),
+        *(pl.col(col.warehouse_name) if col.identifier == "token" else
+          typed_content(col, source.date_format).alias(col.warehouse_name) for col in source.warehouse_content),
         race_expr(source).alias("race_ethnicity"),
         _neighbourhoods(accepted, primary.address, primary.zip, cache),
     )
+
+
+def identifier_tokens(source: AgencySource, accepted: pl.DataFrame, key: bytes) -> dict[str, pl.DataFrame]:
+    """Each tokenised content identifier's ``token_table`` (value -> token), by file column."""
+    return {col.name: token_table(key, identifier_namespace(source.name, col.file_name), accepted[col.name])
+            for col in source.tokenised}
+
+
+def identifier_rows(source: AgencySource, accepted: pl.DataFrame, tables: dict[str, pl.DataFrame],
+                    drop_id: str) -> pl.DataFrame:
+    """The identity zone's ``identifiers`` rows: every agency-assigned identifier value of the
+    drop (tokenised or dropped) with its token, so the value can be traced and scanned for."""
+    frames = []
+    for col in source.content:
+        if not col.identifier:
+            continue
+        if col.name in tables:
+            values = tables[col.name].rename({"record_id": "value", "record_token": "token"})
+        else:
+            values = (accepted[col.name].drop_nulls().unique().cast(pl.String).to_frame("value")
+                      .with_columns(pl.lit(None, pl.String).alias("token")))
+        frames.append(values.with_columns(pl.lit(source.name).alias("agency"),
+                                          pl.lit(col.file_name).alias("column_name"),
+                                          pl.lit(drop_id).alias("drop_id")).select(list(IDENTIFIER_COLUMNS)))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=IDENTIFIER_COLUMNS)
 
 
 def _neighbourhoods(accepted: pl.DataFrame, address: str | None, zip_col: str | None,
@@ -183,4 +223,7 @@ def split_drop(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id
               for block in source.identities}
     records = pl.concat([identity_records(source, block, accepted, tokens[block.role], drop_id, loaded_at, cache)
                          for block in source.identities])
-    return Split(records, content_rows(source, accepted, tokens, drop_id, cache), nulled_counts(source, accepted))
+    identifiers = identifier_tokens(source, accepted, key)
+    content = content_rows(source, accepted, tokens, drop_id, key, loaded_at, cache, identifiers)
+    return Split(records, content, identifier_rows(source, accepted, identifiers, drop_id),
+                 nulled_counts(source, accepted))

@@ -1,9 +1,16 @@
-"""Record tokens: keyed hashes that stand in for agency record IDs outside the identity zone.
+"""Keyed tokens: hashes that stand in for agency-assigned identifiers outside the identity zone.
 
-``record_token = HMAC-SHA256(key, "<source>|<record_id>")``. Without the key a token cannot be
-computed from identity data, and changing the key changes every token. The key comes from
-``HUB_SECRET_KEY``; for development a random key is generated once into the data directory,
-with a warning. The key is never logged.
+``record_token = HMAC-SHA256(key, "<source>|<record_id>")``. The other identifiers an agency
+assigns (enrollment, household, registration, employer IDs; declared ``identifier: token``)
+become ``HMAC-SHA256(key, "<agency>.<column>|<value>")``, so equal IDs still join (household
+linkage works on tokens) and IDs of different agencies or columns never collide. A drop's ID
+becomes ``drop_token`` and each of its rows a ``row_token`` (drop and row number); the drop ID
+and row number themselves stay in the identity zone. Without the key no token can be computed
+from identity data, and changing the key changes every token.
+
+The key comes from ``HUB_SECRET_KEY``; for development a random key is generated once, with a
+warning, into a 0600 file outside the data directory (``settings.dev_key_file``). The key is
+never logged.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import secrets
 
 import polars as pl
 
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +34,27 @@ def resolve_secret_key(configured: str | None, paths: HubPaths) -> bytes:
         return value.encode()
     key_file = paths.secret_key_file
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-        log.warning("HUB_SECRET_KEY is not set: generated a development key in %s. "
-                    "Set HUB_SECRET_KEY in production.", key_file)
+        private_dir(key_file.parent)
+        try:
+            write_private(key_file, secrets.token_hex(32).encode())
+            log.warning("HUB_SECRET_KEY is not set: generated a development key in %s. "
+                        "Set HUB_SECRET_KEY in production.", key_file)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
     return key_file.read_text().strip().encode()
 
 
 def record_token(key: bytes, source: str, record_id: str) -> str:
     return hmac.new(key, f"{source}|{record_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def identifier_namespace(agency: str, column: str) -> str:
+    """The token namespace of an agency-assigned content identifier (``hmis.household_id``)."""
+    return f"{agency}.{column}"
+
+
+def drop_token(key: bytes, agency: str, drop_id: str) -> str:
+    return record_token(key, f"{agency}.drop", drop_id)
 
 
 def token_table(key: bytes, source: str, record_ids: pl.Series) -> pl.DataFrame:
@@ -58,3 +76,11 @@ def record_tokens(key: bytes, source: str, record_ids: pl.Series) -> pl.Series:
     table = token_table(key, source, record_ids)
     return record_ids.replace_strict(table["record_id"], table["record_token"], default=None,
                                      return_dtype=pl.String)
+
+
+def row_tokens(key: bytes, agency: str, drop_id: str, source_rows: pl.Series) -> pl.Series:
+    """``row_token`` of each row number of one drop: ``record_token(key, "<agency>.row",
+    "<drop_id>:<row>")``. It names one delivered row (an episode's identity) without pointing
+    at the file or the line."""
+    located = pl.select(pl.concat_str(pl.lit(f"{drop_id}:"), source_rows.cast(pl.String))).to_series()
+    return record_tokens(key, f"{agency}.row", located)

@@ -76,7 +76,7 @@ def _typed(source: AgencySource, column) -> pl.Expr:
         upper = value.str.to_uppercase()
         value = (pl.when(upper.is_in(list(column.true_values))).then(True)
                  .when(upper.is_in(list(column.false_values))).then(False))
-    return value.alias(column.warehouse_name)
+    return value.alias(column.file_name)
 
 
 MACROS = """

@@ -57,7 +57,7 @@ public_housing as materialized (
         coalesce(min(move_in_date), min(snapshot_date)) as start_date,
         max(snapshot_date) as end_date
     from {{ ref('stg_public_housing__household_members') }}
-    group by person_key, household_id
+    group by person_key, household_token
 
 ),
 

@@ -10,7 +10,7 @@ with
 rec_parks as (
 
     select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'rec_parks' as agency, 'recreation' as service_type,
+        person_key, record_token, row_token as source_ref, 'rec_parks' as agency, 'recreation' as service_type,
         program, site as provider, start_date, end_date, neighbourhood,
         -- A registration is a summer programme when it runs during that year's summer weeks.
         start_date <= {{ summer_end('year(start_date)') }}
@@ -23,7 +23,7 @@ rec_parks as (
 youthworks as (
 
     select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'youthworks' as agency, 'summer_jobs' as service_type,
+        person_key, record_token, row_token as source_ref, 'youthworks' as agency, 'summer_jobs' as service_type,
         'YouthWorks' as program, worksite as provider, start_date, end_date, neighbourhood,
         true as is_summer_program, cast(summer as integer) as summer_year
     from {{ ref('stg_youthworks__placements') }}
@@ -33,7 +33,7 @@ youthworks as (
 summer_funding as (
 
     select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'summer_funding' as agency, 'summer_program' as service_type,
+        person_key, record_token, row_token as source_ref, 'summer_funding' as agency, 'summer_program' as service_type,
         program_name as program, grantee as provider, program_start as start_date,
         program_end as end_date, neighbourhood,
         true as is_summer_program, cast(summer as integer) as summer_year
@@ -44,7 +44,7 @@ summer_funding as (
 family_league as (
 
     select
-        person_key, record_token, drop_id || ':' || source_row as source_ref, 'family_league' as agency, 'out_of_school_time' as service_type,
+        person_key, record_token, row_token as source_ref, 'family_league' as agency, 'out_of_school_time' as service_type,
         program, provider, session_start as start_date, session_end as end_date, neighbourhood,
         session_type = 'summer' as is_summer_program, year(session_start) as summer_year
     from {{ ref('stg_family_league__attendance') }}

@@ -1,11 +1,18 @@
 """Every dbt model (and its tests, as asset checks) as Dagster assets, built with ``dbt build``.
 
+Governance comes first (``privacy/governed_build``): the project is compiled, what its SQL and
+hooks really read is judged against the agreements, and ``dbt build`` then leaves out every
+refused use case and everything downstream of it. The step fails afterwards, naming each
+refusal, so ``hub run`` exits non-zero while the use cases that pass are built.
+
 dbt writes the warehouse, so the models run in the DuckDB writer pool. Row counts and column
 metadata are not fetched: that fetch leaves a dbt-duckdb connection open, and a later DuckDB
 writer in the same process then fails.
 """
 
+import json
 import os
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -14,6 +21,8 @@ from hub_assets.defs.dbt import parse_cache
 from hub_assets.defs.dbt.project import dbt_project, prepare_manifest
 from hub_assets.defs.dbt.translator import HubDbtTranslator
 from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.privacy import governed_build
+from hub_assets.privacy.governance import load_governance
 from hub_assets.sources.declaration import load_agencies
 from hub_assets.sources.stores import ensure_raw_table
 
@@ -24,10 +33,14 @@ from hub_assets.sources.stores import ensure_raw_table
 # does: dbt's default debug-level file log writes every statement and its timing, and measured
 # 1-3 s of a 15-18 s build on the 1M city. An analyst debugging SQL runs `dbt build` by hand.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
+MANIFEST = prepare_manifest()
+# Nodes these definitions were built from: a node added since (definitions not yet reloaded) is
+# left out of the build and reported, not handed to dagster-dbt, which knows no asset for it.
+KNOWN_NODES = frozenset(json.loads(MANIFEST.read_text()).get("nodes", {}))
 
 
 @dbt_assets(
-    manifest=prepare_manifest(),
+    manifest=MANIFEST,
     project=dbt_project,
     dagster_dbt_translator=HubDbtTranslator(),
     pool=WRITER_POOL,
@@ -45,7 +58,19 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     target_path = parse_cache.run_target_path(context.run.run_id)
     parse_cache.seed(target_path, hub.paths.warehouse_db)
     try:
-        yield from dbt.cli(BUILD_ARGS, context=context, target_path=target_path).stream()
+        plan = governed_build.plan_build(Path(dbt.project_dir), target_path, load_governance(), KNOWN_NODES)
+        governed_build.record(plan, hub.paths.root)
+        if not plan.runs:
+            raise dg.Failure(description="Governance refuses the build: " + "; ".join(plan.failures()))
+        with hub.warehouse() as con:
+            for relation in governed_build.drop_refused(con, plan):
+                context.log.warning(f"dropped {relation}: its use case is refused")
+        if plan.excluded_names:
+            context.log.error(f"not built (refused, or downstream of a refusal): {', '.join(plan.excluded_names)}")
+        yield from dbt.cli(plan.build_args(BUILD_ARGS), context=context, target_path=target_path).stream()
     finally:
         parse_cache.keep(target_path, hub.paths.warehouse_db)
         parse_cache.prune_run_folders()
+    if plan.failures():
+        raise dg.Failure(description="Governance refused: " + "; ".join(plan.failures()),
+                         metadata={"not_built": ", ".join(plan.excluded_names)})

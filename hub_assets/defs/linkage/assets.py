@@ -14,7 +14,8 @@ import dagster as dg
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.linkage import operations
-from hub_assets.linkage.quality import LINK_RATE_BOUNDS, MAX_CLUSTER_SIZE
+from hub_assets.linkage.quality import (LINK_RATE_BOUNDS, MAX_CLUSTER_SIZE, group_error_markdown,
+                                       lowest_group_recall)
 from hub_assets.sources.declaration import load_agencies
 
 MODEL_KEY = dg.AssetKey(["linkage", "model"])
@@ -28,7 +29,7 @@ class LinkageConfig(dg.Config):
 
 
 @dg.asset(key=MODEL_KEY, group_name="linkage", pool=WRITER_POOL, deps=IDENTITY_KEYS,
-          description="Trained Splink model (JSON) with its match-weight and m/u charts.")
+          description="Trained Splink model (JSON) with its match-weight, m/u and threshold charts.")
 def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
     where = operations.LinkagePaths.of(hub.paths)
     with hub.identity() as con:
@@ -36,8 +37,10 @@ def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.Mat
     context.log.info("trained on %s records", summary["records"])
     return dg.MaterializeResult(metadata={
         "model": dg.MetadataValue.path(str(summary["model"])),
-        "match_weights_chart": dg.MetadataValue.path(str(summary["charts"]["match_weights"])),
-        "m_u_parameters_chart": dg.MetadataValue.path(str(summary["charts"]["m_u_parameters"])),
+        # Charts as PNG inline in Markdown: they show in the UI with nothing fetched (charts.py).
+        **{f"{name}_chart": dg.MetadataValue.md(chart.markdown())
+           for name, chart in summary["charts"].items()},
+        "charts_dir": dg.MetadataValue.path(str(where.reports)),
         "blocking_counts": dg.MetadataValue.path(str(summary["blocking_counts"])),
         "records": summary["records"],
         "probability_two_random_records_match": float(summary["prior"] or 0.0),
@@ -51,6 +54,15 @@ def _against_truth(quality: dict) -> dict[str, float]:
     truth = quality.get("truth") or {}
     return {f"{kind}_{measure}": truth[kind][measure]
             for kind in ("cluster", "pairwise") if kind in truth for measure in ("precision", "recall", "f1")}
+
+
+def _error_by_group(quality: dict) -> dict:
+    """Precision and recall by source, age band and race/ethnicity (quality.py), when truth or
+    reviewed pairs give them, and the group the linkage serves worst against truth."""
+    text = group_error_markdown(quality)
+    lowest = lowest_group_recall(quality)
+    return ({"linkage_error_by_group": dg.MetadataValue.md(text)} if text else {}) | (
+        {"lowest_group_recall": lowest} if lowest else {})
 
 
 CHECKS = [
@@ -85,6 +97,7 @@ def person_keys(context: dg.AssetExecutionContext, config: LinkageConfig,
                   "uncertain_pairs": quality["uncertain_pairs"],
                   "predicted_count_error_2sd": quality["predicted_count_error"]["relative_error_2sd"],
                   **_against_truth(quality),
+                  **_error_by_group(quality),
                   "quality_report": dg.MetadataValue.path(str(where.quality)),
                   "quality": dg.MetadataValue.md(where.quality.read_text())},
         check_results=[

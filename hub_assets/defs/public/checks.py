@@ -1,8 +1,11 @@
 """Blocking checks on every public asset, reading what was actually published.
 
-- ``disclosure_control``: no count 1..threshold visible; no suppressed cell recoverable from the
-  margins (solved exactly, see ``privacy.recovery``); no visible rate on a suppressed count; no
-  combination of quasi-identifiers at the finest grouping describing 1..threshold youth.
+- ``disclosure_control``: every rule of ``privacy.disclosure.TABLE_RULES`` on each published
+  table (no count 1..threshold visible, no visible rate on a suppressed count, no combination of
+  quasi-identifiers at the finest grouping describing 1..threshold youth), and the attacker
+  audit (``privacy.release_audit``) over all of the use case's public tables and the release
+  before: no suppressed cell determined exactly or, when it may be small, within an interval
+  narrower than the protection width; no change since the last release readable exactly.
 - ``governance_agreement``: the use case's agreement covers every source its lineage reaches —
   walked through the dbt manifest, and through the assembled Dagster graph
   (``defs/governance/graph_lineage.py``) — and has not expired.
@@ -18,16 +21,18 @@ import dagster as dg
 from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
 from hub_assets.defs.public.assets import public_key
 from hub_assets.defs.resources import WRITER_POOL, HubResource
-from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible, too_finely_grouped
+from hub_assets.privacy.disclosure import TABLE_RULES
 from hub_assets.privacy.governance import graph_refusals, load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
-from hub_assets.privacy.release import read_public_table
-from hub_assets.privacy.suppression import min_cell_size
+from hub_assets.privacy.release import load_release_before_current, read_public_table
+from hub_assets.privacy.protect import audit_release
+from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
+AUDIT_CHECK = "no_recoverable_suppressed_cells"
 DISCLOSURE_CHECKS = {
-    "no_small_counts_visible": "No count from 1 to the threshold is visible.",
-    "no_recoverable_suppressed_cells": "No suppressed cell can be solved for from the published margins.",
-    "not_too_finely_grouped": "No finest-grouping combination describes 1..threshold youth.",
+    **{rule.name: rule.description for rule in TABLE_RULES},
+    AUDIT_CHECK: "No suppressed cell can be solved for, or pinned within the protection width, from all public "
+                 "tables of this release and the previous one; no change since the previous release reads exactly.",
 }
 
 
@@ -48,21 +53,23 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
     )
     def _checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
         threshold = min_cell_size()
+        base = disclosure_settings().rounding_base
         selected = context.selected_asset_check_keys
+        with hub.warehouse(read_only=True) as con:
+            published = {mart.name: (mart, read_public_table(con, mart.name)) for mart in marts}
+        previous = {n: (published[n][0], t) for n, t in
+                    load_release_before_current(hub.paths.public).items() if n in published}
+        audit = None
         for key, mart in by_key.items():
             wanted = {c.name for c in selected if c.asset_key == key}
-            if not wanted:
-                continue
-            with hub.warehouse(read_only=True) as con:
-                table = read_public_table(con, mart.name)
-            if "no_small_counts_visible" in wanted:
-                yield _result("no_small_counts_visible", key, small_counts_visible(table, mart.spec, threshold),
-                              min_cell_size=threshold)
-            if "no_recoverable_suppressed_cells" in wanted:
-                yield _result("no_recoverable_suppressed_cells", key, recoverable_suppressed(table, mart.spec))
-            if "not_too_finely_grouped" in wanted:
-                yield _result("not_too_finely_grouped", key, too_finely_grouped(table, mart.spec, threshold),
-                              min_cell_size=threshold)
+            table = published[mart.name][1]
+            for rule in TABLE_RULES:
+                if rule.name in wanted:
+                    yield _result(rule.name, key, rule.problems(table, mart.spec, threshold, base),
+                                  min_cell_size=threshold, rounding_base=base)
+            if AUDIT_CHECK in wanted:
+                audit = audit or audit_release(published, previous, threshold)
+                yield _result(AUDIT_CHECK, key, audit.failures_of(mart.name), **audit.metadata())
 
     return _checks
 

@@ -9,19 +9,9 @@ import polars as pl
 
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.defs.sources.partitions import drops_partitions, identity_key, raw_key
-from hub_assets.sources.declaration import AgencySource, load_agencies, snake_case
+from hub_assets.sources.declaration import AgencySource, identifier_column_names
 from hub_assets.sources.stores import ensure_identity_tables, raw_table
-
-# Names that would mean an identifier reached the warehouse, whatever agency spelled them.
-GENERIC_IDENTIFIER_COLUMNS = {"first_name", "middle_name", "last_name", "full_name", "name", "dob",
-                              "date_of_birth", "birth_date", "ssn", "phone", "address", "street_address",
-                              "zip", "zip_code", "record_id", "sex", "gender"}
-
-
-def identifier_column_names() -> set[str]:
-    """Every declared identifier column of every agency, snake-cased, plus the generic ones."""
-    declared = {snake_case(c) for s in load_agencies() for c in s.identifier_columns}
-    return declared | GENERIC_IDENTIFIER_COLUMNS
+from hub_assets.sources.tokens import drop_token
 
 
 def _specs(source: AgencySource, partitions: dg.DynamicPartitionsDefinition) -> list[dg.AssetCheckSpec]:
@@ -30,8 +20,8 @@ def _specs(source: AgencySource, partitions: dg.DynamicPartitionsDefinition) -> 
                           description="rows received = rows accepted + rows quarantined, for every drop of "
                                       "this agency; and this drop's accepted rows are all in the warehouse"),
         dg.AssetCheckSpec("no_identifier_columns", asset=raw_key(source), partitions_def=partitions,
-                          description=f"raw.{source.name} has no identifier column (names, DOB, sex, "
-                                      "address, ZIP, agency record IDs)"),
+                          description=f"raw.{source.name} has no identifier column (names, DOB, "
+                                      "address, ZIP, agency-assigned IDs, drop IDs, row numbers)"),
         dg.AssetCheckSpec("required_content_present", asset=raw_key(source), partitions_def=partitions,
                           description="declared required content columns are never null in the warehouse"),
     ]
@@ -58,10 +48,12 @@ def build_intake_checks(source: AgencySource) -> dg.AssetChecksDefinition:
             columns = [r[0] for r in con.execute(
                 "select column_name from information_schema.columns where table_schema = 'raw' "
                 "and table_name = ?", [source.name]).fetchall()]
-            loaded = dict(con.execute(
-                f"select drop_id, count(*) from {raw_table(source)} where list_contains(?, drop_id) group by 1",
-                [drop_ids]).fetchall()) if columns else {}
-            required = [c.warehouse_name for c in source.content if c.required]
+            # The warehouse knows a drop by its token only.
+            tokens = {drop_token(hub.key(), source.name, d): d for d in drop_ids}
+            loaded = {tokens[t]: n for t, n in con.execute(
+                f"select drop_token, count(*) from {raw_table(source)} where list_contains(?, drop_token) "
+                "group by 1", [list(tokens)]).fetchall()} if columns else {}
+            required = [c.warehouse_name for c in source.warehouse_content if c.required]
             # One scan for every required column.
             counts = con.execute("select " + ", ".join(f"count(*) filter (where {c} is null)" for c in required)
                                  + f" from {raw_table(source)}").fetchone() if columns and required else ()

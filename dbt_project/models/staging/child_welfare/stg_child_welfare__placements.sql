@@ -18,8 +18,9 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(removal_date as date) as removal_date,
         cast(placement_type as varchar) as placement_type,
         cast(placement_start as date) as placement_start,

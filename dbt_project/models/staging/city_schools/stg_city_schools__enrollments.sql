@@ -20,8 +20,9 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(school_year as varchar) as school_year,
         cast(school_id as varchar) as school_id,
         cast(school_name as varchar) as school_name,
@@ -36,13 +37,13 @@ renamed as (
 ),
 
 -- Snapshot agency: the roster is resent in every drop; keep each row once, from the
--- latest drop (drop ids begin with the dated file name).
+-- latest drop loaded (drops load in the order of their dated file names).
 deduplicated as (
 
     select * from renamed
     qualify row_number() over (
         partition by record_token, school_year, school_id, entry_date
-        order by drop_id desc, source_row
+        order by loaded_at desc, drop_token, row_token
     ) = 1
 
 ),

@@ -18,8 +18,9 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(provider as varchar) as provider,
         cast(program as varchar) as program,
         cast(session_type as varchar) as session_type,

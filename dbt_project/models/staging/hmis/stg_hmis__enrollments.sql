@@ -18,10 +18,11 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
-        cast(enrollment_id as varchar) as enrollment_id,
-        cast(household_id as varchar) as household_id,
+        drop_token,
+        row_token,
+        loaded_at,
+        cast(enrollment_token as varchar) as enrollment_token,
+        cast(household_token as varchar) as household_token,
         cast(relationship_to_ho_h as bigint) as relationship_to_head_of_household,
         cast(project_type as varchar) as project_type,
         cast(entry_date as date) as entry_date,

@@ -18,8 +18,9 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(intake_date as date) as intake_date,
         cast(offense_category as varchar) as offense_category,
         cast(intake_decision as varchar) as intake_decision,

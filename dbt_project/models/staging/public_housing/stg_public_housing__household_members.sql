@@ -20,9 +20,10 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
-        cast(household_id as varchar) as household_id,
+        drop_token,
+        row_token,
+        loaded_at,
+        cast(household_token as varchar) as household_token,
         cast(relationship as varchar) as relationship,
         cast(program as varchar) as program,
         cast(development as varchar) as development,
@@ -35,13 +36,13 @@ renamed as (
 ),
 
 -- Snapshot agency: the roster is resent in every drop; keep each row once, from the
--- latest drop (drop ids begin with the dated file name).
+-- latest drop loaded (drops load in the order of their dated file names).
 deduplicated as (
 
     select * from renamed
     qualify row_number() over (
-        partition by record_token, household_id, snapshot_date
-        order by drop_id desc, source_row
+        partition by record_token, household_token, snapshot_date
+        order by loaded_at desc, drop_token, row_token
     ) = 1
 
 ),

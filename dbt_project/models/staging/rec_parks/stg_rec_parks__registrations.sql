@@ -18,9 +18,10 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
-        cast(registration_id as varchar) as registration_id,
+        drop_token,
+        row_token,
+        loaded_at,
+        cast(registration_token as varchar) as registration_token,
         cast(program as varchar) as program,
         cast(program_type as varchar) as program_type,
         cast(site as varchar) as site,

@@ -18,8 +18,9 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(grantee as varchar) as grantee,
         cast(program_name as varchar) as program_name,
         cast(summer as bigint) as summer,

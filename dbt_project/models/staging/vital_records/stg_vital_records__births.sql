@@ -19,8 +19,9 @@ renamed as (
     select
         record_token,
         mother_record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(prenatal_care_began_month as bigint) as prenatal_care_began_month,
         cast(prenatal_visits as bigint) as prenatal_visits,
         cast(birth_weight_grams as bigint) as birth_weight_grams,

@@ -18,10 +18,11 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(year_qtr as varchar) as year_qtr,
-        cast(employer_id as varchar) as employer_id,
+        cast(employer_token as varchar) as employer_token,
         cast(naics2 as varchar) as naics2,
         cast(wages as double) as wages,
         race_ethnicity,

@@ -18,8 +18,9 @@ renamed as (
 
     select
         record_token,
-        drop_id,
-        source_row,
+        drop_token,
+        row_token,
+        loaded_at,
         cast(summer as bigint) as summer,
         cast(worksite as varchar) as worksite,
         cast(worksite_sector as varchar) as worksite_sector,

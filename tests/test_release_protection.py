@@ -1,0 +1,183 @@
+"""A release protected as one linked problem, and the attacker audit that blocks it.
+
+Each attack is planted: it fails the audit as the tables were published before (each table on its
+own, counts exact) and passes once the release is protected (``protect_release``)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import polars as pl
+import pytest
+
+from hub_assets.privacy.disclosure import recoverable_suppressed
+from hub_assets.privacy.manifest import PublishedMart
+from hub_assets.privacy.margins import PublishSpec
+from hub_assets.privacy.protect import audit_release, protect_release
+from hub_assets.privacy.suppression import cube, publish, render
+
+THRESHOLD = 10
+
+
+def _mart(name: str, dims: list[str], counts: list[str], use_case: str = "summer", **publish) -> PublishedMart:
+    spec = PublishSpec.from_meta({"dimensions": dims, "counts": counts, **publish}, name)
+    return PublishedMart(f"model.hub.{name}", name, use_case, "marts", name, spec, "", {})
+
+
+def _csv(table: pl.DataFrame) -> bytes:
+    out = io.BytesIO()
+    table.write_csv(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def exact_publication(tmp_path, monkeypatch):
+    """Counts published exactly (``disclosure.rounding_base: 1``), as before rounding."""
+    from hub_assets.settings import GOVERNANCE_FILE
+
+    path = tmp_path / "governance.yaml"
+    path.write_text(GOVERNANCE_FILE.read_text().replace("rounding_base: 5", "rounding_base: 1"))
+    monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(path))
+
+
+# --- 1. Deterministic -------------------------------------------------------------------------
+
+BY_SEX = _mart("opportunity_youth_by_group", ["neighbourhood", "sex"], ["enrolled_youth"])
+TIED = pl.DataFrame({"neighbourhood": ["N1"] * 3 + ["N2"] * 3, "sex": ["F", "M", "U"] * 2,
+                     "enrolled_youth": [47, 47, 1, 60, 60, 30]})
+
+
+def test_the_same_cells_in_any_row_order_publish_the_same_table():
+    """Two sexes tie at 47 beside a hidden 1: which one goes is decided by the declared order
+    (F before M), not by the order the warehouse returned the rows in."""
+    tables = {_csv(publish(TIED[list(order)], BY_SEX.spec, THRESHOLD, "t"))
+              for order in itertools.permutations(range(TIED.height))}
+    assert len(tables) == 1
+    published = publish(TIED, BY_SEX.spec, THRESHOLD, "t")
+    hidden = published.filter(pl.col("enrolled_youth_suppressed"))
+    assert ("N1", "F") in list(zip(hidden["neighbourhood"], hidden["sex"]))
+    assert ("N1", "M") not in list(zip(hidden["neighbourhood"], hidden["sex"]))
+
+
+def test_a_release_is_the_same_bytes_every_time_whatever_the_row_order():
+    marts = [(BY_SEX, TIED), (_mart("by_neighbourhood", ["neighbourhood"], ["enrolled_youth"]),
+                              pl.DataFrame({"neighbourhood": ["N1", "N2"], "enrolled_youth": [95, 150]}))]
+    first = protect_release(marts, THRESHOLD, {})
+    again = protect_release([(m, c.reverse()) for m, c in reversed(marts)], THRESHOLD, {})
+    assert {n: _csv(t) for n, t in first.items()} == {n: _csv(t) for n, t in again.items()}
+
+
+# --- 2. A recovery that needs two tables ------------------------------------------------------
+
+BY_NEIGHBOURHOOD = _mart("summer_participation_by_neighbourhood", ["neighbourhood"], ["enrolled_youth"])
+GAPS = _mart("summer_engagement_gaps", ["dimension", "group_value"], ["enrolled_youth"])
+NEIGHBOURHOODS = pl.DataFrame({"neighbourhood": ["N1", "N2", "N3", "N4"], "enrolled_youth": [4, 30, 31, 50]})
+REPUBLISHED = pl.DataFrame({"dimension": ["neighbourhood"] * 4, "group_value": ["N1", "N2", "N3", "N4"],
+                            "enrolled_youth": [4, 30, 31, 50]})
+
+
+def _with_pattern(mart: PublishedMart, cells: pl.DataFrame, hidden_rows: set[int]) -> pl.DataFrame:
+    return render(cube(cells, mart.spec, mart.name), mart.spec, {"enrolled_youth": hidden_rows})
+
+
+def test_a_count_hidden_in_one_table_and_shown_in_another_is_recovered_then_protected(exact_publication):
+    # Each table on its own: N1 (4) hidden with one partner, N2 in one, N3 in the other.
+    own = {BY_NEIGHBOURHOOD.name: (BY_NEIGHBOURHOOD, _with_pattern(BY_NEIGHBOURHOOD, NEIGHBOURHOODS, {0, 1})),
+           GAPS.name: (GAPS, _with_pattern(GAPS, REPUBLISHED, {0, 2}))}
+    assert all(recoverable_suppressed(t, m.spec, THRESHOLD) == [] for m, t in own.values())
+    before = audit_release(own, {}, THRESHOLD)
+    assert not before.ok
+    assert any("summer_engagement_gaps.enrolled_youth at dimension=neighbourhood, group_value=N1 is determined "
+               "exactly (it is 4)" in f for f in before.failures)
+
+    tables = protect_release([(BY_NEIGHBOURHOOD, NEIGHBOURHOODS), (GAPS, REPUBLISHED)], THRESHOLD, {})
+    after = audit_release({n: (m, tables[n]) for n, m in [(BY_NEIGHBOURHOOD.name, BY_NEIGHBOURHOOD),
+                                                           (GAPS.name, GAPS)]}, {}, THRESHOLD)
+    assert after.ok, after.failures
+    hidden = {name: set(tables[name].filter(pl.col("enrolled_youth_suppressed"))[column])
+              for name, column in [(BY_NEIGHBOURHOOD.name, "neighbourhood"), (GAPS.name, "group_value")]}
+    assert hidden[BY_NEIGHBOURHOOD.name] == hidden[GAPS.name] == {"N1", "N2"}  # the republished count alike
+
+
+# --- 3. Differencing two releases -------------------------------------------------------------
+
+BY_GROUP = _mart("summer_participation_by_group", ["neighbourhood", "age_band"], ["participants"])
+
+
+def _release(extra: int) -> pl.DataFrame:
+    """A city's participants; ``extra`` youth from a late drop, all in N1 aged 14-15."""
+    values = [42, 57, 33, 61, 75, 48, 39, 52, 66]
+    cells = [(n, a) for n in ("N1", "N2", "N3") for a in ("11-13", "14-15", "16-18")]
+    return pl.DataFrame({"neighbourhood": [n for n, _ in cells], "age_band": [a for _, a in cells],
+                         "participants": [v + (extra if (n, a) == ("N1", "14-15") else 0)
+                                          for v, (n, a) in zip(values, cells)]})
+
+
+def test_a_late_drop_of_three_youth_reads_exactly_from_two_exact_releases(exact_publication):
+    before = {BY_GROUP.name: (BY_GROUP, publish(_release(0), BY_GROUP.spec, THRESHOLD, "t"))}
+    after = {BY_GROUP.name: (BY_GROUP, publish(_release(3), BY_GROUP.spec, THRESHOLD, "t"))}
+    audit = audit_release(after, before, THRESHOLD)
+    assert not audit.ok
+    assert any("participants at neighbourhood=N1, age_band=14-15 changed by exactly 3" in f for f in audit.failures)
+
+
+@pytest.mark.parametrize("late", range(1, 11))
+def test_no_late_drop_of_one_to_ten_youth_reads_exactly_from_two_rounded_releases(late):
+    first = protect_release([(BY_GROUP, _release(0))], THRESHOLD, {})
+    second = protect_release([(BY_GROUP, _release(late))], THRESHOLD, first)
+    audit = audit_release({BY_GROUP.name: (BY_GROUP, second[BY_GROUP.name])},
+                          {BY_GROUP.name: (BY_GROUP, first[BY_GROUP.name])}, THRESHOLD)
+    assert audit.ok, audit.failures
+    assert audit.changes_compared == 16  # every cell and total of the table, in both releases
+    assert all(v % 5 == 0 for v in second[BY_GROUP.name]["participants"].drop_nulls())
+
+
+# --- 4. A too-narrow interval -----------------------------------------------------------------
+
+SCHOOLS = _mart("student_homelessness_by_school", ["school"], ["students"])
+NARROW = pl.DataFrame({"school": ["A", "B", "C"], "students": [11, 1, 2]})
+
+
+def test_a_small_count_pinned_within_one_or_two_fails_then_is_widened(exact_publication):
+    own = publish(NARROW, SCHOOLS.spec, THRESHOLD, "t")  # B and C hidden: B + C = 3, so B is 1 or 2
+    assert recoverable_suppressed(own, SCHOOLS.spec, THRESHOLD) == []  # nothing is determined exactly
+    before = audit_release({SCHOOLS.name: (SCHOOLS, own)}, {}, THRESHOLD)
+    assert "suppressed student_homelessness_by_school.students at school=B lies in [1, 2], narrower than the " \
+           "protection width 3" in before.failures
+
+    tables = protect_release([(SCHOOLS, NARROW)], THRESHOLD, {})
+    after = audit_release({SCHOOLS.name: (SCHOOLS, tables[SCHOOLS.name])}, {}, THRESHOLD)
+    assert after.ok, after.failures
+    assert min(hi - lo for lo, hi in after.suppressed.values()) >= 3
+
+
+def test_audit_figures_name_the_narrowest_interval():
+    tables = protect_release([(SCHOOLS, NARROW)], THRESHOLD, {})
+    figures = audit_release({SCHOOLS.name: (SCHOOLS, tables[SCHOOLS.name])}, {}, THRESHOLD).metadata()
+    assert figures["audit_ok"] is True and figures["audit_exactly_determined"] == 0
+    assert figures["audit_suppressed_cells"] == 2
+    assert figures["audit_narrowest_interval"].startswith("student_homelessness_by_school.students at school=")
+
+
+# --- Rounding: counts, and rates consistent with them -----------------------------------------
+
+GAPS_WITH_RATES = _mart("summer_engagement_gaps", ["neighbourhood"], ["enrolled_youth", "enrolled_participants"],
+                        rates={"participation_rate": ["enrolled_participants", "enrolled_youth"],
+                               "participants_short": ["enrolled_participants", "enrolled_youth"]})
+
+
+def test_every_count_is_rounded_and_every_rate_comes_from_the_rounded_counts():
+    cells = pl.DataFrame({"neighbourhood": ["N1", "N2", "N3"], "enrolled_youth": [43, 58, 71],
+                          "enrolled_participants": [12, 29, 33]})
+    cells = cells.with_columns((pl.col("enrolled_participants") / pl.col("enrolled_youth")).round(4)
+                               .alias("participation_rate"),
+                               pl.lit([9, 0, 4]).explode().cast(pl.Float64).alias("participants_short"))
+    table = protect_release([(GAPS_WITH_RATES, cells)], THRESHOLD, {})[GAPS_WITH_RATES.name]
+    shown = table.filter(~pl.col("participation_rate_suppressed"))
+    assert shown.height >= 3
+    for count in ("enrolled_youth", "enrolled_participants"):
+        assert all(v % 5 == 0 for v in table[count].drop_nulls())
+    for row in shown.iter_rows(named=True):
+        assert row["participation_rate"] == round(row["enrolled_participants"] / row["enrolled_youth"], 4)
+    assert set(table["participants_short"].drop_nulls()) <= {0.0, 5.0, 10.0}  # a count, rounded like one
