@@ -194,7 +194,7 @@ def render(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-RULE_ORDER = ("dob", "sex", "first_name", "ssn", "middle_name", "min_age", "kept_apart")
+RULE_ORDER = ("dob", "sex", "first_name", "first_name_far", "ssn", "middle_name", "min_age", "kept_apart")
 
 
 def main() -> None:
