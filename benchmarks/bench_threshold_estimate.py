@@ -9,9 +9,10 @@ labelled: exact precision over the scored pairs, and recall over every true pair
 draw is repeated for ``--draws`` seeds in-process (evaluate.py, the same code) to measure how
 often the 95% intervals cover the truth.
 
-Writes ``benchmarks/results/threshold_estimate.md`` and ``.json``.
+Writes ``benchmarks/results/threshold_estimate_<name>.md`` and ``.json``.
 Run: ``make run`` then
-``.venv/bin/python benchmarks/bench_threshold_estimate.py --data-dir data [--per-band 50] [--draws 200]``
+``.venv/bin/python benchmarks/bench_threshold_estimate.py --data-dir data --name fixture_city
+[--per-band 50] [--draws 200]``
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--per-band", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--name", default="fixture_city", help="Names the city in the results file.")
     args = parser.parse_args()
     data_dir = args.data_dir.resolve()
     started = datetime.now(timezone.utc)
@@ -102,7 +104,7 @@ def main() -> None:
         return f"{row[name]:.4f} ({row[name + '_low']:.4f}-{row[name + '_high']:.4f})"
 
     lines = [
-        "# Threshold estimated from reviewed pairs vs the truth (fixture city)", "",
+        f"# Threshold estimated from reviewed pairs vs the truth ({args.name.replace('_', ' ')})", "",
         f"Run {started:%Y-%m-%d %H:%M} UTC on {pairs.height:,} scored pairs of the hub in the data "
         f"directory; {len(truth):,} records with truth. The reviewer is played by the truth.", "",
         "Commands:", "",
@@ -129,8 +131,8 @@ def main() -> None:
               "(p >= 0.5): true pairs never scored are invisible to it, so it overstates recall over "
               "every true pair; labelled records (`--labels` with person ids) measure that.", ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "threshold_estimate.md").write_text("\n".join(lines))
-    (RESULTS / "threshold_estimate.json").write_text(json.dumps(
+    (RESULTS / f"threshold_estimate_{args.name}.md").write_text("\n".join(lines))
+    (RESULTS / f"threshold_estimate_{args.name}.json").write_text(json.dumps(
         {"run_at": started.isoformat(), "per_band": args.per_band, "seed": args.seed, "draws": args.draws,
          "from_sample": from_sample, "exact": exact, "coverage": {str(k): v for k, v in coverage.items()}},
         indent=2))

@@ -17,9 +17,10 @@ holds. From those:
 Intervals: the stratified estimate's variance (with each band's finite-population correction)
 gives an effective sample size, and the Clopper-Pearson interval is taken at that size
 (Korn and Graubard 1998, the ``svyciprop(method = "beta")`` of R's survey package), with
-statsmodels' ``proportion_confint``. A band whose few labels all agree still carries
-uncertainty: when its labels all agree, its variance uses (x + 0.5) / (n + 1) for the share. A band that holds pairs but
-no labels leaves every estimate that needs it undefined (NaN), never silently skipped.
+statsmodels' ``proportion_confint``. A band whose labels all agree still carries uncertainty:
+its variance uses (x + 0.5) / (n + 1) for the share, and the effective size is taken at the
+estimate with those shares. A band reviewed whole is exact. A band that holds pairs but no
+labels leaves every estimate that needs it undefined (NaN), never silently skipped.
 
 Labels come from three places (``pair_labels_*``): the decisions of ``hub review``, a file of
 labelled pairs (the filled-in sample), and a file of labelled records. None is read by

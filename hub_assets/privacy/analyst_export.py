@@ -205,7 +205,9 @@ def _select(schema: str, table: str, columns: list[str], allowed: set[str],
             generalised.append(c)
             if target is None:
                 continue
-            name = target if f"{schema}.{table}" == SPINE else c
+            # A birth year now holds a birth period, under that name; the spine (and its staging
+            # copy) name every quasi-identifier as generalised.
+            name = target if table.endswith("person_spine") or c == "birth_year" else c
             parts.append(f'qi."{target}" as "{name}"')
         else:
             parts.append(f't."{c}"')

@@ -282,7 +282,9 @@ class Solver:
         high = -self._optimum(h, -1.0, label)
         for v in objective:
             h.changeColCost(local[v], 0.0)
-        return math.ceil(low - EPS), (math.floor(high + EPS) if math.isfinite(high) else math.inf)
+        # A difference between releases can be unbounded either way when a cell has no bound of its own.
+        return ((math.ceil(low - EPS) if math.isfinite(low) else -math.inf),
+                (math.floor(high + EPS) if math.isfinite(high) else math.inf))
 
     def _optimum(self, h, sign: float, label: str) -> float:
         """The minimum of the current objective (``sign`` -1 when it is a negated maximum)."""

@@ -66,10 +66,10 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
         with hub.warehouse(read_only=True) as con:
             cells = [(m, pl.from_arrow(con.sql(f'select * from "{m.schema}"."{m.relation}"').to_arrow_table()))
                      for m in marts]
-        for mart, frame in cells:
-            unpublished = [c for c in frame.columns if c not in mart.spec.columns]
-            if unpublished:  # said out loud: only what meta.publish declares goes public
-                context.log.info(f"{mart.name}: columns not in meta.publish stay in the warehouse: {unpublished}")
+        unpublished = {m.name: [c for c in frame.columns if c not in m.spec.columns] for m, frame in cells}
+        for name, columns in unpublished.items():
+            if columns:  # said out loud: only what meta.publish declares goes public
+                context.log.info(f"{name}: columns not in meta.publish stay in the warehouse: {columns}")
         base = disclosure_settings().rounding_base
         try:  # every table of the release together, against the release now public
             tables, result = protect_with_audit(cells, threshold, load_previous_release(hub.paths.public))
@@ -109,6 +109,7 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
             yield dg.MaterializeResult(asset_key=public_key(mart), metadata={
                 "release_id": release_id, "rows": release.rows, "suppressed_cells": release.suppressed_cells,
                 "min_cell_size": threshold, "rounding_base": base, "sha256": release.digest, "agreement": agreements[mart.use_case],
+                "unpublished_columns": ", ".join(unpublished[mart.name]),
                 "files": [str(folder / p.relative_to(staging)) for p in release.files],
                 "data_dictionary": str(folder / mart.use_case / "data_dictionary.md")})
         final_page = folder / page.relative_to(staging)
