@@ -166,7 +166,8 @@ def _use_case_of_relation(plan, relation: str) -> str | None:
 def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_passes(tmp_path, monkeypatch):
     """The hub's own dbt asset (what `hub run` and the sensors launch), on a project with one route
     planted: the step fails naming use case, relation and agreement; the refused use case is not
-    in `marts`; the verdict it records stops the use case's public release too."""
+    in `marts` (what an earlier build left there is dropped); the verdict it records stops the use
+    case's public release too."""
     import dagster as dg
     from test_dbt_project import _plant
 
@@ -181,6 +182,8 @@ def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_pass
     (project / "models" / ROUTES["hard_coded"][0]).write_text(SQL["hard_coded"])
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         _plant(con)
+        # What an earlier build, before the route was planted, left in `marts` for the use case.
+        con.execute("create schema if not exists marts; create table marts.student_homelessness_by_school as select 1 as n")
     monkeypatch.setenv("HUB_DATA_DIR", str(data))
     dbt = HubDbtCliResource(project_dir=str(project), profiles_dir=str(project), dbt_executable=DBT_EXECUTABLE)
     result = dg.materialize([hub_dbt_models], resources={"dbt": dbt, "hub": HubResource(data_dir=str(data))},
