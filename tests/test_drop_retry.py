@@ -13,6 +13,8 @@ from hub_assets.defs.sources.sensors import build_drops_sensor, retry_requests
 from hub_assets.run import HubRunReport, _ingest_agency
 from hub_assets.sources.declaration import agency
 from hub_assets.sources.intake import withdraw_drop
+from hub_assets.sources.landing import received_drop_ids
+from hub_assets.sources.tokens import drop_token
 from hub_assets.sources.outcomes import outstanding
 
 
@@ -42,8 +44,11 @@ def mend_warehouse(hub):
 
 
 def warehouse_rows(hub, name):
+    """drop_id -> rows in raw.<name> (the warehouse knows a drop by its token)."""
     with duckdb.connect(str(hub.paths.warehouse_db), read_only=True) as con:
-        return dict(con.execute(f"select drop_id, count(*) from raw.{name} group by 1").fetchall())
+        counts = dict(con.execute(f"select drop_token, count(*) from raw.{name} group by 1").fetchall())
+    return {d: counts[drop_token(hub.key(), name, d)] for d in received_drop_ids(hub.paths, name)
+            if drop_token(hub.key(), name, d) in counts}
 
 
 def test_a_drop_whose_load_failed_is_loaded_by_the_next_run(hub, instance, write_drop):

@@ -261,7 +261,8 @@ def withdraw_drop(source: AgencySource, drop_id: str, hub, reason: str) -> None:
     with hub.warehouse() as warehouse_con:
         stores.ensure_raw_table(warehouse_con, source)
         with stores.transaction(warehouse_con):
-            warehouse_con.execute(f"delete from {stores.raw_table(source)} where drop_id = ?", [drop_id])
+            warehouse_con.execute(f"delete from {stores.raw_table(source)} where drop_token = ?",
+                                  [drop_token(hub.key(), source.name, drop_id)])
     with hub.identity() as identity_con:
         stores.ensure_identity_tables(identity_con)
         data = archive_path(hub.paths, source.name, drop_id)
