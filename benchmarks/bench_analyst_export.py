@@ -5,7 +5,9 @@ quasi-identifiers (birth year-month, sex, race/ethnicity, neighbourhood) in the 
 export's levels, its smallest class, the people suppressed and the tables it carries, with the
 export's wall time. Writes ``benchmarks/results/analyst_export.md``.
 
-    HUB_DATA_DIR=/path/to/built/data .venv/bin/python benchmarks/bench_analyst_export.py
+    HUB_DATA_DIR=/path/to/built/data .venv/bin/python benchmarks/bench_analyst_export.py [LABEL]
+
+LABEL says what the data directory was built from (e.g. "the fixture city").
 """
 
 from __future__ import annotations
@@ -43,9 +45,12 @@ def main() -> None:
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         spine_people = con.execute("select count(*) from spine.person_spine").fetchone()[0]
+    label = sys.argv[1] if len(sys.argv) > 1 else "a built hub"
     lines = [f"# Analyst export: generalisation needed for k, per agreement ({started})", "",
-             f"Data directory: a hub built from `{root.name}` ({spine_people:,} people in the spine). "
-             "Command: `HUB_DATA_DIR=... .venv/bin/python benchmarks/bench_analyst_export.py`.", "",
+             f"Data: {label}, {spine_people:,} people in the spine. Command: `HUB_DATA_DIR=... "
+             f".venv/bin/python benchmarks/bench_analyst_export.py '{label}'`. \"unique on raw QIs\": share "
+             "of the agreement's people alone in their (birth year-month, sex, race/ethnicity, neighbourhood) "
+             "class before generalisation.", "",
              "| agreement | people | unique on raw QIs | k | levels (birth / area / race / sex) | smallest class "
              "| suppressed | tables | seconds |", "|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:

@@ -52,6 +52,19 @@ def run(data_dir: Path | None, wait_seconds: float) -> None:
 
 
 @main.command()
+@DATA_DIR_OPTION
+@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
+              help="If another hub command holds the data directory, wait this many seconds.")
+def rebuild(data_dir: Path | None, wait_seconds: float) -> None:
+    """Recreate identity.duckdb and warehouse.duckdb from the archive and the saved state
+    (person keys, key history, reviews), then bring everything downstream up to date.
+    The stores present are set aside (renamed), never deleted."""
+    from hub_assets.run import run_hub
+
+    sys.exit(run_hub(data_dir, wait_seconds, rebuild=True))
+
+
+@main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="Where to write record_id,person_key (.csv or .parquet).")
@@ -82,10 +95,14 @@ def prepare() -> None:
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--agreement", required=True, help="The data-sharing agreement (governance.yaml use case) "
                                                  "the export serves: only its sources and models go.")
+@click.option("--lineage", type=click.Choice(["compiled", "manifest"]), default="compiled", show_default=True,
+              help="Scope from what the compiled SQL reads (compiles the project, ~1 min), or from the "
+                   "manifest's depends_on alone.")
 @PURPOSE_OPTION
 @BY_OPTION
 @DATA_DIR_OPTION
-def export_analyst(out: Path, agreement: str, purpose: str, by: str | None, data_dir: Path | None) -> None:
+def export_analyst(out: Path, agreement: str, lineage: str, purpose: str, by: str | None,
+                   data_dir: Path | None) -> None:
     """Write a DuckDB file for one agreement's analysts: its sources, the spine and the models
     that use them, quasi-identifiers generalised to k-anonymity (governance.yaml). The export
     reads the identity zone to prove itself clean, so it is audited with --purpose."""
@@ -93,7 +110,7 @@ def export_analyst(out: Path, agreement: str, purpose: str, by: str | None, data
 
     paths = _paths(data_dir)
     try:
-        summary, hits = export_for_analysts(paths.root, out, agreement, purpose, by)
+        summary, hits = export_for_analysts(paths.root, out, agreement, purpose, by, compiled=lineage == "compiled")
     except (KeyError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0])) from exc
     if hits:

@@ -50,25 +50,33 @@ class HubRunReport:
         return [o for o in self.outcomes if not o.ok]
 
 
-def run_hub(data_dir: Path | None = None, wait_seconds: float = 0.0) -> int:
+def run_hub(data_dir: Path | None = None, wait_seconds: float = 0.0, rebuild: bool = False) -> int:
     """Run the hub on ``data_dir`` while holding its lock; another holder makes this wait up to
-    ``wait_seconds``, then refuse (exit 75, naming the holder)."""
+    ``wait_seconds``, then refuse (exit 75, naming the holder). ``rebuild``: ``hub rebuild``."""
     from hub_assets.runtime.lock import DataDirBusy, data_dir_lock
 
     paths = _prepare_environment(data_dir)
+    command = "hub rebuild" if rebuild else "hub run"
     try:
-        with data_dir_lock(paths.root, "hub run", wait_seconds, on_wait=_say_waiting):
-            return _run_hub(paths)
+        with data_dir_lock(paths.root, command, wait_seconds, on_wait=_say_waiting):
+            return _run_hub(paths, rebuild)
     except DataDirBusy as busy:
-        click.echo(f"hub run: refused: {busy}", err=True)
+        click.echo(f"{command}: refused: {busy}", err=True)
         return BUSY_EXIT_CODE
+    except Exception as error:
+        from hub_assets.runtime.disk import disk_full, disk_full_message, hub_write_dirs
+
+        if not disk_full(error):
+            raise
+        click.echo(f"{command}: FAILED: {disk_full_message(hub_write_dirs(paths.root), error)}", err=True)
+        return 1
 
 
 def _say_waiting(holder: str) -> None:
     click.echo(f"hub run: waiting for {holder} to finish ...", err=True)
 
 
-def _run_hub(paths: HubPaths) -> int:
+def _run_hub(paths: HubPaths, rebuild: bool = False) -> int:
     # Definitions read HUB_DATA_DIR when they load, so import them only now.
     from hub_assets.definitions import defs as load_defs
     from hub_assets.defs.sources.register import drops_to_load, register_new_drops
@@ -76,11 +84,13 @@ def _run_hub(paths: HubPaths) -> int:
     defs = load_defs()
     instance = dg.DagsterInstance.get()
     report = HubRunReport()
-    refusal = _start_up(paths, instance)
+    refusal = _start_up(paths, instance, check=not rebuild)
     if refusal:
         click.echo(f"hub run: refused: {refusal}", err=True)
         return 1
 
+    if rebuild:
+        _rebuild_stores(paths, instance)
     new_drops = register_new_drops(instance)
     # New drops, and any received earlier whose load did not finish (a kill, a full disk).
     to_load = drops_to_load()
@@ -107,6 +117,7 @@ def _run_hub(paths: HubPaths) -> int:
             break  # later stages read this stage's outputs
 
     _write_run_report(paths, report, outstanding)
+    _save_state(paths)
     _print_summary(paths)
     for unmatched in new_drops.unmatched:
         click.echo(f"WARNING: {unmatched} was not loaded: refused, a duplicate, or matching no declared file "
@@ -144,17 +155,53 @@ def _prepare_environment(data_dir: Path | None) -> HubPaths:
     return paths
 
 
-def _start_up(paths: HubPaths, instance: dg.DagsterInstance) -> str | None:
+def _start_up(paths: HubPaths, instance: dg.DagsterInstance, check: bool = True) -> str | None:
     """Make sure the stores can be used and nothing dead holds them; return why not, if not."""
     from hub_assets.runtime.stores import StoreUnusable, check_stores, wait_for_store_writers
 
     try:
-        check_stores(paths, instance)
+        if check:
+            check_stores(paths, instance)
         wait_for_store_writers(paths, STORE_WAIT_SECONDS, lambda line: click.echo(f"hub run: {line}", err=True))
     except (StoreUnusable, TimeoutError) as error:
         return str(error)
     _release_dead_runs(instance)
     return None
+
+
+def _rebuild_stores(paths: HubPaths, instance: dg.DagsterInstance) -> None:
+    """``hub rebuild``: set the stores aside with the drop outcomes that described them (a
+    withdrawal is the operator's decision and stays), restore the state that cannot be derived
+    again into a new identity store, and register any archived drop the Dagster instance lacks;
+    the run then loads every received drop again, as drops without an outcome."""
+    from hub_assets.defs.sources.partitions import drops_partitions
+    from hub_assets.runtime.state import restore_state, set_outcomes_aside, set_stores_aside, state_dir
+    from hub_assets.sources.declaration import load_agencies
+    from hub_assets.sources.landing import received_drop_ids
+
+    for moved in set_stores_aside(paths) + set_outcomes_aside(paths):
+        click.echo(f"hub rebuild: set aside {moved}")
+    if not (state_dir(paths) / "state.json").exists():
+        click.echo(f"hub rebuild: WARNING: no saved state in {state_dir(paths)}; every person "
+                   f"gets a new key and review decisions are lost", err=True)
+    for table, rows in restore_state(paths).items():
+        click.echo(f"hub rebuild: restored {rows:,} row(s) of {table} from {state_dir(paths)}")
+    for source in load_agencies():
+        name = drops_partitions(source).name
+        registered = set(instance.get_dynamic_partitions(name))
+        missing = [d for d in received_drop_ids(paths, source.name) if d not in registered]
+        if missing:  # the Dagster instance was lost too: register the archive again
+            instance.add_dynamic_partitions(name, missing)
+
+
+def _save_state(paths: HubPaths) -> None:
+    """Snapshot what a rebuild cannot derive (hub_assets/runtime/state.py)."""
+    from hub_assets.runtime.state import save_state
+
+    try:
+        save_state(paths)
+    except Exception as error:  # noqa: BLE001 - the run's own outcome stands; say why not saved
+        click.echo(f"WARNING: the identity state was not saved to {paths.root / 'state'}: {error}", err=True)
 
 
 def _release_dead_runs(instance: dg.DagsterInstance) -> None:
@@ -257,6 +304,10 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, label: str, key
         tags=tags,
     )
     error = "" if result.success else _first_error(result)
+    from hub_assets.runtime.disk import disk_full, disk_full_message, hub_write_dirs
+
+    if error and disk_full(error):
+        error = disk_full_message(hub_write_dirs(Path(os.environ["HUB_DATA_DIR"])), error)
     return RunOutcome(label, result.success, time.monotonic() - started, error)
 
 

@@ -153,9 +153,10 @@ def permission_problems(paths: HubPaths) -> list[str]:
         try:
             if open_to_others(path):
                 kind = "directory" if path.is_dir() else "file"
+                wanted = PRIVATE_DIR if path.is_dir() else PRIVATE_FILE
                 problems.append(f"{path}: {kind} is open to other accounts (mode "
-                                f"{stat.S_IMODE(path.stat().st_mode):04o}); it must be "
-                                f"{PRIVATE_DIR if path.is_dir() else PRIVATE_FILE:04o}")
+                                f"{stat.S_IMODE(path.stat().st_mode):04o}); it must be {wanted:04o} "
+                                f"(chmod go-rwx {path})")
         except FileNotFoundError:
             continue
     if paths.secret_key_file.resolve().is_relative_to(paths.root.resolve()):

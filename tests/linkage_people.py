@@ -109,6 +109,8 @@ def write_identity_db(path, records: pl.DataFrame) -> None:
     import duckdb
     from datetime import datetime
 
+    from hub_assets.settings import private_files
+
     frame = records.with_columns(
         pl.lit(datetime(2024, 3, 1)).alias("loaded_at"),
         pl.col("dob").cast(pl.Date), pl.col("middle_name").cast(pl.String))
@@ -116,12 +118,10 @@ def write_identity_db(path, records: pl.DataFrame) -> None:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("ssn"))
     drops = frame.select("drop_id").unique().with_columns(
         pl.lit(datetime(2024, 2, 15)).alias("received_at"))
-    con = duckdb.connect(str(path))
-    try:
+    # The identity store (and its WAL) is its owner's only, as the hub makes it.
+    with private_files(), duckdb.connect(str(path)) as con:
         con.register("_r", frame.to_arrow())
         con.register("_d", drops.to_arrow())
         con.execute("create or replace table records as select * from _r")
         con.execute("create or replace table drops as select * from _d")
         con.execute("create or replace view current_records as select * from records")
-    finally:
-        con.close()

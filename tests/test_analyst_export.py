@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from hub_assets.cli import main
 from hub_assets.privacy import audit
+from hub_assets.privacy.analyst_export import _select
 from hub_assets.privacy.identifier_scan import scan_database
-from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS, k_anonymise, lattice
+from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS, discernibility, k_anonymise, lattice
 from hub_assets.settings import private_files
 
 HOODS = ["Hamilton", "Waverly", "Canton", "Oldtown"]
@@ -75,7 +76,7 @@ def city(tmp_path, monkeypatch):
         con.execute("create table staging.stg_spine__person_crosswalk as select * from spine.person_crosswalk")
         con.execute("create table raw.rec_parks as select 't' || person_key record_token, 'SWIM' program from people")
         con.execute("create table staging.stg_rec_parks__registrations as select person_key, 't' || person_key "
-                    "record_token, 'SWIM' program, neighbourhood, race_ethnicity from people")
+                    "record_token, 'SWIM' program, neighbourhood, race_ethnicity, 2025 - birth_year age from people")
         con.execute("create table staging.stg_child_welfare__placements as select person_key, 'KINSHIP' "
                     "placement_type from people where person_key < 'P0040'")
         con.execute("create table marts.summer as select neighbourhood, count(*) participants from people group by 1")
@@ -84,8 +85,10 @@ def city(tmp_path, monkeypatch):
 
 
 def _export(data, out, *extra):
+    # The planted warehouse is not the dbt project: its lineage is the planted manifest's.
     return CliRunner().invoke(main, ["export-analyst", str(out), "--agreement", "DSA-2025-01-summer",
-                                     "--purpose", "summer analysis", "--data-dir", str(data), *extra])
+                                     "--lineage", "manifest", "--purpose", "summer analysis",
+                                     "--data-dir", str(data), *extra])
 
 
 def test_export_carries_only_the_agreements_sources_and_models_without_tokens(city, tmp_path, monkeypatch):
@@ -129,6 +132,10 @@ def test_export_meets_k_and_reports_its_k_distribution(city, tmp_path):
     assert set(report["levels"]) == set(QUASI_IDENTIFIERS)
     assert "staging.stg_rec_parks__registrations.neighbourhood" in report["generalised_columns"]
     # A person-keyed table carries the person's generalised values, not the detailed ones.
+    # An exact age is kept only while birth months are: it is finer than any coarser period.
+    months = report["levels"]["birth_period"] == "month"
+    assert ("age" in staged.columns) == months
+    assert ("staging.stg_rec_parks__registrations.age" in report["generalised_columns"]) != months
     joined = staged.join(spine, on="person_key", suffix="_spine")
     assert (joined["neighbourhood"] == joined["area"]).all()
     assert (joined["race_ethnicity"] == joined["race_ethnicity_spine"]).all()
@@ -139,7 +146,7 @@ def test_export_meets_k_and_reports_its_k_distribution(city, tmp_path):
 
 def test_an_unknown_agreement_is_refused_by_name(city, tmp_path):
     result = CliRunner().invoke(main, ["export-analyst", str(tmp_path / "x.duckdb"), "--agreement", "DSA-nope",
-                                       "--purpose", "p", "--data-dir", str(city)])
+                                       "--purpose", "p", "--data-dir", str(city)])  # refused before compiling
     assert result.exit_code != 0 and "DSA-nope" in result.output and not (tmp_path / "x.duckdb").exists()
 
 
@@ -159,7 +166,50 @@ def test_generalisation_is_deterministic_climbs_the_hierarchy_and_suppresses_wit
     assert first.people.equals(again.people) and first.levels == again.levels
     assert first.smallest_class >= 11 and first.suppressed_people <= 25
     assert first.levels != lattice()[0]  # the raw values did not meet k
-    assert k_anonymise(spine, 2, 0.05).levels.birth <= first.levels.birth  # smaller k, less coarsening
+    # A smaller k loses no more information (discernibility) than a larger one.
+    assert discernibility(k_anonymise(spine, 2, 0.05).people) <= discernibility(first.people)
     # Suppressed people form one class of at least k, never a small one.
     hidden = first.people.filter(pl.all_horizontal(pl.col(q) == "*" for q in QUASI_IDENTIFIERS)).height
     assert hidden == 0 or hidden >= 11
+
+
+def test_ages_and_birth_dates_are_left_out_of_person_tables_unless_birth_months_are_kept():
+    columns = ["person_key", "age", "age_band_at_first_contact", "mother_age_at_birth", "child_birth_year",
+               "birth_date", "program", "summer_year"]
+    coarse, dropped = _select("intermediate", "int_x", columns, {"rec_parks"}, keep_birth_detail=False)
+    assert dropped == columns[1:6] and coarse == 't."person_key", t."program", t."summer_year"'
+    fine, _ = _select("intermediate", "int_x", columns, {"rec_parks"}, keep_birth_detail=True)
+    assert '"age"' in fine and '"birth_date"' in fine
+    aggregate, none = _select("marts", "m", ["age_band", "participants"], {"rec_parks"}, keep_birth_detail=False)
+    assert none == [] and '"age_band"' in aggregate  # counts by age band are not about one person
+
+
+def test_scope_follows_what_the_compiled_sql_reads_not_only_depends_on():
+    from hub_assets.privacy.export_scope import in_scope, lineage_from_compiled, lineage_from_manifest
+    from hub_assets.privacy.lineage import CompiledProject
+
+    def model(name, schema, sql, deps):
+        return {"resource_type": "model", "name": name, "schema": schema, "database": "warehouse",
+                "compiled_code": sql, "depends_on": {"nodes": deps}}
+    nodes = {
+        "model.h.stg_rec_parks__registrations": model(
+            "stg_rec_parks__registrations", "staging", 'select * from "warehouse"."raw"."rec_parks"',
+            ["source.h.raw.rec_parks"]),
+        "model.h.summer": model("summer", "marts", "select * from warehouse.staging.stg_rec_parks__registrations",
+                                ["model.h.stg_rec_parks__registrations"]),
+        # declares only rec_parks, but its SQL reads child welfare by a hard-coded name
+        "model.h.summer_sneaky": model(
+            "summer_sneaky", "marts", "select s.* from warehouse.staging.stg_rec_parks__registrations s "
+            "join raw.child_welfare c using (record_token)", ["model.h.stg_rec_parks__registrations"]),
+        "model.h.summer_identity": model("summer_identity", "marts", "select * from identity.main.records", []),
+    }
+    sources = {f"source.h.raw.{a}": {"name": a, "source_name": "raw", "schema": "raw", "database": "warehouse"}
+               for a in ("rec_parks", "child_welfare")}
+    project = CompiledProject({"nodes": nodes, "sources": sources}, {})
+    agencies = {"rec_parks", "child_welfare"}
+    allowed = {"rec_parks", "spine"}
+    compiled = in_scope(lineage_from_compiled(project, agencies), allowed)
+    assert set(compiled) == {"staging.stg_rec_parks__registrations", "marts.summer"}
+    # The manifest alone would have let the hard-coded read through.
+    assert "marts.summer_sneaky" in in_scope(lineage_from_manifest({"nodes": nodes, "sources": sources}, agencies),
+                                             allowed)

@@ -8,6 +8,7 @@ automation sensors and schedules cover. The slow test proves the whole chain on 
 import csv
 from collections import Counter
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import duckdb
 import pytest
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
+from hub_assets.findings.format import format_value
 from hub_assets.settings import FIXTURE_CITY_DIR, HubPaths
 from hub_assets.sources.declaration import agency
 from conftest import TEST_SECRET_KEY, drop_text
@@ -282,3 +284,14 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
         after = {t: summer_participants(con, t, 2026) for t in before}
     assert (systems, n_records) == ([AGENCY], 1), "the new youth is a new person, linked to nobody"
     assert after == {t: n + 1 for t, n in before.items()}
+    # The findings page came from that same release: the new count is on it after one release.
+    assert ran["public/findings_report"] == 1
+    assert summer_headline(paths.public / "findings" / "index.html", "Participants") == \
+        format_value(after["public.summer_engagement_overview"])
+
+
+def summer_headline(page: Path, caption: str) -> str:
+    """The number on the summer section's headline card with this caption."""
+    summer = page.read_text().split('id="summer_engagement"')[1].split("</section>")[0]
+    cards = re.findall(r'<div class="number">([^<]*)</div><div class="caption">([^<]*)</div>', summer)
+    return next(number for number, text in cards if text == caption)

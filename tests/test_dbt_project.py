@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 
 from hub_assets.settings import DBT_PROJECT_DIR
@@ -79,6 +80,9 @@ RAW = {
               grade="05", entry_date=_date("2024-08-26"), mckinney_vento=False),
         _rows("city_schools", "y5", 4, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False),
+        # y2 moved to S2 in January, after the HMIS stay: a student of two schools in one year.
+        _rows("city_schools", "y2", 6, school_year="2024-25", school_id="S2", school_name="Canton High",
+              grade="07", entry_date=_date("2025-01-06"), mckinney_vento=False),
         _rows("city_schools", "o3", 5, school_year="2025-26", school_id="S2", school_name="Canton High",
               grade="12", entry_date=_date("2025-08-25"), mckinney_vento=False),
     ],
@@ -229,6 +233,24 @@ def test_students_identified_beyond_the_mckinney_vento_flag(built):
     assert rows == [(4, 1, 1, 1, 3, 1, 1, 2)]
 
 
+def test_a_student_of_two_schools_is_counted_once_in_the_published_total(built):
+    from hub_assets.privacy.manifest import published_marts
+    from hub_assets.privacy.margins import ALL, TOTAL
+    from hub_assets.privacy.suppression import publish
+
+    sql = "select * from marts.student_homelessness_by_school where school_year = '2024-25'"
+    with duckdb.connect(str(built[0] / "warehouse.duckdb"), read_only=True) as con:
+        mart = con.sql(sql).pl()
+    by_school = dict(zip(mart["school_id"], mart["enrolled_students"]))
+    assert by_school == {"S1": 4, "S2": 1, ALL: 4}  # y2 is at both schools: 4 + 1 rows, 4 students
+    spec = next(m.spec for m in published_marts(_manifest(built)) if m.name == "student_homelessness_by_school")
+    assert spec.totalled == () and "school_id" in spec.overlapping
+    published = publish(mart, spec, 0, "test")  # threshold 0: every count shown, to read the totals
+    assert TOTAL not in published["school_id"].to_list()  # the publisher sums nothing along schools
+    assert published.filter(pl.col("school_id") == ALL)["enrolled_students"].to_list() == [4]
+    assert published.filter(pl.col("school_id") == ALL)["school_name"].to_list() == [ALL]
+
+
 def test_crossover_youth_order_and_time_between(built):
     assert _query(built, "select sequence, time_between_band, crossover_youth from marts.crossover_youth_by_sequence") == [
         ("child_welfare_first", "1 under 6 months", 1)]
@@ -248,7 +270,7 @@ def test_young_parents_and_their_childrens_services(built):
     rows = _query(built, """select mother_age_band, is_young_parent, mothers, mothers_working_after_birth,
                                    children_first_trimester_care, children_in_early_childhood
                             from marts.young_parents_outcomes order by mother_age_band""")
-    assert rows == [("20-24", True, 1, 1, 1, 0), ("25+", False, 1, 0, 0, 1)]
+    assert rows == [("20-24", True, 1, 1, 1, 0), ("25+", False, 1, 0, 0, 1), ("All", None, 2, 1, 1, 1)]
 
 
 # --- the project itself ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from hub_assets.defs.public.assets import FINDINGS_KEY
 from hub_assets.defs.public.definitions import public_definitions
 from hub_assets.defs.resources import HubResource
 from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible, too_finely_grouped
@@ -94,7 +95,8 @@ def _manifest(tmp_path) -> dict:
             "columns": {"neighbourhood": {"description": "Community statistical area"}},
             "depends_on": {"nodes": ["source.hub.raw.rec_parks", "source.hub.spine.person_spine"]},
             "config": {"meta": {"use_case": "summer_engagement", "publish": {
-                "dimensions": ["neighbourhood"], "counts": ["participants", "enrolled_youth"],
+                "dimensions": ["neighbourhood"], "exclusive": ["neighbourhood"],
+                "counts": ["participants", "enrolled_youth"],
                 "rates": {"participation_rate": ["participants", "enrolled_youth"]}}}}}},
         "sources": {"source.hub.raw.rec_parks": {"name": "rec_parks", "source_name": "raw"},
                     "source.hub.spine.person_spine": {"name": "person_spine", "source_name": "spine"}},
@@ -120,7 +122,7 @@ def hub(tmp_path, monkeypatch):
 
 def _defs(manifest, hub) -> dg.Definitions:
     mart_key, key = dg.AssetKey(["marts", MART]), dg.AssetKey(["public", MART])
-    jobs = [dg.define_asset_job("release", selection=dg.AssetSelection.assets(key)),
+    jobs = [dg.define_asset_job("release", selection=dg.AssetSelection.assets(key, FINDINGS_KEY)),  # a release is whole
             dg.define_asset_job("checks", selection=dg.AssetSelection.checks_for_assets(key))]
     return dg.Definitions.merge(public_definitions(manifest, key_of=lambda m, uid: mart_key),
                                 dg.Definitions(assets=[dg.AssetSpec(mart_key)], jobs=jobs, resources={"hub": hub}))
@@ -143,7 +145,7 @@ def test_public_asset_releases_a_safe_table_and_its_checks_pass(tmp_path, hub):
     assert result.success
     assert _checks(result) == {"no_small_counts_visible": True, "no_recoverable_suppressed_cells": True,
                                "no_rate_on_a_suppressed_count": True, "not_too_finely_grouped": True,
-                               "governance_agreement": True}
+                               "governance_agreement": True, "complete_release": True}
     folder = hub.paths.public / "summer_engagement"
     published = pl.read_parquet(folder / f"{MART}.parquet")
     assert published.filter(pl.col("participants_suppressed"))["neighbourhood"].to_list() == ["A", "C"]

@@ -150,27 +150,36 @@ def test_findings_page_renders_charts_in_headless_chromium(tmp_path):
     assert (ARTIFACTS / "findings.png").stat().st_size > 10_000
 
 
-def test_findings_report_asset_writes_the_page_and_links_it(tmp_path):
-    import dagster as dg
+def test_given_the_public_zone_the_page_reads_only_its_current_release(tmp_path):
+    from hub_assets.privacy.release import stage_release, switch_to
 
-    from hub_assets.defs.findings.findings_report import (
-        FINDINGS_KEY, depend_on_every_public_asset, findings_report)
-    from hub_assets.defs.resources import HubResource
+    public = tmp_path / "public"
+    old = stage_release(public, "r1")
+    (old / "crossover_youth").mkdir()
+    (old / "crossover_youth" / "crossover_summary.csv").write_text(
+        "crossover_youth,crossover_youth_suppressed\n41,false\n")
+    switch_to(public, old, "r1")
+    new = stage_release(public, "r2")
+    for rel, text in PUBLIC_ZONE.items():
+        (new / rel).parent.mkdir(parents=True, exist_ok=True)
+        (new / rel).write_text(text)
+    switch_to(public, new, "r2")
 
-    make_public_zone(tmp_path)
-    result = dg.materialize([findings_report], resources={"hub": HubResource(data_dir=str(tmp_path))})
-    metadata = result.asset_materializations_for_node(findings_report.op.name)[0].metadata
-    page = tmp_path / "public" / "findings" / "index.html"
-    assert metadata["page"].value == page.as_uri()
-    assert metadata["tables"].value == 7
-    assert "Summer Engagement Ecosystem" in page.read_text()
+    html = render_findings_page(public)
+    assert ">57<" in html and ">41<" not in html  # r2's crossover figure, not r1's
+    assert "from 7 public tables" in html  # neither releases/ nor current/ read as a use case
+    assert (public / "crossover_youth" / "crossover_summary.csv").read_text().startswith("crossover_youth,")
 
-    @dg.asset(key=["public", "opportunity_youth_by_age"], group_name="public")
-    def a_public_mart() -> None: ...
 
-    defs = depend_on_every_public_asset(dg.Definitions(
-        assets=[findings_report, a_public_mart], resources={"hub": HubResource(data_dir=".")}))
-    assert a_public_mart.key in defs.resolve_asset_graph().get(FINDINGS_KEY).parent_keys
+def test_all_rows_are_not_drawn_as_a_group(tmp_path):
+    public = tmp_path / "public"
+    (public / "student_homelessness").mkdir(parents=True)
+    (public / "student_homelessness" / "by_school.csv").write_text(
+        "school_id,students,students_suppressed\nS1,40,false\nS2,30,false\nAll,61,false\n")
+    html = render_findings_page(public)
+    chart = html.split('id="student_homelessness"')[1].split("<svg")[1].split("</svg>")[0]
+    assert "S1" in chart and "All" not in chart
+    assert ">61<" in html  # still in the data table
 
 
 # The shape disclosure control actually writes: a period column, `Total` margin rows, a long

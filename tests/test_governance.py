@@ -164,6 +164,7 @@ def test_the_blocking_check_on_a_mart_stops_its_public_release(tmp_path, monkeyp
     of it is not even started in the same run."""
     from test_disclosure_checks import MART, _manifest
 
+    from hub_assets.defs.public.assets import FINDINGS_KEY
     from hub_assets.defs.public.definitions import public_definitions
     from hub_assets.defs.resources import HubResource
 
@@ -187,14 +188,15 @@ def test_the_blocking_check_on_a_mart_stops_its_public_release(tmp_path, monkeyp
                                 dg.Definitions(assets=[mart], resources={"hub": hub}))
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, asset_selection=[mart_key, public], raise_on_error=False)
+        result = job.execute_in_process(instance=instance, asset_selection=[mart_key, public, FINDINGS_KEY],
+                                      raise_on_error=False)
     evaluations = {(e.asset_check_evaluation_data.asset_key, e.asset_check_evaluation_data.check_name):
                    e.asset_check_evaluation_data.passed
                    for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION}
     assert evaluations[(mart_key, "governance_agreement")] is False
-    assert result.asset_materializations_for_node("public__" + MART) == []
+    assert result.asset_materializations_for_node("public_release") == []
     started = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START}
-    assert f"public__{MART}" not in started  # blocked by the check, not refused by the asset itself
+    assert "public_release" not in started  # blocked by the check, not refused by the release itself
     assert not (hub.paths.public / "summer_engagement").exists()
 
 

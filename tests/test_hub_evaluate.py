@@ -9,9 +9,9 @@ import polars as pl
 from click.testing import CliRunner
 
 from hub_assets.cli import main
-from hub_assets.linkage.operations import LinkagePaths, link
+from hub_assets.linkage.operations import LinkagePaths, link, report_quality
 from hub_assets.linkage.settings import MATCH_THRESHOLD
-from hub_assets.settings import HubPaths
+from hub_assets.settings import HubPaths, private_files
 from linkage_people import people, write_identity_db
 
 
@@ -20,7 +20,7 @@ def _linked_city(data_dir):
     records, truth = people(200, seed=9)
     paths = HubPaths(data_dir)
     write_identity_db(paths.identity_db, records)
-    with duckdb.connect(str(paths.identity_db)) as con:
+    with private_files(), duckdb.connect(str(paths.identity_db)) as con:
         link(con, LinkagePaths.of(paths), "full")
     tokens = records.select("record_token", "source", "record_id").join(truth, on=["source", "record_id"])
     return paths, tokens.select("record_token", "person_id")
@@ -63,6 +63,15 @@ def test_hub_evaluate_from_a_reviewed_sample_and_from_labelled_records_agrees_wi
     assert current["precision_low"] <= precision <= current["precision_high"], (current, precision)
     assert current["labelled"] > 0 and current["links"] > current["labelled"]
     assert f"| {MATCH_THRESHOLD:g} (current) |" in result.output
+
+    # No truth in this data directory: the quality report's error by group comes from the sheet.
+    where = LinkagePaths.of(paths)
+    with private_files(), duckdb.connect(str(paths.identity_db)) as con:
+        quality = report_quality(con, where)
+    assert "error_by_group" not in quality
+    sources = quality["error_by_group_from_labels"]["source"]
+    assert sum(group["labelled"] for group in sources.values()) >= sheet.height - 1
+    assert "Linkage error by group (estimated from reviewed pairs)" in where.quality.read_text()
 
     # Labelled records (here the whole truth, by token): exact precision and true recall.
     truth_file = tmp_path / "truth.csv"

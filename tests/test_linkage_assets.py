@@ -11,6 +11,7 @@ from hub_assets.defs.linkage.schedules import full_relink_job
 from hub_assets.defs.linkage.spine import (every_record_mapped_once, person_keys_are_unique,
                                            spine_has_no_identifier_columns, spine_tables)
 from hub_assets.linkage.operations import LinkagePaths
+from hub_assets.settings import private_files
 from linkage_people import people, write_identity_db
 
 ASSETS = [linkage_model, person_keys, spine_tables]
@@ -46,6 +47,8 @@ def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
     assert 0.9 <= meta["cluster_precision"].value <= 1 and 0.5 <= meta["cluster_recall"].value <= 1
     assert 0 < meta["pairwise_f1"].value <= 1
     assert "## Against ground truth" in where.quality.read_text()
+    by_group = meta["linkage_error_by_group"].value  # error rates, not only link rates, by group
+    assert all(f"| {title} | records | true links" in by_group for title in ("source", "age band", "race/ethnicity"))
     checks = {e.event_specific_data.check_name: e.event_specific_data.passed
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks and all(checks.values()), checks
@@ -125,7 +128,7 @@ def test_the_nightly_relink_holds_a_queued_merge_until_a_reviewer_agrees(hub, in
 
 
 def test_the_crosswalk_check_counts_unmapped_repeated_and_extra_tokens(hub):
-    with duckdb.connect(str(hub.paths.identity_db)) as con:
+    with private_files(), duckdb.connect(str(hub.paths.identity_db)) as con:  # owner-only, as the hub makes it
         con.execute("create table current_records as select 't' || i as record_token from range(5) r(i)")
     with duckdb.connect(str(hub.paths.warehouse_db)) as con:
         con.execute("create schema spine")

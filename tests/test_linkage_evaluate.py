@@ -57,7 +57,7 @@ def test_intervals_from_a_stratified_sample_cover_the_planted_precision_and_reca
         precision, recall = _true_rates(truth, pairs, row["threshold"])
         assert row["precision_low"] <= precision <= row["precision_high"], row
         assert row["recall_low"] <= recall <= row["recall_high"], row
-        assert row["precision_high"] - row["precision_low"] < 0.2
+        assert row["precision_high"] - row["precision_low"] < 0.1  # informative, not only safe
     # The weighting by band size matters: the unweighted share of matches in the sample is far
     # from the truth at the lowest threshold (equal samples per band over-represent low bands).
     sample = _review(truth, stratified_sample(pairs, per_band=60, seed=3))

@@ -158,3 +158,26 @@ def test_audit_figures_name_the_narrowest_interval():
     assert figures["audit_ok"] is True and figures["audit_exactly_determined"] == 0
     assert figures["audit_suppressed_cells"] == 2
     assert figures["audit_narrowest_interval"].startswith("student_homelessness_by_school.students at school=")
+
+
+# --- Rounding: counts, and rates consistent with them -----------------------------------------
+
+GAPS_WITH_RATES = _mart("summer_engagement_gaps", ["neighbourhood"], ["enrolled_youth", "enrolled_participants"],
+                        rates={"participation_rate": ["enrolled_participants", "enrolled_youth"],
+                               "participants_short": ["enrolled_participants", "enrolled_youth"]})
+
+
+def test_every_count_is_rounded_and_every_rate_comes_from_the_rounded_counts():
+    cells = pl.DataFrame({"neighbourhood": ["N1", "N2", "N3"], "enrolled_youth": [43, 58, 71],
+                          "enrolled_participants": [12, 29, 33]})
+    cells = cells.with_columns((pl.col("enrolled_participants") / pl.col("enrolled_youth")).round(4)
+                               .alias("participation_rate"),
+                               pl.lit([9, 0, 4]).explode().cast(pl.Float64).alias("participants_short"))
+    table = protect_release([(GAPS_WITH_RATES, cells)], THRESHOLD, {})[GAPS_WITH_RATES.name]
+    shown = table.filter(~pl.col("participation_rate_suppressed"))
+    assert shown.height >= 3
+    for count in ("enrolled_youth", "enrolled_participants"):
+        assert all(v % 5 == 0 for v in table[count].drop_nulls())
+    for row in shown.iter_rows(named=True):
+        assert row["participation_rate"] == round(row["enrolled_participants"] / row["enrolled_youth"], 4)
+    assert set(table["participants_short"].drop_nulls()) <= {0.0, 5.0, 10.0}  # a count, rounded like one

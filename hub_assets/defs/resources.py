@@ -2,12 +2,22 @@
 
 DuckDB allows one writer process per file, so connections are short (opened per use and
 closed at once) and every asset that writes runs in the ``duckdb_writer`` pool (limit 1 in the
-shipped instance configuration). Readers open read-only.
+shipped instance configuration). Readers open read-only. A file is locked whole by any process
+that has it open, reader or writer, so a check reading the warehouse while another run's writer
+step holds it (or a writer opening it while a check reads) would fail on "Could not set lock";
+instead every open waits for the other process's connection to close (they are short), up to
+``LOCK_WAIT_SECONDS``, and only then fails, naming the holder.
+
+Runs execute their steps in the run worker's own process (``in_process_executor``). The writer
+pool lets one writer step run at a time anyway, so a process per step bought no parallelism,
+only a Python start and an import of the hub per step (about 2-4 s each here, for steps that
+take a fraction of a second). ``hub run`` executes in process already.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +29,7 @@ from hub_assets.settings import HubPaths, private_files
 from hub_assets.sources.tokens import resolve_secret_key
 
 WRITER_POOL = "duckdb_writer"
+LOCK_WAIT_SECONDS = 600.0
 
 
 class HubResource(dg.ConfigurableResource):
@@ -51,11 +62,23 @@ def _connect(path: Path, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]
     if read_only and not path.exists():
         # A read-only open of a missing file fails; create it empty once.
         duckdb.connect(str(path)).close()
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open_waiting(path, read_only)
     try:
         yield con
     finally:
         con.close()
+
+
+def _open_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline, pause = time.monotonic() + LOCK_WAIT_SECONDS, 0.1
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "Could not set lock" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
 def hub_resource() -> HubResource:
@@ -67,4 +90,4 @@ def hub_resource() -> HubResource:
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"hub": hub_resource()})
+    return dg.Definitions(resources={"hub": hub_resource()}, executor=dg.in_process_executor)

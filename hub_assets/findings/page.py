@@ -3,7 +3,8 @@
 The Summer Engagement Ecosystem gets its story in order: weekly participation, the rate by
 neighbourhood, participation by age, gender and race/ethnicity, and the gaps. Every other use
 case shows its headline figures and a chart per table. Whatever is not published yet is named
-as such, so the page renders from a partial public zone.
+as such. The release step renders the page from the release it is about to switch in, with the
+plain-words notes on what a shown figure means (``privacy.release.plain_words``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ USE_CASES = {
     "young_parents": "Young parents and their children's early-childhood services",
 }
 _SMALL_TABLE_ROWS = 12
-_TOTAL = "total"
+_MARGINS = {"total"}  # margin rows, any case
+_ALL = "All"  # a mart's own distinct-count row over overlapping groups (``privacy.margins.ALL``)
 _MAX_GAPS = 15
 
 
@@ -97,8 +99,9 @@ def headline_figures(table: PublicTable) -> str:
 
 
 def _chart_rows(table: PublicTable, dims: list[str]) -> list[dict]:
-    """Rows worth a bar: not the ``Total`` margin rows (they would dwarf the rest)."""
-    return [r for r in table.rows if not any(str(r.get(d, "")).lower() == _TOTAL for d in dims)]
+    """Rows worth a bar: not the ``Total`` margins or ``All`` rows (they would dwarf the rest)."""
+    return [r for r in table.rows
+            if not any(str(r.get(d, "")).lower() in _MARGINS or r.get(d) == _ALL for d in dims)]
 
 
 def _gap_rows(table: PublicTable, rows: list[dict], measure: str) -> tuple[list[dict], str]:
@@ -226,7 +229,10 @@ def use_case_section(tables: list[PublicTable]) -> str:
     return "".join(f"<h3>{escape(humanise(t.name))}</h3>" + table_figures(t) for t in ordered)
 
 
-def render_findings_page(public_dir: Path, generated_at: datetime | None = None) -> str:
+def render_findings_page(public_dir: Path, generated_at: datetime | None = None,
+                         notes: list[str] | None = None, release_id: str | None = None) -> str:
+    """The page for the tables under ``public_dir``; ``notes`` say in plain words when a shown
+    figure is not the plain count (default: the suppression note alone)."""
     tables = load_public_tables(public_dir)
     generated_at = generated_at or datetime.now(timezone.utc)
     sections = []
@@ -241,23 +247,28 @@ def render_findings_page(public_dir: Path, generated_at: datetime | None = None)
             body = use_case_section(found)
         sections.append(f'<section id="{escape(use_case)}"><h2>{escape(title)}</h2>{body}</section>')
     n_tables = sum(len(v) for v in tables.values())
+    release = f" (release {escape(release_id)})" if release_id else ""
+    reading = ('<section id="reading"><h2>How to read these figures</h2><ul>'
+               + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul></section>") if notes else ""
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
         f"<title>Youth Data Hub: findings</title><style>{STYLE}</style></head><body>"
         "<h1>Youth Data Hub: findings</h1>"
         f'<p class="meta">Generated {generated_at.isoformat(timespec="minutes")} from '
-        f"{n_tables} public tables. Every number on this page passed disclosure control.</p>"
+        f"{n_tables} public tables{release}. Every number on this page passed disclosure control.</p>"
         '<p class="note"><span class="legend-swatch"></span> <span class="suppressed">suppressed'
         "</span>: a small count (or a rate built on one) withheld to protect privacy. It is "
         "not zero.</p>"
+        + reading
         + "".join(sections) + "</body></html>"
     )
 
 
-def write_findings_page(public_dir: Path, out: Path | None = None) -> Path:
+def write_findings_page(public_dir: Path, out: Path | None = None, notes: list[str] | None = None,
+                        release_id: str | None = None) -> Path:
     """Write ``<public>/findings/index.html`` and return its path."""
     out = out or public_dir / "findings" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_findings_page(public_dir), encoding="utf-8")
+    out.write_text(render_findings_page(public_dir, notes=notes, release_id=release_id), encoding="utf-8")
     return out

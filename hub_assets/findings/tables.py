@@ -1,5 +1,8 @@
 """Reading the public zone: ``<public>/<use_case>/<table>.parquet|csv`` into typed tables.
 
+``<public>`` is a release folder (the one being staged, or ``public/current``); given the public
+zone itself, the current release is read.
+
 Only files under the public directory are read (never the warehouse or identity stores).
 A column ``<col>_suppressed`` marks cells of ``<col>`` withheld by disclosure control; their
 value is NULL and must be shown as suppressed. Which columns are dimensions and which are
@@ -27,8 +30,8 @@ _GAP = re.compile(r"(gap|shortfall|difference)")
 # A column holding the name of the breakdown in a "long" table (dimension=sex, group=F, ...).
 LONG_FORMAT_KEYS = ("dimension", "breakdown", "group_type", "dimension_name", "by")
 _TRUE = {"true", "t", "1", "yes", "y"}
-# Files in the public zone that are not data tables.
-_SKIP_DIRS = {"findings"}
+# Folders in the public zone that are not use cases: the page, the releases and the pointer to one.
+_SKIP_DIRS = {"findings", "releases", "current"}
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ def load_public_tables(public_dir: Path) -> dict[str, list[PublicTable]]:
     """Every public table, by use case. A table written as both parquet and CSV is read once,
     from parquet (types survive). Unreadable files raise with the file named."""
     tables: dict[str, list[PublicTable]] = {}
+    if (public_dir / "current").is_dir():
+        public_dir = public_dir / "current"
     if not public_dir.exists():
         return tables
     for use_case_dir in sorted(p for p in public_dir.iterdir() if p.is_dir()):

@@ -90,7 +90,7 @@ def threshold_spec(pairs: pl.DataFrame, estimates: pl.DataFrame | None = None,
         panels.append({
             "title": "Estimated from labelled pairs (95% intervals; recall among scored pairs)",
             "width": 420, "height": 160, "data": {"values": rows},
-            "encoding": {"x": x, "color": color},
+            "encoding": {"x": x, "color": color, "xOffset": {"field": "measure"}},
             "layer": [
                 {"mark": {"type": "rule"}, "encoding": {
                     "y": {"field": "low", "type": "quantitative", "title": "rate", "scale": {"zero": False}},
@@ -99,5 +99,6 @@ def threshold_spec(pairs: pl.DataFrame, estimates: pl.DataFrame | None = None,
                     "y": {"field": "value", "type": "quantitative"}}},
             ],
         })
-    return {"vconcat": panels,
+    # Each panel keeps its own colours: concatenated views share colour scales by default.
+    return {"vconcat": panels, "resolve": {"scale": {"color": "independent"}},
             "config": {"font": "sans-serif"}}

@@ -17,9 +17,10 @@ holds. From those:
 Intervals: the stratified estimate's variance (with each band's finite-population correction)
 gives an effective sample size, and the Clopper-Pearson interval is taken at that size
 (Korn and Graubard 1998, the ``svyciprop(method = "beta")`` of R's survey package), with
-statsmodels' ``proportion_confint``. A band whose few labels all agree still carries
-uncertainty: when its labels all agree, its variance uses (x + 0.5) / (n + 1) for the share. A band that holds pairs but
-no labels leaves every estimate that needs it undefined (NaN), never silently skipped.
+statsmodels' ``proportion_confint``. A band whose labels all agree still carries uncertainty:
+its variance uses (x + 0.5) / (n + 1) for the share, and the effective size is taken at the
+estimate with those shares. A band reviewed whole is exact. A band that holds pairs but no
+labels leaves every estimate that needs it undefined (NaN), never silently skipped.
 
 Labels come from three places (``pair_labels_*``): the decisions of ``hub review``, a file of
 labelled pairs (the filled-in sample), and a file of labelled records. None is read by
@@ -201,11 +202,13 @@ def _band_stats(bands: pl.DataFrame) -> tuple[np.ndarray, ...]:
         adjusted = np.where((x == 0) | (x == n), (x + 0.5) / (n + 1), x / n)
         fpc = np.where(size > 0, 1 - n / size, 0.0)
         variance = np.where(n > 0, adjusted * (1 - adjusted) / n * fpc, np.nan)
-    return size, n, share, variance
+    # The share the variance assumed, for the effective sample size (exact in a census band).
+    design = np.where(fpc > 0, adjusted, share)
+    return size, n, share, variance, design
 
 
 def _precision(above: pl.DataFrame, alpha: float) -> tuple[float, float, float]:
-    size, n, share, variance = _band_stats(above)
+    size, n, share, variance, design = _band_stats(above)
     held = size > 0
     if not held.any():
         return math.nan, math.nan, math.nan
@@ -213,11 +216,12 @@ def _precision(above: pl.DataFrame, alpha: float) -> tuple[float, float, float]:
         return math.nan, math.nan, math.nan  # a band with pairs and no labels
     weight = size[held] / size[held].sum()
     point = float((weight * share[held]).sum())
-    return _interval(point, float((weight ** 2 * variance[held]).sum()), n[held].sum(), alpha)
+    return _interval(point, float((weight * design[held]).sum()),
+                     float((weight ** 2 * variance[held]).sum()), n[held].sum(), alpha)
 
 
 def _recall(bands: pl.DataFrame, threshold: float, alpha: float) -> tuple[float, float, float]:
-    size, n, share, variance = _band_stats(bands)
+    size, n, share, variance, design = _band_stats(bands)
     held = size > 0
     if not held.any() or (n[held] == 0).any():
         return math.nan, math.nan, math.nan
@@ -229,15 +233,19 @@ def _recall(bands: pl.DataFrame, threshold: float, alpha: float) -> tuple[float,
         return math.nan, math.nan, math.nan  # no match in any labelled band
     point = float(found / total)
     var = ((1 - point) ** 2 * var_matches[above].sum() + point ** 2 * var_matches[~above].sum()) / total ** 2
-    return _interval(point, float(var), n[held].sum(), alpha)
+    assumed = np.where(held, size * np.nan_to_num(design), 0.0)
+    return _interval(point, float(assumed[above].sum() / assumed.sum()), float(var), n[held].sum(), alpha)
 
 
-def _interval(point: float, variance: float, labelled: float, alpha: float) -> tuple[float, float, float]:
-    """Clopper-Pearson at the Korn-Graubard effective sample size (capped at the labels held).
-    Zero variance means every pair was labelled: the estimate is exact."""
+def _interval(point: float, assumed: float, variance: float, labelled: float,
+              alpha: float) -> tuple[float, float, float]:
+    """Clopper-Pearson at the Korn-Graubard effective sample size, capped at the labels held.
+    The size is taken at ``assumed``, the estimate with the shares the variance assumed, so
+    that a point estimate just below 1 does not shrink it. Zero variance means every pair was
+    labelled: the estimate is exact."""
     if variance <= 0:
         return point, point, point
-    n_eff = labelled if point in (0.0, 1.0) else min(labelled, point * (1 - point) / variance)
+    n_eff = min(labelled, assumed * (1 - assumed) / variance)
     low, high = proportion_confint(point * n_eff, n_eff, alpha=alpha, method="beta")
     return point, float(min(low, point)), float(max(high, point))
 

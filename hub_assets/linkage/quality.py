@@ -91,13 +91,14 @@ def group_error_rates(people: pl.DataFrame, truth: pl.DataFrame) -> dict:
     out = {}
     for title, column in GROUPINGS:
         table = mates.group_by(column).agg(pl.len().alias("records"), pl.col("made").sum(),
-                                           pl.col("true").sum(), pl.col("correct").sum()).sort(column)
+                                           pl.col("true").sum(), pl.col("correct").sum())
+        rows = sorted(table.iter_rows(named=True), key=lambda row: _group_rank(str(row[column])))
         out[title] = {str(row[column]): {
             "records": row["records"], "links": row["made"], "true_links": row["true"],
             "correct_links": row["correct"],
             "precision": row["correct"] / row["made"] if row["made"] else None,
             "recall": row["correct"] / row["true"] if row["true"] else None}
-            for row in table.iter_rows(named=True)}
+            for row in rows}
     return out
 
 
@@ -113,7 +114,9 @@ def group_error_rates_from_labels(people: pl.DataFrame, pairs: pl.DataFrame, lab
             pairs.join(group_of, left_on=side, right_on="record_token")
             for side in ("unique_id_l", "unique_id_r")]).unique(["unique_id_l", "unique_id_r", "group"])
         out[title] = {}
-        for (group,), members in sorted(touching.group_by("group"), key=lambda item: str(item[0][0])):
+        groups = dict(iter(touching.group_by("group")))
+        for (group,) in sorted(groups, key=lambda key: _group_rank(str(key[0]))):
+            members = groups[(group,)]
             mine = evaluate.ordered(members).select("unique_id_l", "unique_id_r")
             held = evaluate.ordered(labels).join(mine, on=["unique_id_l", "unique_id_r"], how="semi")
             row = evaluate.estimate(members, held, edges=edges).filter(
@@ -121,6 +124,12 @@ def group_error_rates_from_labels(people: pl.DataFrame, pairs: pl.DataFrame, lab
             out[title][str(group)] = {"pairs": members.height, "labelled": held.height,
                                       **{k: _finite(row[k]) for k in row if k.startswith(("precision", "recall"))}}
     return out
+
+
+def _group_rank(group: str) -> tuple[int, str]:
+    """Age bands youngest first (then "unknown"); other groups by name."""
+    bands = [label for _, _, label in AGE_BANDS]
+    return (bands.index(group), "") if group in bands else (len(bands), group)
 
 
 def _finite(value: float) -> float | None:

@@ -2,8 +2,9 @@
 
 ``hub export-analyst OUT --agreement ID`` writes a DuckDB file holding only:
 
-- the staging models of the agreement's sources, the spine, and every model whose lineage (from
-  the dbt manifest) reaches only those sources and the spine — nothing of another agency, and
+- the staging models of the agreement's sources, the spine, and every model whose lineage (what
+  its compiled SQL really reads, ``export_scope``) reaches only those sources and the spine —
+  nothing of another agency, and
   never the identity zone, ``raw`` or ``audit``; only schemas the analyst role may read
   (``governance.yaml`` ``roles.analyst.schemas``);
 - only the people the agreement's sources hold (the spine and crosswalk are cut to them);
@@ -12,7 +13,8 @@
   race/ethnicity and neighbourhood become ``birth_period``, ``sex``, ``race_ethnicity`` and
   ``area`` at levels where every combination describes at least k people; in every other
   person-keyed table those columns (and any ``*_neighbourhood``) carry the person's generalised
-  values, so no table adds detail the spine hides.
+  values, so no table adds detail the spine hides; columns derived from a birth date (ages, age
+  bands, birth dates and years of anyone in the row) are left out unless birth months are kept.
 
 k and the suppression budget come from ``governance.yaml`` (``analyst_export``). The export
 writes ``<OUT stem>.k_report.json`` beside it: the levels chosen, the k distribution (class
@@ -23,6 +25,7 @@ Views are materialised as tables so the file stands alone.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +35,20 @@ import yaml
 
 from hub_assets.privacy import audit
 from hub_assets.privacy.k_anonymity import Generalised, k_anonymise
-from hub_assets.privacy.manifest import load_manifest, sources_reached
+from hub_assets.privacy.export_scope import in_scope, lineage_from_manifest
+from hub_assets.privacy.manifest import load_manifest
 
 NEVER_EXPORTED = {"raw", "audit", "information_schema", "pg_catalog"}
 SPINE = "spine.person_spine"
+# The spine's tables about people; its key history and publish bookkeeping cover everyone and
+# say nothing an analyst of one agreement needs.
+SPINE_TABLES = ("person_spine", "person_crosswalk")
 # Person-level quasi-identifier columns and the generalised spine value that replaces them.
 QI_REPLACEMENTS = {"birth_year": "birth_period", "birth_month": None, "sex": "sex",
                    "race_ethnicity": "race_ethnicity", "neighbourhood": "area"}
+# Ages and birth dates computed from someone's birth (age, age_band_at_first_contact,
+# mother_age_at_birth, child_birth_year, birth_date): finer than a generalised birth period.
+BIRTH_DERIVED = re.compile(r"(^|_)(age|aged)(_|$)|(^|_)birth_(date|year|month)$")
 DEFAULT_K = 11  # min_cell_size (10) + 1: no class smaller than the smallest count the public may see
 DEFAULT_MAX_SUPPRESSED = 0.05
 
@@ -85,30 +95,19 @@ def find_agreement(governance, agreement: str):
     raise KeyError(f"no agreement {agreement!r} in governance.yaml (agreements: {known})")
 
 
-def relations_in_scope(manifest: dict, allowed: set[str], agencies: set[str]) -> dict[str, set[str]]:
-    """``schema.relation`` -> sources reached, for every dbt node whose lineage reaches only
-    ``allowed`` sources (and at least one)."""
-    scope = {}
-    for uid, node in manifest.get("nodes", {}).items():
-        if node.get("resource_type") not in ("model", "seed", "snapshot"):
-            continue
-        reached = sources_reached(manifest, uid, agencies)
-        if reached and reached <= allowed:
-            scope[f"{node['schema']}.{node.get('alias') or node['name']}"] = reached
-    return scope
-
-
 def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
-                   manifest: dict | None = None, k: int | None = None,
-                   max_suppressed_share: float | None = None) -> ExportSummary:
+                   lineage: dict[str, set[str]] | None = None, k: int | None = None,
+                   max_suppressed_share: float | None = None, lineage_from: str = "manifest") -> ExportSummary:
+    """``lineage``: relation -> sources reached (``export_scope``); the manifest's when omitted."""
     chosen = find_agreement(governance, agreement)
     default_k, default_share = export_settings()
     k = k or default_k
     share = default_share if max_suppressed_share is None else max_suppressed_share
     readable = set(governance.schemas_for("analyst")) - NEVER_EXPORTED
     allowed = set(chosen.sources) | set(governance.shared_sources)
-    scope = relations_in_scope(manifest if manifest is not None else load_manifest(), allowed,
-                               set(governance.agencies))
+    if lineage is None:
+        lineage = lineage_from_manifest(load_manifest(), set(governance.agencies))
+    scope = in_scope(lineage, allowed)
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out} exists: an export is written once; choose a new file name")
@@ -121,14 +120,15 @@ def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
         rows = con.execute("select table_schema, table_name from information_schema.tables "
                            "where table_catalog = ? order by all", [cat]).fetchall()
         wanted = [(s, t) for s, t in rows if s not in NEVER_EXPORTED and (s in readable or "*" in readable)
-                  and (f"{s}.{t}" in scope or (s == "spine" and "spine" in allowed))]
+                  and (f"{s}.{t}" in scope or (s == "spine" and t in SPINE_TABLES and "spine" in allowed))]
         people = _people_in_scope(con, cat, wanted, chosen.sources)
         result = _generalise(con, cat, people, k, share)
         con.register("qi", result.people.to_arrow())
         for schema, table in wanted:
             columns = [c[0] for c in con.execute(f'describe "{cat}"."{schema}"."{table}"').fetchall()]
             dropped += [f"{schema}.{table}.{c}" for c in columns if token_column(c)]
-            select, generalised = _select(schema, table, [c for c in columns if not token_column(c)], allowed)
+            select, generalised = _select(schema, table, [c for c in columns if not token_column(c)], allowed,
+                                          keep_birth_detail=result.levels.birth == 0)
             if not select:
                 continue
             generalised_columns += [f"{schema}.{table}.{c}" for c in generalised]
@@ -145,7 +145,7 @@ def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
         con.execute(f'DETACH "{cat}"')
     finally:
         con.close()
-    report = _write_report(out, chosen, result, tables, generalised_columns, people.height)
+    report = _write_report(out, chosen, result, tables, generalised_columns, people.height, lineage_from)
     return ExportSummary(out, tables, dropped, audit.sha256_file(out), chosen.id, k,
                          result.smallest_class, report)
 
@@ -184,7 +184,8 @@ def _quoted(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "null"
 
 
-def _select(schema: str, table: str, columns: list[str], allowed: set[str]) -> tuple[str, list[str]]:
+def _select(schema: str, table: str, columns: list[str], allowed: set[str],
+            keep_birth_detail: bool) -> tuple[str, list[str]]:
     """The export's select list: quasi-identifiers of person-keyed tables replaced by the
     person's generalised values (the spine's by ``qi`` alone, under its generalised names);
     a person's systems cut to the agreement's sources, and record counts over every agency left out."""
@@ -196,22 +197,29 @@ def _select(schema: str, table: str, columns: list[str], allowed: set[str]) -> t
             continue
         if keyed and c == "n_records":
             continue
+        if keyed and c not in QI_REPLACEMENTS and BIRTH_DERIVED.search(c) and not keep_birth_detail:
+            generalised.append(c)  # left out: finer than the birth period the export keeps
+            continue
         target = QI_REPLACEMENTS.get(c, "area" if c.endswith("_neighbourhood") else "")
         if keyed and c in QI_REPLACEMENTS or (keyed and c.endswith("_neighbourhood")):
             generalised.append(c)
             if target is None:
                 continue
-            name = target if f"{schema}.{table}" == SPINE else c
+            # A birth year now holds a birth period, under that name; the spine (and its staging
+            # copy) name every quasi-identifier as generalised.
+            name = target if table.endswith("person_spine") or c == "birth_year" else c
             parts.append(f'qi."{target}" as "{name}"')
         else:
             parts.append(f't."{c}"')
     return ", ".join(parts), generalised
 
 
-def _write_report(out: Path, agreement, result: Generalised, tables, generalised, people: int) -> Path:
+def _write_report(out: Path, agreement, result: Generalised, tables, generalised, people: int,
+                  lineage_from: str) -> Path:
     report = out.with_name(f"{out.stem}.k_report.json")
     report.write_text(json.dumps({
         "agreement": agreement.id, "use_case": agreement.use_case, "sources": sorted(agreement.sources),
+        "lineage": lineage_from,
         "people": people, "k": result.k, "smallest_class": result.smallest_class,
         "levels": result.levels.describe(), "suppressed_people": result.suppressed_people,
         "k_distribution": {str(size): n for size, n in result.class_sizes.items()},
@@ -221,14 +229,15 @@ def _write_report(out: Path, agreement, result: Generalised, tables, generalised
 
 
 def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
-                        actor: str | None = None) -> tuple[ExportSummary, list]:
+                        actor: str | None = None, compiled: bool = True) -> tuple[ExportSummary, list]:
     """The ``hub export-analyst`` command: export, prove it clean, audit it.
 
     Proving it clean reads the identity zone (the identifier scan), so that read is audited
     first, with ``actor`` and ``purpose`` (refused without a purpose). A file that fails the scan
     is deleted, not handed over. The export is audited in ``audit.log`` at once and in
     ``audit.events`` when the warehouse is free (else at the next build, which inserts the events
-    the table lacks).
+    the table lacks). ``compiled``: scope from the project compiled now against this data
+    directory (what the SQL reads); else from the manifest's ``depends_on``.
     """
     from hub_assets.privacy.governance import load_governance
     from hub_assets.privacy.identifier_scan import scan_database
@@ -237,7 +246,11 @@ def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
     paths = HubPaths(Path(data_dir).resolve())
     audit.record_access(paths.root, f"analyst export {out} (agreement {agreement}): identifier scan",
                         purpose, actor)
-    summary = export_analyst(paths.warehouse_db, out, load_governance(), agreement)
+    governance = load_governance()
+    find_agreement(governance, agreement)  # an unknown agreement is refused before compiling
+    lineage = _compiled_lineage(paths, governance) if compiled else None
+    summary = export_analyst(paths.warehouse_db, out, governance, agreement, lineage,
+                             lineage_from="compiled SQL" if compiled else "manifest")
     hits = scan_database(summary.out, paths.identity_db)
     if hits:
         summary.out.unlink()
@@ -250,3 +263,15 @@ def export_for_analysts(data_dir: Path, out: Path, agreement: str, purpose: str,
                        who=actor, purpose=purpose)
     audit.sync_if_free(paths.root)
     return summary, hits
+
+
+def _compiled_lineage(paths, governance) -> dict[str, set[str]]:
+    import tempfile
+
+    from hub_assets.privacy.dbt_compile import compile_project
+    from hub_assets.privacy.export_scope import lineage_from_compiled
+    from hub_assets.settings import DBT_PROJECT_DIR
+
+    with tempfile.TemporaryDirectory(prefix="export-compile-") as target:
+        project = compile_project(DBT_PROJECT_DIR, Path(target), env={"HUB_DATA_DIR": str(paths.root)})
+    return lineage_from_compiled(project, set(governance.agencies))

@@ -59,7 +59,9 @@ def _compile_in_process(project_dir: str, target_path: str, profiles_dir: str) -
     from dbt.flags import get_flags
     from dbt.mp_context import get_mp_context
 
-    args = ["--project-dir", project_dir, "--profiles-dir", profiles_dir, "--target-path", target_path]
+    # Logs go with the build's in its target folder (info level, as the build's: see defs/dbt/assets.py).
+    args = ["--project-dir", project_dir, "--profiles-dir", profiles_dir, "--target-path", target_path,
+            "--log-path", target_path, "--log-level-file", "info"]
     parsed = dbtRunner().invoke(["parse", *args])
     if not parsed.success:
         print(parsed.exception, file=sys.stderr)

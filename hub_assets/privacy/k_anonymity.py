@@ -10,12 +10,14 @@ documented hierarchy, from most to least detailed:
   Asian, AIAN, NHPI, MENA and Multiracial become ``OTHER``) -> suppressed;
 - sex: kept -> suppressed.
 
-Full-domain generalisation: one level per quasi-identifier for the whole export. The levels are
-tried in a fixed order (least total generalisation first; among equals, birth is coarsened
-first, then area, race, sex), and the first whose small classes (fewer than k people) hold at
-most ``max_suppressed_share`` of the people is chosen. The people of those small classes have
-every quasi-identifier suppressed; if they are fewer than k, the next smallest classes join them
-until the suppressed class itself has k. The same people and k always give the same result.
+Full-domain generalisation: one level per quasi-identifier for the whole export. Every
+combination of levels is tried; in each, the people of classes smaller than k have every
+quasi-identifier suppressed (if they are fewer than k, the next smallest classes join them until
+the suppressed class itself has k). Among the combinations that suppress at most
+``max_suppressed_share`` of the people, the one losing least is chosen, by the discernibility
+metric (Bayardo and Agrawal, 2005: each person costs the size of their class, a suppressed person
+costs everyone), ties going to the least total generalisation and then to the order birth, area,
+race, sex coarsened first. The same people and k always give the same result.
 """
 
 from __future__ import annotations
@@ -138,23 +140,32 @@ def _suppress_small(people: pl.DataFrame, k: int) -> tuple[pl.DataFrame, int]:
     return hidden, int(chosen["n"].sum())
 
 
+def discernibility(people: pl.DataFrame) -> int:
+    """Sum over people of their class's size; a suppressed person costs the whole population."""
+    sizes = people.group_by(QUASI_IDENTIFIERS).agg(
+        pl.len().alias("n"), pl.all_horizontal(pl.col(q) == SUPPRESSED for q in QUASI_IDENTIFIERS).first()
+        .alias("hidden"))
+    kept = sizes.filter(~pl.col("hidden"))
+    return int((kept["n"] ** 2).sum() + sizes.filter(pl.col("hidden"))["n"].sum() * people.height)
+
+
 def k_anonymise(spine: pl.DataFrame, k: int, max_suppressed_share: float) -> Generalised:
-    """The least generalisation (``lattice`` order) meeting k with at most
-    ``max_suppressed_share`` of the people suppressed. The top of the lattice suppresses
-    everything, so one always exists when there are at least k people."""
+    """The generalisation meeting k with at most ``max_suppressed_share`` of the people
+    suppressed that loses least (``discernibility``; ties in ``lattice`` order). The top of the
+    lattice suppresses everything, so one always exists when there are at least k people."""
     if spine.is_empty():
         return Generalised(apply_levels(spine, Levels(0, 0, 0, 0)), k, Levels(0, 0, 0, 0), 0, {})
     budget = max_suppressed_share * spine.height
-    for levels in lattice():
-        people = apply_levels(spine, levels)
-        small = (people.group_by(QUASI_IDENTIFIERS).agg(pl.len().alias("n"))
-                 .filter(pl.col("n") < k)["n"].sum())
-        if small > budget and levels != lattice()[-1]:
+    nodes = lattice()
+    best = None
+    for rank, levels in enumerate(nodes):
+        people, suppressed = _suppress_small(apply_levels(spine, levels), k)
+        if suppressed > budget and levels != nodes[-1]:
             continue
-        people, suppressed = _suppress_small(people, k)
-        if suppressed > budget and levels != lattice()[-1]:
-            continue
-        sizes = people.group_by(QUASI_IDENTIFIERS).agg(pl.len().alias("n"))["n"].value_counts()
-        return Generalised(people.sort("person_key"), k, levels, suppressed,
-                           dict(sorted(zip(sizes["n"].to_list(), sizes["count"].to_list()))))
-    raise AssertionError("the lattice's top node always meets k")  # pragma: no cover
+        cost = (discernibility(people), rank)
+        if best is None or cost < best[0]:
+            best = (cost, levels, people, suppressed)
+    _, levels, people, suppressed = best
+    sizes = people.group_by(QUASI_IDENTIFIERS).agg(pl.len().alias("n"))["n"].value_counts()
+    return Generalised(people.sort("person_key"), k, levels, suppressed,
+                       dict(sorted(zip(sizes["n"].to_list(), sizes["count"].to_list()))))

@@ -2,8 +2,9 @@
 for which use case, and which sources a model's lineage reaches.
 
 The dbt project marks a mart for publication with ``config.meta.publish`` (dimensions, counts,
-rates) and ``config.meta.use_case``; a model under ``models/marts/<use_case>/`` belongs to that
-use case even without the meta.
+rates, and ``exclusive``: which dimensions never put one person in two groups, the only ones the
+publisher sums; it is required of every mart with dimensions) and ``config.meta.use_case``; a
+model under ``models/marts/<use_case>/`` belongs to that use case even without the meta.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def published_marts(manifest: dict) -> list[PublishedMart]:
         where = f"dbt model {node['name']} ({node.get('original_file_path', uid)})"
         if not use_case:
             raise ValueError(f"{where}: meta.publish is set but no meta.use_case and not under marts/<use_case>/")
+        if meta["publish"].get("dimensions") and "exclusive" not in meta["publish"]:
+            raise ValueError(f"{where}: meta.publish must declare exclusive: the dimensions whose groups never "
+                             "share a person (an empty list if none); only those are summed into totals")
         marts.append(PublishedMart(
             unique_id=uid, name=node["name"], use_case=use_case, schema=node["schema"],
             relation=node.get("alias") or node["name"], spec=PublishSpec.from_meta(meta["publish"], where),

@@ -3,10 +3,14 @@
 A public table is a cube: the mart's cells plus a total row for every subset of its totalled
 dimensions (row totals, column totals, ..., the grand total), marked with ``"Total"`` in the
 totalled dimension columns. Totals are added only along dimensions that split people into
-disjoint groups (neighbourhood, age band, sex, school, ...): by default every dimension except
-time periods, the ``dimension`` column of a stacked table, labels and providers (a youth may
-attend several), or exactly the ``meta.publish.totals`` list. Label columns (``*_name`` next to
-an id) follow their id and read ``"Total"`` on total rows. Totals are computed from the unsuppressed cells *before* suppression, so they
+disjoint groups: the dimensions ``meta.publish.exclusive`` declares (each person is in exactly one
+of its groups), or the subset of them ``meta.publish.totals`` lists. Along any other dimension a
+person may be in several groups (schools, providers, weeks), so a sum would count them twice: a
+total there is the mart's own row ``"All"``, a distinct count of people (dbt macros in
+``macros/distinct_totals.sql``), never summed here. A spec written without ``exclusive`` (not
+from a mart: ``manifest.published_marts`` requires it) keeps the name-based default: every
+dimension except time periods, the ``dimension`` column of a stacked table, labels and
+providers. Label columns (``*_name`` next to an id) follow their id and read ``"Total"`` on total rows. Totals are computed from the unsuppressed cells *before* suppression, so they
 are cells of the table like any other. Each total equals the sum of its children along one
 dimension: those are the equations an attacker could use to recover a suppressed cell, and the
 ones suppression and the disclosure checks reason over.
@@ -23,6 +27,7 @@ from itertools import combinations
 import polars as pl
 
 TOTAL = "Total"
+ALL = "All"  # a mart's own total over overlapping groups: each person counted once
 # Dimensions along which a sum of cells is not a count of people (a youth is in many weeks, years
 # and providers), or which only label or stack other dimensions: no totals are added along them.
 NOT_TOTALLED = ("dimension", "year", "quarter", "period", "week", "month", "date", "provider", "name")
@@ -43,6 +48,7 @@ class PublishSpec:
     # (whole, part): in every row the part's people are among the whole's, so whole - part is a
     # count of people too. From ``meta.publish.parts`` and every rate's [numerator, denominator].
     parts: tuple[tuple[str, str], ...] = ()
+    overlapping: tuple[str, ...] = ()  # declared not exclusive: never summed, totals (``ALL``) from the mart
 
     @classmethod
     def from_meta(cls, publish: dict, where: str) -> "PublishSpec":
@@ -59,6 +65,21 @@ class PublishSpec:
                 raise ValueError(f"{where}: rate {rate} is built on {missing}, which are not listed in counts")
             rates.append((rate, pair[0], pair[1]))
         totals = publish.get("totals")
+        exclusive = publish.get("exclusive")
+        overlapping: tuple[str, ...] = ()
+        if exclusive is not None:
+            exclusive = tuple(exclusive or ())
+            unknown = [d for d in exclusive if d not in dims or _label(d, dims)]
+            if unknown:
+                raise ValueError(f"{where}: meta.publish.exclusive names {unknown}, "
+                                 "which are not (non-label) dimensions")
+            overlapping = tuple(d for d in dims if d not in exclusive and not _label(d, dims))
+            totals = list(exclusive) if totals is None else totals
+            summed_overlap = [d for d in (totals if isinstance(totals, list) else dims) if d in overlapping]
+            if summed_overlap:
+                raise ValueError(f"{where}: meta.publish.totals would sum over {summed_overlap}, which are not declared "
+                                 "exclusive: a person in several groups would be counted twice (the mart's own "
+                                 f"{ALL!r} row counts them once)")
         if totals is None:
             totalled = tuple(d for d in dims if not _label(d, dims) and not any(w in d for w in NOT_TOTALLED))
         elif totals is True:
@@ -68,7 +89,8 @@ class PublishSpec:
             unknown = [d for d in totalled if d not in dims or _label(d, dims)]
             if unknown:
                 raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
-        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where))
+        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where),
+                   overlapping=overlapping)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -145,6 +167,9 @@ def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFr
     for dim in spec.dimensions:
         if (df[dim] == TOTAL).any():
             raise ValueError(f"{where}: dimension {dim!r} has the value {TOTAL!r}, reserved for margins")
+        if dim in spec.totalled and (df[dim] == ALL).any():  # it would be summed into the total with its groups
+            raise ValueError(f"{where}: dimension {dim!r} is summed (declared exclusive) but has {ALL!r} rows; "
+                             f"{ALL!r} rows belong to dimensions whose groups overlap")
     return df.with_columns(pl.col(c).cast(pl.Int64) for c in spec.counts)
 
 

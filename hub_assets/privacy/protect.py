@@ -20,12 +20,13 @@ the same marts and the same previous release give the same tables byte for byte.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from hub_assets.privacy.attack import Cell, build_model, coordinates
+from hub_assets.privacy.attack import Cell, Solver, build_model, coordinates
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import _rate_scale, validate_cells
 from hub_assets.privacy.release_audit import ReleaseAudit, audit_tables
@@ -46,6 +47,7 @@ def protect_release(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thresho
 def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], threshold: int,
                        previous: Mapping[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], ReleaseAudit]:
     """``protect_release`` and the audit its tables passed."""
+    started = time.perf_counter()
     settings = disclosure_settings()
     by_name = {mart.name: mart for mart, _ in marts}
     truth = {mart.name: cube(cells, mart.spec, f"mart {mart.name}") for mart, cells in marts}
@@ -53,13 +55,15 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
     hidden = {name: table_pattern(truth[name], by_name[name].spec, threshold) for name in sorted(truth)}
     earlier = {name: (by_name[name], table) for name, table in previous.items() if name in by_name}
     twins = _same_counts(by_name, truth)
-    for _ in range(MAX_ROUNDS):
+    solver = Solver()  # shared by the rounds: a component no round changed is not solved again
+    for rounds in range(1, MAX_ROUNDS + 1):
         _suppress_together(hidden, truth, twins)
         published = {name: round_counts(render(truth[name], by_name[name].spec, hidden[name]), by_name[name].spec,
                                         settings.rounding_base, scales[name]) for name in sorted(truth)}
         audit = audit_tables({n: (by_name[n], t) for n, t in published.items()}, earlier, threshold,
-                             settings.rounding_base, settings.protection_width)
+                             settings.rounding_base, settings.protection_width, solver)
         if audit.ok:
+            audit.rounds, audit.protection_seconds = rounds, time.perf_counter() - started
             return published, audit
         if not _protect_further(audit, hidden, truth, by_name, published, threshold, settings.rounding_base):
             raise ValueError("the release cannot be protected: nothing is left to suppress near "
@@ -88,7 +92,7 @@ def _same_counts(by_name: Mapping[str, PublishedMart], truth: Mapping[str, pl.Da
             coords = coordinates(row, spec.key_dimensions)
             for count in spec.counts:
                 groups[(by_name[name].use_case, count, coords, int(row[count]))].append((name, i, count))
-    return [cells for (_, _, _, value), cells in groups.items() if value > 0 and len({c[0] for c in cells}) > 1]
+    return [cells for (_, _, _, value), cells in groups.items() if value > 0 and len(cells) > 1]
 
 
 def _suppress_together(hidden: dict[str, dict[str, set[int]]], truth, twins: list[list[Cell]]) -> None:

@@ -49,6 +49,9 @@ class ReleaseAudit:
     tables: int = 0
     previous_tables: int = 0
     solves: int = 0
+    witnessed: int = 0
+    rounds: int = 0  # audits the protection ran, this one included (0: audited on its own)
+    protection_seconds: float = 0.0
     seconds: float = 0.0
 
     @property
@@ -86,7 +89,10 @@ class ReleaseAudit:
             "audit_failures": len(self.failures),
             "audit_first_failures": "\n".join(self.failures[:20]),
             "audit_lp_solves": self.solves,
+            "audit_intervals_wide_by_witness": self.witnessed,
             "audit_seconds": round(self.seconds, 2),
+            **({"protection_rounds": self.rounds, "protection_seconds": round(self.protection_seconds, 2)}
+               if self.rounds else {}),
         }
 
 
@@ -96,17 +102,23 @@ def _num(x: float) -> str:
 
 def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, rounding_base: int,
-                 protection_width: int) -> ReleaseAudit:
+                 protection_width: int, solver: Solver | None = None) -> ReleaseAudit:
+    """The audit (module docstring); ``solver`` may be shared by successive audits of one
+    protection, which then solve again only the components that changed."""
     started = time.perf_counter()
     audit = ReleaseAudit(threshold, protection_width, tables=len(published), previous_tables=len(previous))
-    solver = Solver()
+    solver = solver or Solver()
+    solves, witnessed = solver.solves, solver.witnessed
     new = build_model(published, threshold, rounding_base)
     old = build_model(previous, threshold, rounding_base) if previous else Model()
     pairs = _counterparts(new, published, old, previous)
-    wanted = {v: {v: 1.0} for v, shown in enumerate(new.shown) if shown is None or v in pairs}
+    # A suppressed cell needs the protection width (and cannot be exact); a shown cell seen in
+    # both releases needs only not to be exact.
+    wanted = {v: ({v: 1.0}, protection_width if shown is None else 1)
+              for v, shown in enumerate(new.shown) if shown is None or v in pairs}
     new_iv: dict = _solve(solver, new, wanted)
     new_iv.update(_differences(solver, new, new_iv, threshold, protection_width))
-    old_iv = _solve(solver, old, {w: {w: 1.0} for w in pairs.values()})
+    old_iv = _solve(solver, old, {w: ({w: 1.0}, 1) for w in pairs.values()})
     for v, shown in enumerate(new.shown):
         if shown is not None:
             continue
@@ -134,7 +146,7 @@ def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
         if low == high and 1 <= abs(low) <= threshold:
             audit.fail(new.cells[v], f"{new.labels[v]} changed by exactly {_num(low)} since the previous release "
                                      f"(now in [{_num(lo)}, {_num(hi)}], before in [{_num(old_lo)}, {_num(old_hi)}])")
-    audit.solves = solver.solves
+    audit.solves, audit.witnessed = solver.solves - solves, solver.witnessed - witnessed
     audit.seconds = time.perf_counter() - started
     return audit
 
@@ -181,22 +193,40 @@ def _differences(solver: Solver, model: Model, cells: dict, threshold: int, widt
                        p_width - w_width if model.shown[p] is None else 0)
         if at_least >= width:
             continue
-        wanted[("difference", k)] = {w: 1.0, p: -1.0}
+        wanted[("difference", k)] = ({w: 1.0, p: -1.0}, width)
     out.update(_solve(solver, model, wanted))
     return out
 
 
-def _solve(solver: Solver, model: Model, targets: dict[object, dict[int, float]]) -> dict[object, Interval]:
-    """Each target's interval, component by component (targets in the order given)."""
+def _solve(solver: Solver, model: Model, targets: dict[object, tuple[dict[int, float], int]]) -> dict[object, Interval]:
+    """Each target's interval (a linear function of the cells and the width it needs), component
+    by component, targets in the order given."""
     if not targets:
         return {}
     parts = components(model)
     home = {v: c for c, (members, _) in enumerate(parts) for v in members}
     by_component: dict[int, list] = defaultdict(list)
-    for key, objective in targets.items():
-        by_component[home[next(iter(objective))]].append((key, objective))
+    for key, (objective, needed) in targets.items():
+        by_component[home[next(iter(objective))]].append((key, objective, needed))
     out: dict[object, Interval] = {}
     for c in sorted(by_component):
         members, rows = parts[c]
-        out.update(solver.intervals(model, members, rows, by_component[c]))
+        # A component unchanged since an earlier audit by this solver (a protection round that
+        # suppressed cells elsewhere) has the same intervals.
+        key = (tuple((model.cells[v], model.lower[v], model.upper[v]) for v in members),
+               tuple((tuple(sorted(row.items())), kind) for row, kind in rows),
+               tuple((k, tuple(sorted(o.items())), n) for k, o, n in by_component[c]))
+        if key in solver.solved:
+            out.update(solver.solved[key])
+            continue
+        try:
+            out.update(solver.intervals(model, members, rows, by_component[c]))
+        except ValueError:
+            # Two cells matched as the same count are not (their published figures cannot both
+            # hold): solve without the matches, each table on its own terms.
+            unlinked = [(row, kind) for row, kind in rows if kind != "link"]
+            if len(unlinked) == len(rows):
+                raise
+            out.update(solver.intervals(model, members, unlinked, by_component[c]))
+        solver.solved[key] = {k: out[k] for k, _, _ in by_component[c]}
     return out

@@ -44,9 +44,16 @@ def round_counts(table: pl.DataFrame, spec: PublishSpec, base: int, scales: dict
         scale = scales.get(rate)
         if scale is not None:
             value = pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den) * scale).round(4)
-        elif table.schema[rate].is_integer():
-            value = (pl.col(rate) + base // 2) // base * base
+        elif _whole_numbers(table[rate]):  # a count by another formula (e.g. people short of a rate)
+            value = ((pl.col(rate) + base // 2) // base * base).round(0)
         else:
             value = pl.col(rate).round(2)
         out = out.with_columns(pl.when(hidden).then(None).otherwise(value).cast(table.schema[rate]).alias(rate))
     return out
+
+
+def _whole_numbers(column: pl.Series) -> bool:
+    values = column.drop_nulls()
+    if column.dtype.is_integer():
+        return True
+    return column.dtype.is_float() and bool(values.len()) and bool((values == values.round(0)).all())

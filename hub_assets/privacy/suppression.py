@@ -17,7 +17,10 @@
   is exposed. Columns with no relation are suppressed exactly as above, on their own.
 - A rate whose numerator or denominator is hidden is hidden.
 
-Hidden cells are NULL with a ``<column>_suppressed`` flag, never 0.
+Hidden cells are NULL with a ``<column>_suppressed`` flag, never 0. Every choice between equally
+small cells goes to the first in the table's declared order (``cube``), so the same cells give
+the same table in every run. This is one table's pattern; ``protect`` protects all the tables of
+a release together on top of it, and rounds what is shown.
 """
 
 from __future__ import annotations

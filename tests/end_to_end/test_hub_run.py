@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -45,6 +47,16 @@ def test_spine_and_every_use_case_are_built_and_published(built_hub):
     assert set(USE_CASES) <= published, published
     assert public_tables, "no public tables in the warehouse"
     assert (built_hub.paths.public / "findings" / "index.html").exists()
+
+
+def test_the_first_run_shows_every_use_case_on_the_page_from_one_whole_release(built_hub):
+    public = built_hub.paths.public
+    record = json.loads(((public / "current").resolve() / "release.json").read_text())
+    page = (public / "findings" / "index.html").read_text()
+    assert f"release {record['release_id']}" in page
+    assert len(record["tables"]) >= 14 and f"from {len(record['tables'])} public tables" in page
+    assert {t["use_case"] for t in record["tables"].values()} == set(USE_CASES)
+    assert "Not published yet" not in page  # every use case, and every summer topic
 
 
 def test_a_second_run_with_no_new_drops_changes_no_rows(built_hub):

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from hub_assets.cli import main
 from hub_assets.privacy import audit
+from hub_assets.privacy.analyst_export import BIRTH_DERIVED
 from hub_assets.privacy.governance import load_governance
 from hub_assets.privacy.identifier_scan import scan_database
 from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS
@@ -72,6 +73,7 @@ def test_analyst_export_of_the_city_meets_k_and_leaves_out_uncovered_sources(bui
                                        "summer engagement analysis", "--data-dir", str(built_hub.paths.root)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.with_name("summer.k_report.json").read_text())
+    assert report["lineage"] == "compiled SQL"  # the scope is what the SQL really reads
     governance = load_governance()
     [agreement] = [a for a in governance.agreements.values() if a.id == AGREEMENT]
     allowed = set(agreement.sources) | set(governance.shared_sources)
@@ -108,6 +110,8 @@ def test_analyst_export_of_the_city_meets_k_and_leaves_out_uncovered_sources(bui
         if "race_ethnicity" in frame.columns:
             assert (joined["race_ethnicity"] == joined["race_ethnicity__spine"]).all(), name
         assert "birth_month" not in frame.columns, name
+        if report["levels"]["birth_period"] != "month":
+            assert not [c for c in frame.columns if BIRTH_DERIVED.search(c)], name
     # Before generalisation many of these people were unique on the raw values.
     with duckdb.connect(str(built_hub.paths.warehouse_db), read_only=True) as con:
         raw = con.sql("select birth_year, birth_month, sex, race_ethnicity, neighbourhood from "

@@ -24,8 +24,7 @@ from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy.disclosure import TABLE_RULES
 from hub_assets.privacy.governance import graph_refusals, load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
-from hub_assets.privacy.release import read_public_table
-from hub_assets.privacy.previous import last_kept
+from hub_assets.privacy.release import load_release_before_current, read_public_table
 from hub_assets.privacy.protect import audit_release
 from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
@@ -59,7 +58,7 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
         with hub.warehouse(read_only=True) as con:
             published = {mart.name: (mart, read_public_table(con, mart.name)) for mart in marts}
         previous = {n: (published[n][0], t) for n, t in
-                    last_kept(hub.paths.public, use_case, sorted(published)).items()}
+                    load_release_before_current(hub.paths.public).items() if n in published}
         audit = None
         for key, mart in by_key.items():
             wanted = {c.name for c in selected if c.asset_key == key}

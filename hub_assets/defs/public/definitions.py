@@ -1,6 +1,7 @@
-"""The public zone's definitions: for every published mart in the dbt manifest, its public asset,
-its disclosure checks and a governance check; and a governance check on every model of every use
-case (``marts/<use_case>/`` or ``meta.use_case``), so a refused use case stops at its marts."""
+"""The public zone's definitions: the release of every published mart in the dbt manifest with the
+findings page (one step, ``assets.py``), each public table's disclosure checks and governance check;
+and a governance check on every model of every use case (``marts/<use_case>/`` or
+``meta.use_case``), so a refused use case stops at its marts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import defaultdict
 
 import dagster as dg
 
-from hub_assets.defs.public.assets import build_public_asset, public_key
+from hub_assets.defs.public.assets import build_public_release, public_key
 from hub_assets.defs.public.checks import build_disclosure_checks, build_governance_checks
 from hub_assets.defs.public.mart_keys import mart_asset_key
 from hub_assets.privacy.manifest import load_manifest, published_marts, use_case_of
@@ -16,7 +17,7 @@ from hub_assets.privacy.manifest import load_manifest, published_marts, use_case
 
 def public_definitions(manifest: dict, key_of=mart_asset_key) -> dg.Definitions:
     marts = published_marts(manifest)
-    assets = [build_public_asset(mart, key_of(manifest, mart.unique_id)) for mart in marts]
+    assets = [build_public_release(marts, lambda m: key_of(manifest, m.unique_id))] if marts else []
     governed_models: dict[str, list[dg.AssetKey]] = defaultdict(list)
     for uid, node in sorted(manifest.get("nodes", {}).items()):
         use_case = use_case_of(node) if node.get("resource_type") == "model" else None

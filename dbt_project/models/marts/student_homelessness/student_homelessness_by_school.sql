@@ -1,6 +1,7 @@
 -- Students experiencing homelessness or housing insecurity per school and school year, by
 -- source: the school's McKinney-Vento flag, HMIS, public housing; and how many each of the
--- other sources adds beyond the flag (students the school had not identified).
+-- other sources adds beyond the flag (students the school had not identified). A student who
+-- attended two schools counts at each; the row school_id = 'All' counts them once.
 
 with
 
@@ -14,8 +15,8 @@ final as (
 
     select
         school_year,
-        school_id,
-        any_value(school_name) as school_name,
+        {{ all_or('school_id') }} as school_id,
+        {{ all_or('school_id', 'any_value(school_name)') }} as school_name,
         count(distinct person_key) as enrolled_students,
         count(distinct person_key) filter (where flagged_mckinney_vento) as mckinney_vento_students,
         count(distinct person_key) filter (where in_hmis) as hmis_students,
@@ -26,7 +27,7 @@ final as (
         count(distinct person_key) filter (where identified_any_source and not flagged_mckinney_vento) as added_beyond_flag,
         {{ rate('count(distinct person_key) filter (where identified_any_source)', 'count(distinct person_key)') }} as identified_rate
     from students
-    group by school_year, school_id
+    {{ group_by_with_all(['school_year'], ['school_id']) }}
 
 )
 

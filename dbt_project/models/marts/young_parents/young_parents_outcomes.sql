@@ -1,6 +1,7 @@
 -- Births by the mother's age band at the birth (young parents: 24 or under; 25+ kept for
 -- comparison) and birth year: the mother's enrolment and work in the year after the birth, and
--- the child's prenatal care and Head Start / pre-K enrolment.
+-- the child's prenatal care and Head Start / pre-K enrolment. A mother with two births in a year
+-- can fall in two age bands; the row mother_age_band = 'All' counts her once.
 
 with
 
@@ -14,8 +15,9 @@ final as (
 
     select
         child_birth_year,
-        mother_age_band,
-        bool_and(is_young_parent) as is_young_parent,
+        {{ all_or('mother_age_band') }} as mother_age_band,
+        -- null on the 'All' rows, which take in every band
+        case when grouping(mother_age_band) = 0 then bool_and(is_young_parent) end as is_young_parent,
         count(distinct mother_person_key) as mothers,
         count(distinct child_person_key) as children,
         count(distinct mother_person_key) filter (where mother_enrolled_after_birth) as mothers_enrolled_after_birth,
@@ -30,7 +32,7 @@ final as (
         {{ rate('count(distinct child_person_key) filter (where child_in_early_childhood)', 'count(distinct child_person_key)') }}
             as early_childhood_rate
     from births
-    group by child_birth_year, mother_age_band
+    {{ group_by_with_all(['child_birth_year'], ['mother_age_band']) }}
 
 )
 

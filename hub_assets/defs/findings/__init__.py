@@ -1,1 +1,0 @@
-"""The findings page asset: the public report, built from the public zone only."""
