@@ -53,13 +53,31 @@ def check_stores(paths: HubPaths, instance: dg.DagsterInstance) -> None:
                     f"\"Backup and restore\").")
             continue
         try:
-            duckdb.connect(str(path), read_only=True).close()
+            with duckdb.connect(str(path), read_only=True) as con:
+                _refuse_if_truncated(con, path)
         except duckdb.IOException as error:
             if LOCK_HOLDER.search(str(error)):
                 continue  # in use: wait_for_store_writers deals with it
             raise StoreUnusable(_corrupt(label, path, error)) from error
         except duckdb.Error as error:
             raise StoreUnusable(_corrupt(label, path, error)) from error
+
+
+class _Truncated(duckdb.Error):
+    pass
+
+
+def _refuse_if_truncated(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB file shorter than the blocks its header counts was cut off (a copy or a disk that
+    ended early). DuckDB opens it and fails only when a query reaches a missing block. With a
+    WAL beside it the counts may include blocks not yet written back, so the check is skipped."""
+    if path.with_name(path.name + ".wal").exists():
+        return
+    (_, _, block_size, total_blocks, *_), = con.execute("pragma database_size").fetchall()
+    expected = int(block_size) * int(total_blocks)
+    if path.stat().st_size < expected:
+        raise _Truncated(f"the file is {path.stat().st_size:,} bytes but its header counts "
+                         f"{total_blocks} blocks of {block_size:,} bytes: it was cut off")
 
 
 def _corrupt(label: str, path: Path, error: Exception) -> str:
