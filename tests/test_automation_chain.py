@@ -6,6 +6,7 @@ automation sensors and schedules cover. The slow test proves the whole chain on 
 """
 
 import csv
+import json
 from collections import Counter
 import os
 import re
@@ -20,6 +21,8 @@ import pytest
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.findings.format import format_value
+from hub_assets.privacy.rounding import round_count
+from hub_assets.privacy.suppression import disclosure_settings
 from hub_assets.settings import FIXTURE_CITY_DIR, HubPaths
 from hub_assets.sources.declaration import agency
 from conftest import TEST_SECRET_KEY, drop_text
@@ -235,6 +238,7 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
         with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
             before = {t: summer_participants(con, t, 2026)
                       for t in ("marts.summer_engagement_overview", "public.summer_engagement_overview")}
+        release_before = (paths.public / "current").resolve().name
 
         # The drop lands; the agency's sensor notices it and requests one ingest run.
         write_new_person_drop(paths.landing)
@@ -283,11 +287,18 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
             "select systems, n_records from spine.person_spine where person_key = ?", [person_key]).fetchone()
         after = {t: summer_participants(con, t, 2026) for t in before}
     assert (systems, n_records) == ([AGENCY], 1), "the new youth is a new person, linked to nobody"
-    assert after == {t: n + 1 for t, n in before.items()}
-    # The findings page came from that same release: the new count is on it after one release.
+    mart, public = "marts.summer_engagement_overview", "public.summer_engagement_overview"
+    assert after[mart] == before[mart] + 1
+    # Published counts are rounded: the public table carries the new count, rounded.
+    assert after[public] == round_count(after[mart], disclosure_settings().rounding_base)
+    # The findings page came from that same release, the one after the drop: the new count is on
+    # it after one release, not the next.
     assert ran["public/findings_report"] == 1
-    assert summer_headline(paths.public / "findings" / "index.html", "Participants") == \
-        format_value(after["public.summer_engagement_overview"])
+    release = json.loads((paths.public / "current" / "release.json").read_text())
+    assert release["previous_release"] == release_before
+    page = paths.public / "findings" / "index.html"
+    assert f"release {release['release_id']}" in page.read_text()
+    assert summer_headline(page, "Participants") == format_value(after[public])
 
 
 def summer_headline(page: Path, caption: str) -> str:

@@ -40,6 +40,9 @@ ROUTES = {
               "warehouse.raw.child_welfare", "young_parents_side_macro"),
     "seed_post_hook": ("marts/summer_engagement/summer_side_seed.sql", "summer_engagement",
                        "raw.child_welfare", "placement_codes"),
+    # A macro that runs SQL while compiling and writes its result into the model as literals.
+    "run_query": ("marts/summer_engagement/summer_side_run_query.sql", "summer_engagement",
+                  "raw.child_welfare", "summer_side_run_query"),
 }
 SQL = {
     "source": UNCHECKED + "select count(*) as placements from {{ source('raw', 'child_welfare') }}",
@@ -55,6 +58,9 @@ final as (
 )
 select * from final""",
     "seed_post_hook": UNCHECKED + "select count(*) as placements from {{ ref('placement_codes') }}",
+    "run_query": UNCHECKED + """
+{%- set placements = run_query("select count(*) from raw.child_welfare") if execute else none -%}
+select {{ placements.columns[0].values()[0] if placements else 0 }} as placements""",
 }
 MACRO = """{% macro placements_relation() %}
     {{ return(api.Relation.create(database=target.database, schema='raw', identifier='child_welfare')) }}
@@ -166,7 +172,8 @@ def _use_case_of_relation(plan, relation: str) -> str | None:
 def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_passes(tmp_path, monkeypatch):
     """The hub's own dbt asset (what `hub run` and the sensors launch), on a project with one route
     planted: the step fails naming use case, relation and agreement; the refused use case is not
-    in `marts`; the verdict it records stops the use case's public release too."""
+    in `marts` (what an earlier build left there is dropped); the verdict it records stops the use
+    case's public release too."""
     import dagster as dg
     from test_dbt_project import _plant
 
@@ -181,6 +188,8 @@ def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_pass
     (project / "models" / ROUTES["hard_coded"][0]).write_text(SQL["hard_coded"])
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         _plant(con)
+        # What an earlier build, before the route was planted, left in `marts` for the use case.
+        con.execute("create schema if not exists marts; create table marts.student_homelessness_by_school as select 1 as n")
     monkeypatch.setenv("HUB_DATA_DIR", str(data))
     dbt = HubDbtCliResource(project_dir=str(project), profiles_dir=str(project), dbt_executable=DBT_EXECUTABLE)
     result = dg.materialize([hub_dbt_models], resources={"dbt": dbt, "hub": HubResource(data_dir=str(data))},
@@ -199,3 +208,20 @@ def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_pass
     recorded = refusals(load_governance(), {"nodes": {}, "sources": {}}, "student_homelessness", data_dir=data)
     assert any("raw.child_welfare" in r for r in recorded)
     assert refusals(load_governance(), {"nodes": {}, "sources": {}}, "summer_engagement", data_dir=data) == []
+
+
+@pytest.mark.slow
+def test_sql_that_writes_while_compiling_stops_everything_before_anything_is_written(tmp_path):
+    from hub_assets.privacy.dbt_compile import CompileFailed, compile_project
+
+    project, data = copy_project(tmp_path), tmp_path / "data"
+    data.mkdir()
+    (project / "models" / "marts" / "summer_engagement" / "summer_side_write.sql").write_text(
+        UNCHECKED + "{% if execute %}{% do run_query('create table main.placements_copy as "
+                    "select * from raw.child_welfare') %}{% endif %}\nselect 1 as n")
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute("create schema raw; create table raw.child_welfare as select 'FOSTER_FAMILY' as placement_type")
+    before = relations(data)
+    with pytest.raises(CompileFailed, match="nothing was built"):
+        compile_project(project, tmp_path / "target", env={"HUB_DATA_DIR": str(data)})
+    assert relations(data) == before

@@ -12,12 +12,23 @@ agencies' data carries (see docs/linkage.md for the counts, written by
 3. same first and last name and birth year — day/month swaps, DOB typos in day or month;
 4. same first and last name and ZIP — DOB missing (a quarter of wage records) or mistyped
    in the year;
-5. first and last name swapped, same date of birth — agencies that write "last first";
+5. first and last name swapped — agencies that write "last first" (any DOB: a swapped record
+   is often keyed carelessly elsewhere too);
 6. same SSN — wage, payroll, housing and care records, whatever their names and DOB say
    (a wage record has no DOB a quarter of the time and never a sex or street address);
 7. same first name, ZIP and first letter of last name, one side without a DOB — a record
    without a DOB whose surname has a typo or a hyphenation (JOHSON, JOHNSON-BELL / JOHNSON).
-   At 1M records it adds 2.0M to 10.4M comparisons (the same rule for every pair: 15.6M).
+   At 1M records it adds 2.0M to 10.4M comparisons (the same rule for every pair: 15.6M);
+8. same date of birth and ZIP — both names changed or corrupted (a surname change plus a
+   nickname, two typos in each), the commonest miss on labelled sets the hub did not generate
+   (FEBRL3: 41 of 148 true pairs the other rules never scored);
+9. same address and first letter of first name — the DOB and surname both wrong or missing;
+10. same address and date of birth — names and ZIP all differ (a ZIP keyed wrong);
+11. same first name, ZIP and birth year — a surname typo or change together with a slip in
+   the day or month of birth;
+12. same first five or last four digits of the SSN and first letter of last name — an SSN with
+   one digit mistyped or two swapped (an exact SSN is rule 6) on a record whose first name
+   and DOB are corrupted too (FEBRL1: 3 of the 5 true pairs no other rule scored).
 
 Measured alternatives (``blocking_counts.json``, docs/linkage.md): ``first + last`` alone and
 ``last + first initial + ZIP`` each add a little recall (missing DOB plus a move, or plus a
@@ -48,9 +59,15 @@ PREDICTION_RULES = [
     block_on("dob", "substr(first_name, 1, 1)"),
     block_on("first_name", "last_name", "birth_year"),
     block_on("first_name", "last_name", "zip"),
-    "l.first_name = r.last_name and l.last_name = r.first_name and l.dob = r.dob",
+    "l.first_name = r.last_name and l.last_name = r.first_name",
     block_on("ssn"),
     NO_DOB_SURNAME_SLIP,
+    block_on("dob", "zip"),
+    block_on("address", "substr(first_name, 1, 1)"),
+    block_on("address", "dob"),
+    block_on("first_name", "zip", "birth_year"),
+    block_on("substr(ssn, 1, 5)", "substr(last_name, 1, 1)"),
+    block_on("substr(ssn, 6, 4)", "substr(last_name, 1, 1)"),
 ]
 
 # The same rules as equality keys in polars, so an incremental attach can pick the existing
@@ -70,14 +87,19 @@ BLOCKING_KEYS = [
     _same(pl.col("dob"), _initial("first_name")),
     _same(pl.col("first_name"), pl.col("last_name"), pl.col("birth_year")),
     _same(pl.col("first_name"), pl.col("last_name"), pl.col("zip")),
-    ([pl.col("first_name"), pl.col("last_name"), pl.col("dob")],
-     [pl.col("last_name"), pl.col("first_name"), pl.col("dob")]),
+    ([pl.col("first_name"), pl.col("last_name")], [pl.col("last_name"), pl.col("first_name")]),
     _same(pl.col("ssn")),
     # NO_DOB_SURNAME_SLIP, one entry per side that may be the one without a DOB.
     ([pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.col("dob").is_null()],
      [pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.lit(True)]),
     ([pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.lit(True)],
      [pl.col("first_name"), pl.col("zip"), _initial("last_name"), pl.col("dob").is_null()]),
+    _same(pl.col("dob"), pl.col("zip")),
+    _same(pl.col("address"), _initial("first_name")),
+    _same(pl.col("address"), pl.col("dob")),
+    _same(pl.col("first_name"), pl.col("zip"), pl.col("birth_year")),
+    _same(pl.col("ssn").str.slice(0, 5), _initial("last_name")),
+    _same(pl.col("ssn").str.slice(5, 4), _initial("last_name")),
 ]
 
 # EM estimates the m of every comparison except the ones a rule holds fixed, so two rules
@@ -105,10 +127,17 @@ CANDIDATE_RULES = {
     "first + last": block_on("first_name", "last_name"),
     "last + first initial + zip": block_on("last_name", "substr(first_name, 1, 1)", "zip"),
     "last + zip": block_on("last_name", "zip"),
-    "names swapped + dob": PREDICTION_RULES[4],
+    "names swapped": PREDICTION_RULES[4],
     "ssn": PREDICTION_RULES[5],
     "first + zip + last initial, one DOB missing": NO_DOB_SURNAME_SLIP,
     "first + zip + last initial": block_on("first_name", "zip", "substr(last_name, 1, 1)"),
+    "dob + zip": PREDICTION_RULES[7],
+    "address + first initial": PREDICTION_RULES[8],
+    "address + dob": PREDICTION_RULES[9],
+    "first + zip + birth year": PREDICTION_RULES[10],
+    "ssn first five + last initial": PREDICTION_RULES[11],
+    "ssn last four + last initial": PREDICTION_RULES[12],
+    "address": block_on("address"),
 }
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jellyfish
 import numpy as np
 import polars as pl
 
@@ -77,6 +78,16 @@ def names_compatible(a: Name, b: Name) -> bool:
             or first_a == last_b or first_b == last_a
             # a nickname keyed with a slip (BENY for BENNY, EBN for BEN: BENJAMIN)
             or any(one_typo_apart(x, y) for x in alias_a for y in alias_b))
+
+
+# Two first names at least this similar (Jaro-Winkler) may be one name keyed badly (two typos,
+# an OCR or phonetic respelling); below it they are different names (DEAN / LACHLAN).
+FAR_NAMES_JW = 0.7
+
+
+def names_not_far(a: Name, b: Name) -> bool:
+    """The lenient first-name rule: compatible, or similar enough to be one badly keyed name."""
+    return names_compatible(a, b) or jellyfish.jaro_winkler_similarity(a[0], b[0]) >= FAR_NAMES_JW
 
 
 def ssns_compatible(a: str, b: str) -> bool:
@@ -129,14 +140,39 @@ def record_facts(records: pl.DataFrame) -> list[Facts]:
                 column("born_by"))]
 
 
-def facts_compatible(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozenset()) -> bool:
+# The rules that can refuse a link, in the order they are checked (refusals.py holds which of
+# them a deployment applies). ``kept_apart`` (reviewers' decisions) is not a policy: always on.
+RULES = ("dob", "sex", "first_name", "first_name_far", "ssn", "middle_name", "min_age")
+ALL_RULES = frozenset(RULES)
+
+
+def refusing_rule(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozenset(),
+                  rules: frozenset[str] = ALL_RULES) -> str | None:
+    """The first rule (of ``rules``, or ``kept_apart``) that says the records behind ``a`` and
+    those behind ``b`` cannot be one person; None when none does."""
+    if "dob" in rules and not _compatible(a[0], b[0], dobs_compatible):
+        return "dob"
+    if "sex" in rules and len(set(a[1] + b[1])) > 1:
+        return "sex"
+    if "first_name" in rules and not _compatible(a[2], b[2], names_compatible):
+        return "first_name"
+    if "first_name_far" in rules and not _compatible(a[2], b[2], names_not_far):
+        return "first_name_far"
+    if "ssn" in rules and not _compatible(a[3], b[3], ssns_compatible):
+        return "ssn"
+    if "middle_name" in rules and not _compatible(a[4], b[4], middles_compatible):
+        return "middle_name"
+    if any(frozenset((x, y)) in apart for x in a[5] for y in b[5]):
+        return "kept_apart"
+    if "min_age" in rules and not ages_compatible(a[0], a[6], b[0], b[6]):
+        return "min_age"
+    return None
+
+
+def facts_compatible(a: Facts, b: Facts, apart: frozenset[frozenset[str]] = frozenset(),
+                     rules: frozenset[str] = ALL_RULES) -> bool:
     """Could the records behind ``a`` and those behind ``b`` be one person?"""
-    return (_compatible(a[0], b[0], dobs_compatible) and len(set(a[1] + b[1])) <= 1
-            and _compatible(a[2], b[2], names_compatible)
-            and _compatible(a[3], b[3], ssns_compatible)
-            and _compatible(a[4], b[4], middles_compatible)
-            and not any(frozenset((x, y)) in apart for x in a[5] for y in b[5])
-            and ages_compatible(a[0], a[6], b[0], b[6]))
+    return refusing_rule(a, b, apart, rules) is None
 
 
 def _too_young(dobs: tuple, born_by: tuple) -> bool:
@@ -170,13 +206,19 @@ def connected_components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndar
         label = nxt
 
 
-def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
-    """Components whose records hold two different DOBs, both M and F, two first names, SSNs or
-    middle names, two kept-apart keys, or a DOB later than some record's ``born_by``."""
+def _mixed_components(linked: pl.DataFrame, component: np.ndarray,
+                      rules: frozenset[str] = ALL_RULES) -> set[int]:
+    """Components whose records hold two different values of a column an applied rule checks
+    (DOB, M and F, first name, SSN, middle name), two kept-apart keys, or a DOB later than some
+    record's ``born_by``."""
     known = {"dob": pl.col("dob").drop_nulls(), "sex": pl.col("sex").filter(pl.col("sex").is_in(["M", "F"])),
-             **{column: pl.col(column).drop_nulls() for column in ("first_name", "ssn", "middle_name", HELD)}}
-    varies = [values.n_unique() > 1 for column, values in known.items() if column in linked.columns]
-    if "born_by" in linked.columns and "dob" in linked.columns:
+             **{column: pl.col(column).drop_nulls() for column in ("first_name", "ssn", "middle_name")}}
+    checked = set(rules) | ({"first_name"} if "first_name_far" in rules else set())
+    varies = [values.n_unique() > 1 for column, values in known.items()
+              if column in checked and column in linked.columns]
+    if HELD in linked.columns:
+        varies.append(pl.col(HELD).drop_nulls().n_unique() > 1)
+    if "min_age" in rules and "born_by" in linked.columns and "dob" in linked.columns:
         varies.append(pl.col("dob").min() > pl.col("born_by").min())
     if not varies:
         return set()
@@ -184,14 +226,37 @@ def _mixed_components(linked: pl.DataFrame, component: np.ndarray) -> set[int]:
                .agg(pl.any_horizontal(varies).alias("mixed")).filter("mixed")["_c"].to_list())
 
 
+REFUSED_SCHEMA = {"unique_id_l": pl.String, "unique_id_r": pl.String,
+                  "match_probability": pl.Float64, "rule": pl.String}
+
+
+@dataclass(frozen=True)
+class Clustering:
+    clusters: pl.DataFrame  # record_token, cluster_id
+    refused: pl.DataFrame  # the links a rule refused: REFUSED_SCHEMA
+
+    def refusals(self) -> dict[str, int]:
+        """Links refused, per rule."""
+        counts = self.refused.group_by("rule").len()
+        return {rule: int(n) for rule, n in counts.sort("rule").iter_rows()}
+
+
 def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD,
-                  kept_apart: KeptApart | None = None) -> pl.DataFrame:
+                  kept_apart: KeptApart | None = None, rules: frozenset[str] = ALL_RULES) -> pl.DataFrame:
+    """``record_token, cluster_id`` for every record (see :func:`cluster_people`)."""
+    return cluster_people(records, pairs, threshold, kept_apart, rules).clusters
+
+
+def cluster_people(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float = MATCH_THRESHOLD,
+                   kept_apart: KeptApart | None = None, rules: frozenset[str] = ALL_RULES) -> Clustering:
     """``record_token, cluster_id`` for every record in ``records`` (prepared records: at least
     ``unique_id``; ``dob``, ``sex``, ``first_name``, ``last_name``, ``first_name_aliases``,
     ``ssn`` and ``middle_name`` are used when present), keeping apart what ``kept_apart`` names.
 
-    ``pairs``: unique_id_l, unique_id_r, match_probability. The cluster id is the smallest
-    record token in the cluster, so it does not depend on the order records arrive in."""
+    ``pairs``: unique_id_l, unique_id_r, match_probability. ``rules``: the refusal rules applied
+    (refusals.py; ``kept_apart`` always is). The cluster id is the smallest record token in the
+    cluster, so it does not depend on the order records arrive in. Also returns each refused link
+    with the rule that refused it."""
     links = pairs.filter(pl.col("match_probability") >= threshold)
     # Only linked records take part (at 1M records most are singletons), as row numbers:
     # Python holds ints and small tuples, never the tokens.
@@ -210,7 +275,7 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
     # Most people's records agree on DOB, sex and first name wherever they have one: for them
     # no link can be refused, so the component is the person. Links are weighed one by one
     # (Kruskal, below) only inside components holding two different values of any of these.
-    mixed = _mixed_components(linked, component)
+    mixed = _mixed_components(linked, component, rules)
     order = (edges.filter(pl.Series(component[edges["_i"].to_numpy()]).is_in(sorted(mixed)))
              .sort(["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]))
     # A record of an agreeing component points at the component's smallest member; a record
@@ -227,9 +292,14 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
             x = parent[x]
         return x
 
-    for left, right in order.select("_i", "_i_r").iter_rows():
+    refused = []
+    for left, right, p in order.select("_i", "_i_r", "match_probability").iter_rows():
         a, b = root(left), root(right)
-        if a == b or not facts_compatible(facts[a], facts[b], apart):
+        if a == b:
+            continue
+        rule = refusing_rule(facts[a], facts[b], apart, rules)
+        if rule is not None:
+            refused.append((left, right, p, rule))
             continue
         keep, gone = min(a, b), max(a, b)
         parent[gone] = keep
@@ -240,6 +310,12 @@ def cluster_pairs(records: pl.DataFrame, pairs: pl.DataFrame, threshold: float =
                                          dtype=pl.UInt32))
                  .with_columns(pl.col("record_token").min().over("_root").alias("cluster_id"))
                  .drop("_root"))
-    return (records.select(pl.col("unique_id").alias("record_token"))
-            .join(clustered, on="record_token", how="left", maintain_order="left")
-            .with_columns(pl.col("cluster_id").fill_null(pl.col("record_token"))))
+    clusters = (records.select(pl.col("unique_id").alias("record_token"))
+                .join(clustered, on="record_token", how="left", maintain_order="left")
+                .with_columns(pl.col("cluster_id").fill_null(pl.col("record_token"))))
+    tokens = linked["unique_id"]
+    refused_frame = pl.DataFrame(
+        {"unique_id_l": tokens.gather([r[0] for r in refused]), "unique_id_r": tokens.gather([r[1] for r in refused]),
+         "match_probability": [float(r[2]) for r in refused], "rule": [r[3] for r in refused]},
+        schema=REFUSED_SCHEMA)
+    return Clustering(clusters, refused_frame)

@@ -134,7 +134,9 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
         store.append(identity, "key_events", result.events)
         summary |= {"merges": int((result.events["event"] == "merge").sum()),
                     "splits": int((result.events["event"] == "split").sum()),
-                    "pairs_kept_apart": len(kept.pairs)}
+                    "pairs_kept_apart": len(kept.pairs),
+                    # links each refusal rule skipped, and the anchor test behind each rule
+                    "refusals": result.refusals, "refusal_rules": result.evidence}
     else:
         attached = attach_new_records(prepared, previous, model, at=at)
         current = prepared.select(pl.col("unique_id").alias("record_token"))

@@ -11,9 +11,10 @@ import time
 
 import polars as pl
 
-from hub_assets.linkage.cluster import KeptApart, cluster_pairs
+from hub_assets.linkage.cluster import ALL_RULES, REFUSED_SCHEMA, KeptApart, cluster_people
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.predict import pairs_frame, predict_pairs
+from hub_assets.linkage.refusals import applied_rules, rule_evidence
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 from hub_assets.linkage.train import make_linker, train
 
@@ -25,6 +26,16 @@ class Relink:
     pairs: pl.DataFrame  # scored pairs >= predict.PAIR_FLOOR
     clusters: pl.DataFrame  # record_token, cluster_id
     timings: dict[str, float] = field(default_factory=dict)
+    # Links a refusal rule skipped (cluster.REFUSED_SCHEMA) and the rules that were applied.
+    refused: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REFUSED_SCHEMA))
+    rules: frozenset[str] = ALL_RULES
+    evidence: dict[str, dict] = field(default_factory=dict)  # rule -> refusals.RuleEvidence.as_dict()
+
+    @property
+    def refusals(self) -> dict[str, int]:
+        """Links refused per applied rule (0 where a rule refused none), for the model's metadata."""
+        counts = dict(self.refused.group_by("rule").len().iter_rows())
+        return {rule: int(counts.get(rule, 0)) for rule in sorted(self.rules | set(counts))}
 
 
 def train_model(prepared: pl.DataFrame, **train_options) -> tuple[dict, object]:
@@ -35,9 +46,12 @@ def train_model(prepared: pl.DataFrame, **train_options) -> tuple[dict, object]:
 
 def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame, *,
                 threshold: float = MATCH_THRESHOLD, at: datetime | None = None,
-                linker=None, kept_apart: KeptApart | None = None) -> Relink:
+                linker=None, kept_apart: KeptApart | None = None,
+                rules: frozenset[str] | None = None, policy: dict[str, str] | None = None) -> Relink:
     """Score, cluster and carry keys forward over every current record, keeping apart the
-    people ``kept_apart`` names (review.py)."""
+    people ``kept_apart`` names (review.py). ``rules``: the refusal rules to apply; by default
+    ``policy`` (rule -> on/off/auto; default governance.yaml) decides, tested on these records
+    (refusals.py)."""
     timings = {}
     start = time.perf_counter()
     linker = linker or make_linker(prepared, model)
@@ -52,9 +66,13 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
     # The blocked pairs and predictions now live in polars: free DuckDB's copy before the
     # clustering (Python) needs its memory. At 1M records this is the peak.
     linker.table_management.delete_tables_created_by_splink_from_db()
-    clusters = cluster_pairs(prepared, pairs, threshold, kept_apart)
+    evidence = {}
+    if rules is None:
+        tested = rule_evidence(prepared, policy)
+        rules, evidence = applied_rules(tested), {r: e.as_dict() for r, e in tested.items()}
+    clustering = cluster_people(prepared, pairs, threshold, kept_apart, rules)
     timings["cluster"] = time.perf_counter() - start
     start = time.perf_counter()
-    keys, events = carry_forward(previous_keys, clusters, at=at)
+    keys, events = carry_forward(previous_keys, clustering.clusters, at=at)
     timings["keys"] = time.perf_counter() - start
-    return Relink(keys, events, pairs, clusters, timings)
+    return Relink(keys, events, pairs, clustering.clusters, timings, clustering.refused, rules, evidence)

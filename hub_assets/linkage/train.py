@@ -5,7 +5,12 @@
 2. u (how often non-matches agree at each level) by random sampling of record pairs
    (``U_MAX_PAIRS``);
 3. m (how often matches agree at each level) by expectation maximisation, once per training
-   blocking rule, so that each comparison is estimated by a rule that does not fix it.
+   blocking rule, so that each comparison is estimated by a rule that does not fix it;
+4. the fixed m of a wholly different first name or DOB (settings.py) is a claim about the data's
+   errors; where the records' anchor pairs break it (refusals.py: records sharing an SSN whose
+   names or DOBs are not one slip apart in more than 0.5% of pairs), that level's m is estimated
+   from the anchor pairs instead, so heavier corruption than the synthetic city's is weighed as
+   the data shows it.
 
 Retraining is deliberate (weekly schedule, or when no model exists): the linkage assets load
 the saved JSON, so a new drop never silently changes the weights.
@@ -25,6 +30,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator
 
 from hub_assets.linkage.blocking import DETERMINISTIC_RECALL, DETERMINISTIC_RULES, TRAINING_RULES
 from hub_assets.linkage.prepare import CLUSTER_ONLY_COLUMNS
+from hub_assets.linkage.refusals import MIN_ANCHORS, TOLERANCE, RuleEvidence, rule_evidence
 from hub_assets.linkage.settings import linkage_settings
 
 INPUT_TABLE = "hub_linkage_records"
@@ -71,8 +77,13 @@ def make_linker(prepared: pl.DataFrame, model: dict | SettingsCreator | None = N
     return Linker(records, settings, log_level=logging.WARNING, validate_settings=validate)
 
 
+# Comparisons whose wholly-different level has a fixed m (settings.py), and the refusal rule
+# whose anchor test says whether that m holds for these records.
+FIXED_ELSE = {"first_name": "first_name", "dob": "dob"}
+
+
 def train(linker: Linker, *, u_max_pairs: float | None = None, em_max_pairs: float | None = 2e6,
-          seed: int = 42) -> dict:
+          seed: int = 42, policy: dict[str, str] | None = None) -> dict:
     """Estimate the prior, u and m in place; return the trained model as a dict."""
     training = linker.training
     training.estimate_probability_two_random_records_match(
@@ -82,7 +93,44 @@ def train(linker: Linker, *, u_max_pairs: float | None = None, em_max_pairs: flo
         training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs,
             record_sample_proportion=_em_probe(linker))
+    records = linker._db_api.duckdb_con.sql(f"select * from {INPUT_TABLE}").pl()
+    fit_broken_levels(linker, rule_evidence(records, policy))
     return linker.misc.save_model_to_json()
+
+
+def fit_broken_levels(linker: Linker, evidence: dict[str, RuleEvidence]) -> dict[str, float]:
+    """Where the anchor pairs break a rule (whatever its mode), estimate the m of the matching
+    comparison's wholly-different level from pairs sharing an SSN, in place; the other levels'
+    m are scaled to sum to one. Returns comparison -> the m set."""
+    con = linker._db_api.duckdb_con
+    columns = [row[0] for row in con.sql(f"describe {INPUT_TABLE}").fetchall()]
+    fitted = {}
+    for comparison in linker._settings_obj.comparisons:
+        rule = FIXED_ELSE.get(comparison.output_column_name)
+        e = evidence.get(rule) if rule else None
+        if e is None or e.anchors < MIN_ANCHORS or e.broken <= TOLERANCE * e.anchors:
+            continue
+        levels = comparison.comparison_levels
+        cases = " ".join(f"when {level.sql_condition} then {i}" for i, level in enumerate(levels)
+                         if not level.is_null_level and level.sql_condition.strip().upper() != "ELSE")
+        nulls = " or ".join(f"({level.sql_condition})" for level in levels if level.is_null_level)
+        side = ", ".join(f"l.{c} as {c}_l, r.{c} as {c}_r" for c in columns)
+        counts = dict(con.sql(
+            f"select case {cases} else {len(levels) - 1} end as level, count(*) from "
+            f"(select {side} from {INPUT_TABLE} l join {INPUT_TABLE} r "
+            f"on l.ssn = r.ssn and l.unique_id < r.unique_id) where not ({nulls}) group by 1").fetchall())
+        total = sum(counts.values())
+        other = levels[-1]
+        share = counts.get(len(levels) - 1, 0) / total if total else 0.0
+        if other.sql_condition.strip().upper() != "ELSE" or share <= (other.m_probability or 0):
+            continue
+        rest = 1 - (other.m_probability or 0)
+        for level in levels:
+            if not level.is_null_level and level is not other and level.m_probability is not None:
+                level.m_probability = level.m_probability * (1 - share) / rest
+        other.m_probability = share
+        fitted[comparison.output_column_name] = share
+    return fitted
 
 
 def _u_pairs(linker: Linker) -> float:

@@ -5,8 +5,11 @@
 dbt renders them only while running the node, with the node's own context (``{{ this }}``,
 macros, ``api.Relation.create``). So this module runs dbt in-process — parse, compile — and then
 renders each hook the way dbt's ``run_hooks`` macro does (``render`` in the node's runtime
-context), without executing anything. It writes, into the target folder, dbt's manifest with the
-compiled SQL and ``governance_compile.json`` with the rendered hooks.
+context), without executing it. SQL that Jinja itself runs while compiling (``run_query`` or a
+``statement`` block in a macro) is captured from dbt's events and kept with its node, and the
+warehouse is opened read-only, so compiling can read but never write. It writes, into the target
+folder, dbt's manifest with the compiled SQL and ``governance_compile.json`` with the rendered
+hooks and the SQL run while compiling.
 
 It runs in its own process (:func:`compile_project`): dbt keeps global state (flags, adapters)
 that must not leak into the Dagster process or into the next compile.
@@ -67,7 +70,17 @@ def _compile_in_process(project_dir: str, target_path: str, profiles_dir: str) -
         print(parsed.exception, file=sys.stderr)
         return 1
     manifest = parsed.result
-    compiled = dbtRunner(manifest=manifest).invoke(["compile", *args])
+    # SQL that Jinja runs while compiling (run_query, statement blocks in macros) is judged with the
+    # node that ran it: its result can reach the compiled SQL as literals. And compiling writes
+    # nothing: the warehouse is opened read-only, so such SQL cannot write before the judgement.
+    ran: dict[str, list[str]] = {}
+
+    def on_event(event) -> None:
+        if event.info.name == "SQLQuery" and event.data.node_info.unique_id:
+            ran.setdefault(event.data.node_info.unique_id, []).append(event.data.sql)
+
+    _open_read_only()
+    compiled = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(["compile", *args])
     if not compiled.success:
         print(compiled.exception, file=sys.stderr)
         return 1
@@ -82,8 +95,25 @@ def _compile_in_process(project_dir: str, target_path: str, profiles_dir: str) -
             continue
         context = generate_runtime_model_context(node, config, manifest)
         hooks[uid] = [(where, get_rendered(sql, context, node)) for where, sql in pieces]
+    for uid, statements in ran.items():
+        hooks.setdefault(uid, []).extend((f"SQL run while compiling {i}", sql) for i, sql in enumerate(statements, 1))
     Path(target_path, HOOKS_FILE).write_text(json.dumps({"hooks": hooks}, indent=1))
     return 0
+
+
+def _open_read_only() -> None:
+    """Every DuckDB connection of this (compile-only) process is read-only: dbt-duckdb opens the
+    warehouse with ``read_only=False`` and offers no switch, so the call is wrapped here."""
+    import duckdb
+
+    connect = duckdb.connect
+
+    def read_only(database=":memory:", read_only=False, config=None, **kwargs):  # noqa: ANN001, ANN202
+        if database != ":memory:" and not Path(database).exists():
+            connect(database).close()  # a read-only open of a missing file fails: create it empty once
+        return connect(database, read_only=True, config=config or {}, **kwargs)
+
+    duckdb.connect = read_only
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def intake_state(paths: HubPaths) -> dict[str, pl.DataFrame]:
         out["quarantine"] = con.sql("select * from quarantine").pl()
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         for source in load_agencies():
-            out[f"raw.{source.name}"] = con.sql(f"select * from raw.{source.name}").pl()
+            # loaded_at is when the hub loaded the drop: a load time, like the records' own.
+            out[f"raw.{source.name}"] = con.sql(f"select * exclude (loaded_at) from raw.{source.name}").pl()
         out["persons"] = con.sql("select count(distinct person_key) n from spine.person_spine").pl()
     return {k: v.sort(pl.all()) for k, v in out.items()}
 
