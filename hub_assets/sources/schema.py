@@ -114,10 +114,11 @@ def row_failures(source: AgencySource, frame: pl.DataFrame, source_row: str) -> 
         drop_schema(source).validate(frame, lazy=True)
         return empty
     except pa.errors.SchemaErrors as exc:
+        failure = exc  # kept: Python unbinds ``exc`` when the except block ends
         cases = exc.failure_cases
     cases = cases.filter(pl.col("index").is_not_null())
     if cases.is_empty():
-        raise RuntimeError(f"agency {source.name}: schema failed without row-level cases:\n{exc}")
+        raise RuntimeError(f"agency {source.name}: schema failed without row-level cases:\n{failure}")
     return cases.select(
         frame[source_row].gather(cases["index"]).alias(source_row),
         pl.col("column").alias("column_name"),
