@@ -64,8 +64,9 @@ def intake_state(paths: HubPaths) -> dict[str, pl.DataFrame]:
 
 
 def public_files(paths: HubPaths) -> dict[str, list[str]]:
-    """Every public CSV's lines, in order."""
-    return {str(p.relative_to(paths.public)): p.read_text().splitlines() for p in paths.public.rglob("*.csv")}
+    """Every CSV of the current public release, its lines in order (release folders are named by time)."""
+    current = (paths.public / "current").resolve()
+    return {str(p.relative_to(current)): p.read_text().splitlines() for p in current.rglob("*.csv")}
 
 
 def test_a_kill_during_ingest_then_a_rerun_equals_a_clean_run(built_hub, tmp_path):
