@@ -84,13 +84,7 @@ def recoverable_suppressed(table: pl.DataFrame, spec: PublishSpec, threshold: in
                 shown = all(published[c][row] is not None for c in by_name[name])
                 how = "readable by subtraction" if shown else "recoverable from the margins"
                 problems.append(f"{name} at {where} is {value} (threshold {threshold}), {how}")
-    for rate, num, den in spec.rates:
-        shown, nums, dens = _published(table, rate), _published(table, num), _published(table, den)
-        for i, row in enumerate(rows):
-            if shown[i] is not None and (nums[i] is None or dens[i] is None):
-                problems.append(f"rate {rate} is visible at {_label(row, spec)} while {num} or {den} "
-                                "is suppressed")
-    return problems
+    return problems + rates_on_suppressed_counts(table, spec)
 
 
 def rates_on_suppressed_counts(table: pl.DataFrame, spec: PublishSpec, threshold: int = 0, base: int = 1) -> list[str]:
