@@ -4,8 +4,6 @@ dagster-webserver, headless Chromium opening the chart from the asset's metadata
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ import pytest
 from hub_assets.defs.linkage.assets import linkage_model
 from hub_assets.defs.resources import HubResource
 from linkage_people import people, write_identity_db
+from local_servers import free_port, stop_process_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("webserver")]
 
@@ -32,12 +31,6 @@ from hub_assets.defs.resources import HubResource
 defs = dg.Definitions(assets=[linkage_model], resources={"hub": HubResource(
     data_dir=os.environ["HUB_DATA_DIR"], secret_key=os.environ["HUB_SECRET_KEY"])})
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_model_charts_open_as_images_in_the_dagster_ui(tmp_path, hub_data_dir, hub: HubResource):
@@ -55,7 +48,7 @@ def test_model_charts_open_as_images_in_the_dagster_ui(tmp_path, hub_data_dir, h
     defs = tmp_path / "defs.py"
     defs.write_text(DEFS)
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "webserver.log"
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     with log.open("w") as out:
@@ -87,9 +80,4 @@ def test_model_charts_open_as_images_in_the_dagster_ui(tmp_path, hub_data_dir, h
             finally:
                 browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server)

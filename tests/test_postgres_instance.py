@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 
 from hub_assets.defs.ops.instance import POSTGRES_INSTANCE_CONFIG
 from hub_assets.defs.resources import WRITER_POOL
+from local_servers import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -40,12 +40,6 @@ def _pg_bin_dir() -> Path:
     return Path(found[-1]).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _as_server_user(args: list[str]) -> list[str]:
     # initdb refuses to run as root; the Debian package creates the `postgres` user.
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
@@ -60,7 +54,7 @@ def postgres_server() -> Iterator[int]:
     if os.geteuid() == 0:
         shutil.chown(work, "postgres")
         shutil.chown(pwfile, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_server_user([str(bin_dir / "initdb"), "-D", str(pgdata), "-U", PG_USER,
                          f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8"]),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,6 +20,7 @@ import pytest
 from hub_assets.defs.ops.instance import ensure_dagster_home
 from hub_assets.settings import PROJECT_ROOT
 from hub_assets.sources.declaration import load_agencies
+from local_servers import free_port, stop_process_group
 
 pytestmark = pytest.mark.xdist_group("webserver")
 
@@ -46,12 +45,6 @@ LOAD_STATUS_QUERY = """
 { workspaceOrError { ... on Workspace { locationEntries { name loadStatus
     locationOrLoadError { __typename ... on PythonError { message } } } } } }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _graphql(url: str, query: str) -> dict:
@@ -88,7 +81,7 @@ def graphql_url(tmp_path_factory):
     env = {**os.environ, "HUB_DATA_DIR": str(data),
            "DAGSTER_HOME": str(ensure_dagster_home(data)),
            "HUB_SECRET_KEY": "ui-test-secret-not-for-production"}
-    port = _free_port()
+    port = free_port()
     log = data / "webserver.log"
     with log.open("w") as out:
         server = subprocess.Popen(
@@ -101,12 +94,7 @@ def graphql_url(tmp_path_factory):
         _wait_until_loaded(url, server, log)
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server)
 
 
 @pytest.fixture(scope="module")
