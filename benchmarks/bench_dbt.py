@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work)
     raw_rows = _raw_rows(args.data_dir)
-    results = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.machine(),
+    results = {"run_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.machine(),
                "cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2), "data_dir": str(args.data_dir),
                "raw_rows": raw_rows, "threads": args.threads, "builds": builds}
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import json
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,8 +39,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from hub_assets.privacy.manifest import load_manifest, published_marts
-    from hub_assets.privacy.release import load_release_before_current
     from hub_assets.privacy.protect import protect_with_audit
+    from hub_assets.privacy.release import load_release_before_current
     from hub_assets.privacy.release_audit import audit_tables
     from hub_assets.privacy.suppression import disclosure_settings, publish
 
@@ -69,7 +69,7 @@ def main() -> None:
         protect[use_case] = {"seconds": round(time.perf_counter() - started, 2), "rounds": audit.rounds,
                              "suppressed_cells": len(audit.suppressed), "lp_solves": audit.solves}
 
-    entry = {"label": args.label, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    entry = {"label": args.label, "at": datetime.now(UTC).isoformat(timespec="seconds"),
              "data_dir": str(args.data_dir), "min_cell_size": threshold, "rounding_base": settings.rounding_base,
              "protection_width": settings.protection_width,
              "per_table_exact": {k: per_table_exact.metadata()[k] for k in KEYS},
@@ -87,22 +87,33 @@ def write(entry: dict) -> None:
     entries = json.loads(path.read_text()) if path.exists() else []
     entries = [e for e in entries if e["label"] != entry["label"]] + [entry]
     path.write_text(json.dumps(entries, indent=2))
-    lines = ["# Attacker audit over every public table", "",
-             "| city | run at | attacked | suppressed cells | exactly determined | narrower than width | "
-             "narrowest interval | changes compared | LP solves | audit s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Attacker audit over every public table",
+        "",
+        "| city | run at | attacked | suppressed cells | exactly determined | narrower than width | "
+        "narrowest interval | changes compared | LP solves | audit s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for e in entries:
         for what in ("per_table_exact", "published"):
             f = e[what]
-            lines.append(f"| {e['label']} | {e['at']} | {what.replace('_', ' ')} | {f['audit_suppressed_cells']} | "
-                         f"{f['audit_exactly_determined']} | {f['audit_narrower_than_protection_width']} | "
-                         f"{f['audit_narrowest_interval']} | {f['audit_changes_compared']} | {f['audit_lp_solves']} | "
-                         f"{f['audit_seconds']} |")
-    lines += ["", "per table exact: each mart published on its own, exact counts, attacked jointly. published: the "
-              "released tables (rounded, protected together) and the release before, attacked jointly. "
-              "Protection time per city (all use cases, all rounds, from the marts): " + ", ".join(
-                  f"{e['label']} {e['protect_seconds']} s" for e in entries) + ".", "",
-              "Command: `.venv/bin/python benchmarks/bench_disclosure_audit.py --data-dir DIR --label NAME` "
-              "on a data directory `hub run` built."]
+            lines.append(
+                f"| {e['label']} | {e['at']} | {what.replace('_', ' ')} | {f['audit_suppressed_cells']} | "
+                f"{f['audit_exactly_determined']} | {f['audit_narrower_than_protection_width']} | "
+                f"{f['audit_narrowest_interval']} | {f['audit_changes_compared']} | {f['audit_lp_solves']} | "
+                f"{f['audit_seconds']} |"
+            )
+    lines += [
+        "",
+        "per table exact: each mart published on its own, exact counts, attacked jointly. published: the "
+        "released tables (rounded, protected together) and the release before, attacked jointly. "
+        "Protection time per city (all use cases, all rounds, from the marts): "
+        + ", ".join(f"{e['label']} {e['protect_seconds']} s" for e in entries)
+        + ".",
+        "",
+        "Command: `.venv/bin/python benchmarks/bench_disclosure_audit.py --data-dir DIR --label NAME` "
+        "on a data directory `hub run` built.",
+    ]
     (RESULTS / "disclosure_audit.md").write_text("\n".join(lines) + "\n")
 
 

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ class PeakMemory:
             pid = pids.pop()
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
-                total += next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS")) * 1024
+                total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")) * 1024
                 children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
                 pids += [int(c) for c in children]
             except (FileNotFoundError, ProcessLookupError, StopIteration):
@@ -156,7 +156,8 @@ def _disclosure(r: dict) -> str:
         return "not recorded"
     protect = sum(c["protection_seconds"] or 0 for c in cost.values())
     audit = sum(c["audit_seconds"] or 0 for c in cost.values())
-    return f"{protect:.1f} s ({audit:.1f} s final audits, {sum(c['audit_lp_solves'] or 0 for c in cost.values())} LP solves)"
+    solves = sum(c["audit_lp_solves"] or 0 for c in cost.values())
+    return f"{protect:.1f} s ({audit:.1f} s final audits, {solves} LP solves)"
 
 
 def machine_speed(workdir: Path) -> dict:
@@ -199,12 +200,22 @@ def bench_size(source_records: int, workdir: Path) -> dict:
     full = hub_run(city)
     shutil.copytree(held, landing, dirs_exist_ok=True)
     incremental = hub_run(city)
-    speed = {"before": speed_before, "after": machine_speed(workdir),
-             "load_average_after": round(os.getloadavg()[0], 2)}
-    return {"target_source_records": source_records, "persons": persons,
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "source_records": total_rows, "initial_rows": total_rows - held_rows,
-            "full": full, "incremental_rows": held_rows, "incremental": incremental, "machine_speed": speed}
+    speed = {
+        "before": speed_before,
+        "after": machine_speed(workdir),
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+    return {
+        "target_source_records": source_records,
+        "persons": persons,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source_records": total_rows,
+        "initial_rows": total_rows - held_rows,
+        "full": full,
+        "incremental_rows": held_rows,
+        "incremental": incremental,
+        "machine_speed": speed,
+    }
 
 
 def merged_with_earlier(results: list[dict]) -> list[dict]:
@@ -224,33 +235,52 @@ def _speed(r: dict) -> str:
     speed = r.get("machine_speed")
     if not speed:
         return "not recorded"
-    return "; ".join(f"{when} {speed[when]['loop_seconds']} s, {speed[when]['sqlite_commit_ms']} ms"
-                     for when in ("before", "after"))
+    return "; ".join(
+        f"{when} {speed[when]['loop_seconds']} s, {speed[when]['sqlite_commit_ms']} ms" for when in ("before", "after")
+    )
 
 
 def write_results(results: list[dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = merged_with_earlier(results)
-    meta = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    meta = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    }
     (RESULTS / "end_to_end.json").write_text(json.dumps({**meta, "sizes": results}, indent=2))
-    lines = ["# End-to-end benchmark", "", f"Run {meta['at']} on {meta['machine']}.", "",
-             "| source records | run at | full run s | peak MB | stages (s) | incremental rows | incremental s | incremental peak MB | ok | CPU steal (full, incremental) | machine probes: loop s, SQLite commit ms | disclosure protection + audit (full run) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# End-to-end benchmark",
+        "",
+        f"Run {meta['at']} on {meta['machine']}.",
+        "",
+        "| source records | run at | full run s | peak MB | stages (s) | incremental rows | incremental s "
+        "| incremental peak MB | ok | CPU steal (full, incremental) | machine probes: loop s, SQLite commit ms "
+        "| disclosure protection + audit (full run) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         stages = "; ".join(f"{k} {v}" for k, v in r["full"]["stages"].items())
         ok = r["full"]["returncode"] == 0 and r["incremental"]["returncode"] == 0
-        lines.append(f"| {r['initial_rows']:,} | {r.get('at', '')} | {r['full']['seconds']} | {r['full']['peak_rss_mb']} | {stages} | "
-                     f"{r['incremental_rows']:,} | {r['incremental']['seconds']} | {r['incremental']['peak_rss_mb']} | {ok} | {_steal(r)} | {_speed(r)} | {_disclosure(r)} |")
-    lines += ["", "Targets: 1M source records end to end in <= 180 s within 4 GB; a 10k-record incremental "
-              "drop in <= 60 s.", "",
-              "CPU steal: the share of the machine's CPU time the hypervisor gave to other guests during "
-              "the run. Machine probes, before and after each size's runs: seconds for a fixed 10M-step Python "
-              "loop, and milliseconds per SQLite commit in the work folder. This shared machine's speed "
-              "varies; compare runs with similar probes.", "",
-              "Disclosure protection + audit: the joint protection of the release's public tables (all "
-              "rounds of the attacker audit included) in the full run; the audit's figures are in "
-              "end_to_end.json under full.disclosure.", "", "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`"]
+        lines.append(
+            f"| {r['initial_rows']:,} | {r.get('at', '')} | {r['full']['seconds']} | {r['full']['peak_rss_mb']} "
+            f"| {stages} | {r['incremental_rows']:,} | {r['incremental']['seconds']} "
+            f"| {r['incremental']['peak_rss_mb']} | {ok} | {_steal(r)} | {_speed(r)} | {_disclosure(r)} |"
+        )
+    lines += [
+        "",
+        "Targets: 1M source records end to end in <= 180 s within 4 GB; a 10k-record incremental drop in <= 60 s.",
+        "",
+        "CPU steal: the share of the machine's CPU time the hypervisor gave to other guests during "
+        "the run. Machine probes, before and after each size's runs: seconds for a fixed 10M-step Python "
+        "loop, and milliseconds per SQLite commit in the work folder. This shared machine's speed "
+        "varies; compare runs with similar probes.",
+        "",
+        "Disclosure protection + audit: the joint protection of the release's public tables (all "
+        "rounds of the attacker audit included) in the full run; the audit's figures are in "
+        "end_to_end.json under full.disclosure.",
+        "",
+        "Command: `.venv/bin/python benchmarks/bench_end_to_end.py`",
+    ]
     (RESULTS / "end_to_end.md").write_text("\n".join(lines) + "\n")
 
 
@@ -266,8 +296,11 @@ def main() -> None:
             results.append(bench_size(size, Path(tmp)))
             write_results(results)  # keep what finished even if a larger size fails
             r = results[-1]
-            print(f"  full {r['full']['seconds']} s (peak {r['full']['peak_rss_mb']} MB), "
-                  f"incremental {r['incremental']['seconds']} s", flush=True)
+            print(
+                f"  full {r['full']['seconds']} s (peak {r['full']['peak_rss_mb']} MB), "
+                f"incremental {r['incremental']['seconds']} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     stock, hub = measure(stock_config(), args.runs), measure(SHIPPED.read_text(), args.runs)
-    meta = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    meta = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores", "load_average": os.getloadavg()[0]}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "event_log.json").write_text(json.dumps({**meta, "stock": stock, "hub": hub}, indent=2))

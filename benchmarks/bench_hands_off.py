@@ -276,15 +276,24 @@ def _write(record: dict) -> None:
              "loopback with the shipped instance; time from the copy to the findings page materialised after",
              "every public table the drop changed, with no run queued or in progress afterwards.", ""]
     for r in records:
-        lines += [f"## {r['label']} ({r['measured_at']}, {r['cpus']} CPUs)", "",
-                  f"- dropped: `{r['dropped_file']}`; **landing to complete release: "
-                  f"{r['landing_to_release_seconds']} s** (target 60 s)",
-                  f"- runs after the copy: {len(r['runs'])} ({', '.join(x['stage'] if x['assets'] else x.get('job', '') for x in r['runs'])})"
-                  + (f"; public files changed: {len(r['public_files_changed'])}" if "public_files_changed" in r else ""),
-                  *([f"- load average (1, 5, 15 min) when recorded: {r['load_average_1_5_15']}"]
-                    if "load_average_1_5_15" in r else []),
-                  *([f"- {r['note']}"] if r.get("note") else []), "",
-                  "| stage | seconds | share |", "|---|---:|---:|"]
+        lines += [
+            f"## {r['label']} ({r['measured_at']}, {r['cpus']} CPUs)",
+            "",
+            f"- dropped: `{r['dropped_file']}`; **landing to complete release: "
+            f"{r['landing_to_release_seconds']} s** (target 60 s)",
+            f"- runs after the copy: {len(r['runs'])} "
+            f"({', '.join(x['stage'] if x['assets'] else x.get('job', '') for x in r['runs'])})"
+            + (f"; public files changed: {len(r['public_files_changed'])}" if "public_files_changed" in r else ""),
+            *(
+                [f"- load average (1, 5, 15 min) when recorded: {r['load_average_1_5_15']}"]
+                if "load_average_1_5_15" in r
+                else []
+            ),
+            *([f"- {r['note']}"] if r.get("note") else []),
+            "",
+            "| stage | seconds | share |",
+            "|---|---:|---:|",
+        ]
         lines += [f"| {s['what']} | {s['seconds']} | {s['share']:.0%} |" for s in r["segments"]]
         lines.append("")
     (RESULTS / "hands_off.md").write_text("\n".join(lines))

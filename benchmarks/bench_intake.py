@@ -18,7 +18,7 @@ import os
 import resource
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -70,7 +70,7 @@ def main() -> None:
     rows = sum(a["rows"] for a in per_agency.values())
     drops = sum(a["drops"] for a in per_agency.values())
     out = {
-        "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
         # Other work on the machine slows a run down; the load average says how busy it was.
         "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "persons": args.persons, "seed": args.seed, "synth_seconds": round(synth_seconds, 1),

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -48,7 +48,7 @@ def city_records(city: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
             raw = read_drop(source, path.name, path.read_bytes())
             failures = row_failures(source, raw.frame, SOURCE_ROW)
             accepted = raw.frame.filter(~pl.col(SOURCE_ROW).is_in(failures[SOURCE_ROW].unique().implode()))
-            split = split_drop(source, accepted, BENCH_KEY, path.name, datetime.now(timezone.utc))
+            split = split_drop(source, accepted, BENCH_KEY, path.name, datetime.now(UTC))
             frames.append(split.records.with_columns(pl.lit(path.name).alias("drop_id")))
     records = (pl.concat(frames).sort("drop_id")  # file names carry their period: latest last
                .unique(["source", "record_id"], keep="last", maintain_order=True))
@@ -64,7 +64,6 @@ def peak_rss_mb() -> float:
 
 def hub_worker(records_path: Path, truth_path: Path, out: Path) -> dict:
     """The hub's linkage, stage by stage, in this (fresh) process."""
-    from hub_assets.linkage.keys import carry_forward
     from hub_assets.linkage.pipeline import full_relink
     from hub_assets.linkage.prepare import prepare_records
     from hub_assets.linkage.quality import quality_report
@@ -238,7 +237,7 @@ def main() -> None:
     import os
     import platform
 
-    results = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, load average "
                           f"{os.getloadavg()[0]:.1f} at start (shared machine: times are noisy)",
                "sizes": []}
@@ -250,7 +249,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             run = run_size(size, args.seed, Path(tmp), size in args.incremental_at)
-            run["run_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            run["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             results["sizes"] = sorted([*results["sizes"], run], key=lambda s: s["target_records"])
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2, default=str))

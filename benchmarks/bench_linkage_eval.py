@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -215,7 +215,7 @@ def main() -> None:
         print(f"{name}: hub P {hub['precision']:.4f} R {hub['recall']:.4f} F1 {hub['f1']:.4f} | plain "
               f"P {peer['precision']:.4f} R {peer['recall']:.4f} F1 {peer['f1']:.4f} "
               f"| refusals {row['hub']['refusals']}", flush=True)
-    report = {"run_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "threshold": MATCH_THRESHOLD,
+    report = {"run_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "threshold": MATCH_THRESHOLD,
               "command": ".venv/bin/python benchmarks/bench_linkage_eval.py"
                          + (f" --sets {' '.join(args.sets)}" if args.sets else ""),
               "sets": rows}

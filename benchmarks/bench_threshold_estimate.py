@@ -23,7 +23,7 @@ import math
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--name", default="fixture_city", help="Names the city in the results file.")
     args = parser.parse_args()
     data_dir = args.data_dir.resolve()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
 
     with duckdb.connect(str(data_dir / "identity.duckdb"), read_only=True) as con:
         truth = ground_truth(con, data_dir / "truth" / "records.parquet")

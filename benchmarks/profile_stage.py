@@ -13,8 +13,8 @@ The stage rebuilds its assets for real (the same as re-running ``hub run`` with 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import collections
+import cProfile
 import os
 import pstats
 import sys

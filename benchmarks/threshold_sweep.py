@@ -18,7 +18,7 @@ import json
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, nargs="*", default=[5_000, 50_000, 487_000])
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    results = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": args.seed, "sizes": []}
+    results = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": args.seed, "sizes": []}
     out = RESULTS / ("threshold_sweep.json" if args.seed == 11 else f"threshold_sweep_seed{args.seed}.json")
     if out.exists():  # sizes not run now keep their earlier figures
         results["sizes"] = [s for s in json.loads(out.read_text())["sizes"] if s["persons"] not in args.persons]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-
 DATA_DIR_OPTION = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
                                help="Data directory (default: $HUB_DATA_DIR or ./data).")
 # Every read of the identity zone is audited with who read it and why.
@@ -146,7 +145,8 @@ def review() -> None:
 @DATA_DIR_OPTION
 def review_list(purpose: str, by: str | None, data_dir: Path | None) -> None:
     """Print the queued records nobody has decided yet, oldest first."""
-    from hub_assets.linkage import review as reviews, store
+    from hub_assets.linkage import review as reviews
+    from hub_assets.linkage import store
 
     with _identity(data_dir, "review queue", purpose, by) as con:
         waiting = reviews.pending(store.read(con, "review_queue"), store.read(con, "review_decisions"))
@@ -210,7 +210,8 @@ def drops() -> None:
 @DATA_DIR_OPTION
 def drops_list(data_dir: Path | None) -> None:
     """List every drop that is rejected or received but not loaded."""
-    from hub_assets.settings import HubPaths, data_dir as default_data_dir
+    from hub_assets.settings import HubPaths
+    from hub_assets.settings import data_dir as default_data_dir
     from hub_assets.sources.declaration import load_agencies
     from hub_assets.sources.outcomes import outstanding
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import click
 import dagster as dg
 
-from hub_assets.settings import HubPaths, data_dir as default_data_dir
+from hub_assets.settings import HubPaths
+from hub_assets.settings import data_dir as default_data_dir
 
 # Dagster's tags for a run over a partition range (what a single-run backfill sets).
 ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"

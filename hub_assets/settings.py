@@ -129,7 +129,7 @@ class HubPaths:
     def secret_key_file(self) -> Path:
         return dev_key_file()
 
-    def ensure(self) -> "HubPaths":
+    def ensure(self) -> HubPaths:
         """Create the zones (the archive 0700) and check the permission contract:
         ``PermissionError`` naming each path open to others. The identity store is created by
         its first connection, inside ``private_files``."""

@@ -106,8 +106,9 @@ def _trained(n_persons: int, seed: int) -> dict:
 
 def write_identity_db(path, records: pl.DataFrame) -> None:
     """An identity.duckdb with the contract's records / drops / current_records for ``records``."""
-    import duckdb
     from datetime import datetime
+
+    import duckdb
 
     from hub_assets.settings import private_files
 

@@ -67,7 +67,9 @@ def test_alert_sensor_is_running_by_default():
     assert hub_run_failure_alert.default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir, hub, write_drop, open_shipped_instance):
+def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(
+    hub_data_dir, hub, write_drop, open_shipped_instance
+):
     """The real ingest asset, fed a drop missing a declared column, fails; the alert says which."""
     from hub_assets.defs.sources.assets import build_ingest_asset
     from hub_assets.defs.sources.register import register_new_drops
@@ -79,13 +81,23 @@ def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(hub_data_dir,
     home = ensure_dagster_home(hub_data_dir)
     with open_shipped_instance(home) as instance:
         register_new_drops(instance, hub)
-        result = dg.materialize([build_ingest_asset(source)], instance=instance, resources={"hub": hub},
-                                partition_key="recparks_registrations_2024_08.csv", raise_on_error=False)
+        result = dg.materialize(
+            [build_ingest_asset(source)],
+            instance=instance,
+            resources={"hub": hub},
+            partition_key="recparks_registrations_2024_08.csv",
+            raise_on_error=False,
+        )
         assert not result.success
-        hub_run_failure_alert(dg.build_run_status_sensor_context(
-            sensor_name=hub_run_failure_alert.name, dagster_instance=instance,
-            dagster_run=result.dagster_run, dagster_event=result.get_run_failure_event(),
-            resources={"hub": hub}).for_run_failure())
+        hub_run_failure_alert(
+            dg.build_run_status_sensor_context(
+                sensor_name=hub_run_failure_alert.name,
+                dagster_instance=instance,
+                dagster_run=result.dagster_run,
+                dagster_event=result.get_run_failure_event(),
+                resources={"hub": hub},
+            ).for_run_failure()
+        )
 
     alert = json.loads(hub.paths.alerts_log.read_text().splitlines()[-1])
     assert alert["failed_assets"] == ["identity/rec_parks", "raw/rec_parks"]

@@ -39,8 +39,9 @@ def _manifest(path):
         return {"resource_type": "model", "name": name, "schema": schema, "fqn": ["youth_data_hub", name],
                 "depends_on": {"nodes": deps}}
     nodes = {
-        "model.h.stg_rec_parks__registrations": model("stg_rec_parks__registrations", "staging",
-                                                      ["source.h.raw.rec_parks", "model.h.stg_spine__person_crosswalk"]),
+        "model.h.stg_rec_parks__registrations": model(
+            "stg_rec_parks__registrations", "staging",
+            ["source.h.raw.rec_parks", "model.h.stg_spine__person_crosswalk"]),
         "model.h.stg_child_welfare__placements": model("stg_child_welfare__placements", "staging",
                                                        ["source.h.raw.child_welfare"]),
         "model.h.stg_spine__person_crosswalk": model("stg_spine__person_crosswalk", "staging",

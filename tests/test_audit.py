@@ -7,8 +7,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from hub_assets.defs.governance.audit import (AUDIT_KEY, CHECK, audit_log, audit_materialisations,
-                                              governance_after_build, log_run)
+from hub_assets.defs.governance.audit import (
+    AUDIT_KEY,
+    CHECK,
+    audit_log,
+    audit_materialisations,
+    governance_after_build,
+    log_run,
+)
 from hub_assets.defs.resources import HubResource
 from hub_assets.privacy import audit
 

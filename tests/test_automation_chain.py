@@ -7,17 +7,18 @@ automation sensors and schedules cover. The slow test proves the whole chain on 
 
 import csv
 import json
-from collections import Counter
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from conftest import TEST_SECRET_KEY, drop_text
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.findings.format import format_value
@@ -25,7 +26,6 @@ from hub_assets.privacy.rounding import round_count
 from hub_assets.privacy.suppression import disclosure_settings
 from hub_assets.settings import FIXTURE_CITY_DIR, HubPaths
 from hub_assets.sources.declaration import agency
-from conftest import TEST_SECRET_KEY, drop_text
 
 # evaluate_automation_conditions selects with a beta parameter of its own; nothing to act on here.
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")

@@ -9,10 +9,8 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from hub_assets.run import BUSY_EXIT_CODE

@@ -76,7 +76,9 @@ def test_the_second_dagster_build_on_a_warehouse_parses_partially(tmp_path, monk
     from hub_assets.defs.dbt.resources import dbt_resource
     from hub_assets.defs.resources import HubResource
 
-    spec = importlib.util.spec_from_file_location("scratch_warehouse", DBT_PROJECT_DIR / "scripts" / "scratch_warehouse.py")
+    spec = importlib.util.spec_from_file_location(
+        "scratch_warehouse", DBT_PROJECT_DIR / "scripts" / "scratch_warehouse.py"
+    )
     scratch = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scratch)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:

@@ -24,7 +24,8 @@ USE_CASES = {"summer_engagement", "student_homelessness", "crossover_youth", "op
 
 
 def _scratch_module():
-    spec = importlib.util.spec_from_file_location("scratch_warehouse", DBT_PROJECT_DIR / "scripts" / "scratch_warehouse.py")
+    script = DBT_PROJECT_DIR / "scripts" / "scratch_warehouse.py"
+    spec = importlib.util.spec_from_file_location("scratch_warehouse", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -70,10 +71,12 @@ def _date(text: str):
 RAW = {
     "city_schools": [
         # y1's row is resent in two monthly snapshots: counted once.
-        _rows("city_schools", "y1", 1, drop="cps_2025-01", loaded_at=_date("2025-01-05"), school_year="2024-25", school_id="S1",
-              school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
-        _rows("city_schools", "y1", 1, drop="cps_2025-02", loaded_at=_date("2025-02-05"), school_year="2024-25", school_id="S1",
-              school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
+        _rows("city_schools", "y1", 1, drop="cps_2025-01", loaded_at=_date("2025-01-05"), school_year="2024-25",
+              school_id="S1", school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"),
+              mckinney_vento=True),
+        _rows("city_schools", "y1", 1, drop="cps_2025-02", loaded_at=_date("2025-02-05"), school_year="2024-25",
+              school_id="S1", school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"),
+              mckinney_vento=True),
         _rows("city_schools", "y2", 2, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False),
         _rows("city_schools", "y4", 3, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
@@ -89,8 +92,8 @@ RAW = {
     "rec_parks": [
         _rows("rec_parks", "y1", 1, registration_token="rg1", program="Day Camp", program_type="Camp", site="Park A",
               start_date=_date("2025-06-20"), end_date=_date("2025-07-10")),
-        _rows("rec_parks", "y5", 2, registration_token="rg2", program="Fall League", program_type="League", site="Park B",
-              start_date=_date("2025-10-01"), end_date=_date("2025-11-15")),
+        _rows("rec_parks", "y5", 2, registration_token="rg2", program="Fall League", program_type="League",
+              site="Park B", start_date=_date("2025-10-01"), end_date=_date("2025-11-15")),
     ],
     "youthworks": [
         _rows("youthworks", "y1", 1, summer=2025, worksite="Library", worksite_sector="Public",
@@ -210,7 +213,8 @@ def test_weekly_participation_counts_overlapping_programmes_once(built):
 
 
 def test_participation_rate_by_neighbourhood_is_against_enrolled_youth(built):
-    rows = _query(built, """select neighbourhood, enrolled_youth, enrolled_participants, participation_rate, participants
+    rows = _query(built, """select neighbourhood, enrolled_youth, enrolled_participants, participation_rate,
+                                   participants
                             from marts.summer_participation_by_neighbourhood order by neighbourhood""")
     assert rows == [("Canton", 3, 1, 1 / 3, 1), ("Oldtown", 1, 1, 1.0, 2)]
     gaps = _query(built, """select group_value, participants_short from marts.summer_engagement_gaps
@@ -220,7 +224,8 @@ def test_participation_rate_by_neighbourhood_is_against_enrolled_youth(built):
 
 
 def test_snapshot_roster_resent_in_two_drops_is_one_enrolment(built):
-    assert _query(built, "select count(*) from staging.stg_city_schools__enrollments where person_key = 'pk_y1'") == [(1,)]
+    sql = "select count(*) from staging.stg_city_schools__enrollments where person_key = 'pk_y1'"
+    assert _query(built, sql) == [(1,)]
 
 
 # --- the other use cases --------------------------------------------------------------------------
@@ -252,7 +257,8 @@ def test_a_student_of_two_schools_is_counted_once_in_the_published_total(built):
 
 
 def test_crossover_youth_order_and_time_between(built):
-    assert _query(built, "select sequence, time_between_band, crossover_youth from marts.crossover_youth_by_sequence") == [
+    sql = "select sequence, time_between_band, crossover_youth from marts.crossover_youth_by_sequence"
+    assert _query(built, sql) == [
         ("child_welfare_first", "1 under 6 months", 1)]
     by_sex = dict((r[0], r[1:]) for r in _query(built, """select group_value, child_welfare_youth,
         juvenile_services_youth, crossover_youth from marts.crossover_youth_by_group where dimension = 'sex'"""))
@@ -311,7 +317,8 @@ def test_every_agency_has_a_staging_folder_reading_its_raw_table(built):
     assert set(sources) == {a.name for a in load_agencies()}
     for agency in load_agencies():
         assert sources[agency.name]["meta"]["dagster"]["asset_key"] == ["raw", agency.name]
-        assert (DBT_PROJECT_DIR / "models" / "staging" / agency.name / f"stg_{agency.name}__{agency.entity}.sql").exists()
+        staging = DBT_PROJECT_DIR / "models" / "staging" / agency.name
+        assert (staging / f"stg_{agency.name}__{agency.entity}.sql").exists()
 
 
 def test_dagster_dbt_assets_have_upstream_sources_and_use_case_groups():
@@ -416,7 +423,8 @@ def test_a_bad_value_in_a_declared_column_fails_its_staging_check_by_name(built,
         result = _dbt(["test", "-s", f"stg_hmis__enrollments,test_name:{test}",
                        "--store-failures", "--target-path", str(target)], data_dir, target)
         assert result.returncode == 1, result.stdout[-3000:]
-        failures = [r for r in json.loads((target / "run_results.json").read_text())["results"] if r["status"] == "fail"]
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        failures = [r for r in results if r["status"] == "fail"]
         assert len(failures) == 1 and failures[0]["unique_id"].startswith(f"test.youth_data_hub.{test}_stg_hmis")
         assert _query(built, f"select * from {failures[0]['relation_name']}") == [failing_row]
     finally:

@@ -188,19 +188,26 @@ def exact_publication(tmp_path, monkeypatch):
 def test_checks_fail_when_a_part_is_shown_beside_its_whole_with_a_small_difference(tmp_path, hub, exact_publication):
     defs = _defs(_manifest(tmp_path), hub)
     with hub.warehouse() as con:  # B: 25 participants of 30 enrolled youth; 5 did not take part
-        con.execute(f"update marts.{MART} set enrolled_youth = 30, participation_rate = 0.8333 where neighbourhood = 'B'")
+        con.execute(
+            f"update marts.{MART} set enrolled_youth = 30, participation_rate = 0.8333 where neighbourhood = 'B'"
+        )
     with dg.DagsterInstance.ephemeral() as instance:
         result = _run(defs, instance)
         assert result.success and all(_checks(result).values())
         with hub.warehouse() as con:
-            b = con.execute(f"select participants, enrolled_youth from public.{MART} where neighbourhood = 'B'").fetchone()
+            b = con.execute(
+                f"select participants, enrolled_youth from public.{MART} where neighbourhood = 'B'"
+            ).fetchone()
             assert None in b  # one of 25 and 30 is hidden
-            con.execute(f"update public.{MART} set participants = 25, participants_suppressed = false, "
-                        "enrolled_youth = 30, enrolled_youth_suppressed = false where neighbourhood = 'B'")
+            con.execute(
+                f"update public.{MART} set participants = 25, participants_suppressed = false, "
+                "enrolled_youth = 30, enrolled_youth_suppressed = false where neighbourhood = 'B'"
+            )
             tampered = pl.from_arrow(con.sql(f"select * from public.{MART}").to_arrow_table())
         checks = _checks(_run(defs, instance, checks_only=True))
     spec = PublishSpec.from_meta(_manifest(tmp_path)["nodes"][f"model.hub.{MART}"]["config"]["meta"]["publish"], "t")
     assert recoverable_suppressed(tampered, spec, 10) == [
-        "enrolled_youth - participants at neighbourhood=B is 5 (threshold 10), readable by subtraction"]
+        "enrolled_youth - participants at neighbourhood=B is 5 (threshold 10), readable by subtraction"
+    ]
     assert checks["no_recoverable_suppressed_cells"] is False  # 30 - 25 = 5 youth, by subtraction
     assert checks["no_small_counts_visible"] is True

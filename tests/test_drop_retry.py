@@ -14,8 +14,8 @@ from hub_assets.run import HubRunReport, _ingest_agency
 from hub_assets.sources.declaration import agency
 from hub_assets.sources.intake import withdraw_drop
 from hub_assets.sources.landing import received_drop_ids
-from hub_assets.sources.tokens import drop_token
 from hub_assets.sources.outcomes import outstanding
+from hub_assets.sources.tokens import drop_token
 
 
 def defs_for(hub):

@@ -225,7 +225,6 @@ def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(m
 
 
 def test_every_published_use_case_passes_the_dagster_graph_walk(monkeypatch, tmp_path):
-    import dagster as dg
 
     from hub_assets.definitions import defs as hub_defs
     from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE

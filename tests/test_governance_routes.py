@@ -189,11 +189,13 @@ def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_pass
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         _plant(con)
         # What an earlier build, before the route was planted, left in `marts` for the use case.
-        con.execute("create schema if not exists marts; create table marts.student_homelessness_by_school as select 1 as n")
+        con.execute("create schema if not exists marts")
+        con.execute("create table marts.student_homelessness_by_school as select 1 as n")
     monkeypatch.setenv("HUB_DATA_DIR", str(data))
     dbt = HubDbtCliResource(project_dir=str(project), profiles_dir=str(project), dbt_executable=DBT_EXECUTABLE)
-    result = dg.materialize([hub_dbt_models], resources={"dbt": dbt, "hub": HubResource(data_dir=str(data))},
-                            raise_on_error=False)
+    result = dg.materialize(
+        [hub_dbt_models], resources={"dbt": dbt, "hub": HubResource(data_dir=str(data))}, raise_on_error=False
+    )
 
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
@@ -218,7 +220,8 @@ def test_sql_that_writes_while_compiling_stops_everything_before_anything_is_wri
     data.mkdir()
     (project / "models" / "marts" / "summer_engagement" / "summer_side_write.sql").write_text(
         UNCHECKED + "{% if execute %}{% do run_query('create table main.placements_copy as "
-                    "select * from raw.child_welfare') %}{% endif %}\nselect 1 as n")
+        "select * from raw.child_welfare') %}{% endif %}\nselect 1 as n"
+    )
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         con.execute("create schema raw; create table raw.child_welfare as select 'FOSTER_FAMILY' as placement_type")
     before = relations(data)

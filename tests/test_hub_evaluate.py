@@ -7,12 +7,12 @@ import stat
 import duckdb
 import polars as pl
 from click.testing import CliRunner
+from linkage_people import people, write_identity_db
 
 from hub_assets.cli import main
 from hub_assets.linkage.operations import LinkagePaths, link, report_quality
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 from hub_assets.settings import HubPaths, private_files
-from linkage_people import people, write_identity_db
 
 
 def _linked_city(data_dir):

@@ -10,9 +10,15 @@ import pytest
 
 from hub_assets.defs.governance.identifier_scan import CHECK, build_identifier_scan
 from hub_assets.defs.resources import HubResource
+from hub_assets.privacy.identifier_scan import (
+    _key_shaped,
+    _scanner,
+    declared_identifier_columns,
+    identifier_column,
+    scan_database,
+    scan_files,
+)
 from hub_assets.settings import private_files
-from hub_assets.privacy.identifier_scan import (_key_shaped, _scanner, declared_identifier_columns,
-                                                 identifier_column, scan_database, scan_files)
 
 PEOPLE = [  # record_token, source, record_id, first, last, dob, address
     ("tok1", "rec_parks", "RP-000101", "JAMAL", "WASHINGTON", dt.date(2009, 3, 14), "1204 N CHARLES ST"),

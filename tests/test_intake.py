@@ -6,8 +6,8 @@ import re
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import valid_row
+
 from hub_assets.defs.sources.checks import identifier_column_names
 from hub_assets.sources.declaration import agency, load_agencies
 from hub_assets.sources.errors import DropRejected

@@ -1,8 +1,7 @@
 """The generated ingest assets and checks, run on a real Dagster instance and real DuckDB."""
 
-import duckdb
 import dagster as dg
-import pytest
+import duckdb
 
 from hub_assets.defs.sources.assets import build_ingest_asset
 from hub_assets.defs.sources.checks import build_intake_checks

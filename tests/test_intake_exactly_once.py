@@ -7,8 +7,8 @@ import time
 
 import dagster as dg
 import duckdb
-
 from conftest import drop_text, valid_row
+
 from hub_assets.defs.sources.sensors import build_drops_sensor
 from hub_assets.sources.declaration import agency
 from hub_assets.sources.intake import ingest_drop

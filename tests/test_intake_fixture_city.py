@@ -7,8 +7,8 @@ import shutil
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import TEST_SECRET_KEY
+
 from hub_assets.defs.resources import HubResource
 from hub_assets.defs.sources.checks import identifier_column_names
 from hub_assets.settings import FIXTURE_CITY_DIR
@@ -96,6 +96,9 @@ def test_no_identifier_reaches_the_warehouse_from_the_city(city):
                 assert not values & addresses, f"{schema}.{table}.{col} holds addresses"
                 # Names are common words (a program called "Jordan"?): a column made of them leaks.
                 named = {v for v in values if v in names}
-                assert len(named) <= max(2, len(values) // 20), f"{schema}.{table}.{col} holds names {sorted(named)[:5]}"
-                assert not any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) and v in dobs for v in values), \
+                assert len(named) <= max(2, len(values) // 20), (
+                    f"{schema}.{table}.{col} holds names {sorted(named)[:5]}"
+                )
+                assert not any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) and v in dobs for v in values), (
                     f"{schema}.{table}.{col} holds birth dates as text"
+                )

@@ -3,8 +3,8 @@ that is empty, has no accepted row or too many quarantined rows is rejected, not
 
 import duckdb
 import pytest
-
 from conftest import valid_row
+
 from hub_assets.sources.declaration import agency, load_agencies
 from hub_assets.sources.errors import DropRejected
 from hub_assets.sources.intake import ingest_drop

@@ -5,6 +5,7 @@ import csv
 import io
 
 from conftest import drop_text, valid_row
+
 from hub_assets.sources import reader
 from hub_assets.sources.declaration import agency
 

@@ -2,17 +2,21 @@
 trains and links in full, a later run attaches only the new records, the nightly job re-links."""
 
 import dagster as dg
-import pytest
 import duckdb
 import polars as pl
+import pytest
+from linkage_people import people, write_identity_db
 
 from hub_assets.defs.linkage.assets import linkage_model, person_keys
 from hub_assets.defs.linkage.schedules import full_relink_job
-from hub_assets.defs.linkage.spine import (every_record_mapped_once, person_keys_are_unique,
-                                           spine_has_no_identifier_columns, spine_tables)
+from hub_assets.defs.linkage.spine import (
+    every_record_mapped_once,
+    person_keys_are_unique,
+    spine_has_no_identifier_columns,
+    spine_tables,
+)
 from hub_assets.linkage.operations import LinkagePaths
 from hub_assets.settings import private_files
-from linkage_people import people, write_identity_db
 
 ASSETS = [linkage_model, person_keys, spine_tables]
 CHECKS = [spine_has_no_identifier_columns, person_keys_are_unique, every_record_mapped_once]

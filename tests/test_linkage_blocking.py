@@ -1,12 +1,12 @@
 """Which pairs the prediction blocking rules let the model score (blocking.PREDICTION_RULES)."""
 
 import polars as pl
+from linkage_people import NICKNAMES
 
-from hub_assets.linkage.blocking import PREDICTION_RULES, NO_DOB_SURNAME_SLIP, block_pairs
+from hub_assets.linkage.blocking import NO_DOB_SURNAME_SLIP, PREDICTION_RULES, block_pairs
 from hub_assets.linkage.prepare import prepare_records
 from hub_assets.linkage.settings import linkage_settings
 from hub_assets.linkage.train import make_linker
-from linkage_people import NICKNAMES
 
 SCHOOL = dict(record_token="s", source="city_schools", first_name="MYA", last_name="JOHNSON",
               dob="2007-02-14", sex="F", address="1200 HARFORD RD", zip="21206", ssn=None)

@@ -8,11 +8,11 @@ import socket
 import dagster as dg
 import polars as pl
 import pytest
+from linkage_people import people, write_identity_db
 
 from hub_assets.defs.linkage.assets import linkage_model, person_keys
 from hub_assets.linkage.charts import render_png, threshold_spec
 from hub_assets.linkage.operations import LinkagePaths
-from linkage_people import people, write_identity_db
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

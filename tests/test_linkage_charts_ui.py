@@ -12,11 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from linkage_people import people, write_identity_db
+from local_servers import free_port, stop_process_group
 
 from hub_assets.defs.linkage.assets import linkage_model
 from hub_assets.defs.resources import HubResource
-from linkage_people import people, write_identity_db
-from local_servers import free_port, stop_process_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("webserver")]
 

@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from linkage_people import people
 
 from hub_assets.cli import main
-from linkage_people import people
 
 
 @pytest.fixture(scope="module")

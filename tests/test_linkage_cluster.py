@@ -8,8 +8,8 @@ from hub_assets.linkage.cluster import cluster_pairs, dobs_compatible, one_typo_
 
 def _records(*rows):
     return pl.DataFrame(
-        [dict(unique_id=t, first_name=f, last_name=l, first_name_aliases=[f], dob=d, sex=s)
-         for t, f, l, d, s in rows],
+        [dict(unique_id=t, first_name=f, last_name=last, first_name_aliases=[f], dob=d, sex=s)
+         for t, f, last, d, s in rows],
         schema={"unique_id": pl.String, "first_name": pl.String, "last_name": pl.String,
                 "first_name_aliases": pl.List(pl.String), "dob": pl.String, "sex": pl.String})
 
@@ -110,12 +110,14 @@ def test_two_ssns_or_two_middle_names_that_are_not_keying_slips_keep_namesakes_a
     other_middle = records.with_columns(pl.Series("middle_name", [None, None, None, "ANDRE", "LEON"]))
     assert _people(cluster_pairs(other_middle, pairs)) == {frozenset("ab"), frozenset("cd"), frozenset("e")}
     # Without SSNs and middle names nothing is refused: one person.
-    bare = records.with_columns(pl.lit(None, dtype=pl.String).alias("ssn"), pl.lit(None, dtype=pl.String).alias("middle_name"))
+    bare = records.with_columns(
+        pl.lit(None, dtype=pl.String).alias("ssn"), pl.lit(None, dtype=pl.String).alias("middle_name")
+    )
     assert _people(cluster_pairs(bare, pairs)) == {frozenset("abcde")}
 
 
 def test_a_nickname_keyed_with_a_slip_is_still_the_same_first_name():
-    from hub_assets.linkage.cluster import names_compatible, ssns_compatible, middles_compatible
+    from hub_assets.linkage.cluster import middles_compatible, names_compatible, ssns_compatible
 
     benjamin = ("BENJAMIN", "MAOULEY", ("BENJAMIN",))
     assert names_compatible(("BENY", "MAOULEY", ("BENY",)), benjamin) is False  # no alias known
@@ -132,9 +134,11 @@ def test_a_record_from_a_source_with_a_minimum_age_does_not_join_a_younger_perso
 
     # w: a wage record (workers are 14+ when the drop is loaded) without a DOB. Its strongest
     # link is to a namesake's school record (born 2016, so ten): refused; it joins the adult.
-    records = _records(("w", "JAYLEN", "JONES", None, None),
-                       ("s", "JAYLEN", "JONES", "2016-03-02", "M"),
-                       ("a", "JAYLEN", "JONES", "1999-08-14", "M"))
+    records = _records(
+        ("w", "JAYLEN", "JONES", None, None),
+        ("s", "JAYLEN", "JONES", "2016-03-02", "M"),
+        ("a", "JAYLEN", "JONES", "1999-08-14", "M"),
+    )
     records = records.with_columns(pl.Series("born_by", ["2012-11-22", None, None]))
     pairs = _pairs(("w", "s", 0.99), ("w", "a", 0.97))
     assert _people(cluster_pairs(records, pairs, 0.95)) == {frozenset("wa"), frozenset("s")}

@@ -2,15 +2,23 @@
 cover the truth, and the edges (a band without labels, bands of only matches, a census)."""
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 import pytest
 
-from hub_assets.linkage.evaluate import (BAND_EDGES, band_table, estimate, labels_outside,
-                                         pair_labels_from_decisions, pair_labels_from_records,
-                                         read_labels, render_markdown, stratified_sample)
+from hub_assets.linkage.evaluate import (
+    BAND_EDGES,
+    band_table,
+    estimate,
+    labels_outside,
+    pair_labels_from_decisions,
+    pair_labels_from_records,
+    read_labels,
+    render_markdown,
+    stratified_sample,
+)
 from hub_assets.linkage.incremental import REVIEW_SCHEMA
 from hub_assets.linkage.review import DECISION_SCHEMA
 
@@ -135,7 +143,7 @@ def test_record_labels_count_true_pairs_that_were_never_scored_as_missed():
 
 
 def test_review_decisions_label_the_decided_records_pairs():
-    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
     queue = pl.DataFrame([dict(record_token="new1", attached_key="A", candidate_keys=["A", "B"],
                                best_probability=0.99, reason="", queued_at=at),
                           dict(record_token="new2", attached_key="C", candidate_keys=["C", "D"],

@@ -5,11 +5,11 @@ from datetime import date
 
 import polars as pl
 import pytest
+from linkage_people import NICKNAMES, people, trained_model
 
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink
 from hub_assets.linkage.prepare import prepare_records
-from linkage_people import NICKNAMES, people, trained_model
 
 
 def _record(token, first, last, dob, address="77 GREENMOUNT AVE", zip_code="21218", sex="F"):

@@ -1,7 +1,7 @@
 """Preparing identity records for linkage: the latest birth date a record allows (``born_by``)
 comes from its source's declared minimum age and the drop's load date."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -21,7 +21,7 @@ def test_born_by_is_the_load_date_less_the_declared_minimum_age():
     ages = minimum_ages()
     assert ages["wage_records"] == 14 and ages["vital_records_mother"] == 10
     assert "city_schools" not in ages  # schools declare none: their records carry no bound
-    prepared = prepare_records(_records(datetime(2026, 2, 28, 9, 30, tzinfo=timezone.utc)))
+    prepared = prepare_records(_records(datetime(2026, 2, 28, 9, 30, tzinfo=UTC)))
     assert prepared["born_by"].to_list() == ["2012-02-28", None, "2016-02-28"]
     # A file without load dates (`hub link` on an arbitrary file) has no bound.
     assert prepared.columns == [*SPLINK_COLUMNS, "born_by"]

@@ -68,14 +68,21 @@ def test_error_rates_by_group_against_truth():
     assert (race["UNKNOWN"]["precision"], race["UNKNOWN"]["recall"]) == (0.0, None)
     assert groups["age band"]["11-13"]["records"] == 2
     text = render_markdown(quality_report(records, keys, pairs, truth=truth, as_of=date(2024, 6, 1)))
-    assert "## Linkage error by group (against ground truth)" in text and "| hmis | 2 | 1 | 4 | 0.2500 | 1.0000 |" in text
+    assert (
+        "## Linkage error by group (against ground truth)" in text and "| hmis | 2 | 1 | 4 | 0.2500 | 1.0000 |" in text
+    )
 
 
 def test_error_rates_by_group_from_reviewed_pairs_when_there_is_no_truth():
     records, truth, keys, pairs = _setup()
     # a reviewer labelled every scored pair: ab, de, ac are matches; ef is not
-    labels = pl.DataFrame({"unique_id_l": ["a", "d", "e", "a"], "unique_id_r": ["b", "e", "f", "c"],
-                           "is_match": [True, True, False, True]})
+    labels = pl.DataFrame(
+        {
+            "unique_id_l": ["a", "d", "e", "a"],
+            "unique_id_r": ["b", "e", "f", "c"],
+            "is_match": [True, True, False, True],
+        }
+    )
     report = quality_report(records, keys, pairs, labels=labels, as_of=date(2024, 6, 1), threshold=0.8)
     assert "error_by_group" not in report
     source = report["error_by_group_from_labels"]["source"]
@@ -83,7 +90,8 @@ def test_error_rates_by_group_from_reviewed_pairs_when_there_is_no_truth():
     assert (source["schools"]["precision"], source["schools"]["recall"]) == (1.0, 0.5)
     assert (source["hmis"]["precision"], source["hmis"]["recall"]) == (0.5, 1.0)
     assert source["hmis"]["precision_low"] == source["hmis"]["precision_high"]  # every pair labelled
-    partial = quality_report(records, keys, pairs, labels=labels.head(2), as_of=date(2024, 6, 1),
-                             threshold=0.8)["error_by_group_from_labels"]["source"]
+    partial = quality_report(records, keys, pairs, labels=labels.head(2), as_of=date(2024, 6, 1), threshold=0.8)[
+        "error_by_group_from_labels"
+    ]["source"]
     assert partial["hmis"]["precision"] is None  # ef's band holds no label: not guessed
     assert "estimated from reviewed pairs" in render_markdown(report)

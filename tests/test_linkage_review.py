@@ -1,6 +1,6 @@
 """Clerical review: which people a full re-link keeps apart, and the reviewer's commands."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
@@ -13,7 +13,7 @@ from hub_assets.linkage.incremental import REVIEW_SCHEMA
 from hub_assets.linkage.review import DECISION_SCHEMA, kept_apart, pending, record_decision
 from hub_assets.settings import private_files
 
-AT = datetime(2026, 11, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 1, tzinfo=UTC)
 PREVIOUS = pl.DataFrame({"record_token": ["r1", "r2", "r3", "r4", "r5", "new1", "new2"],
                          "person_key": ["A", "A", "B", "C", "D", "A", "C"]})
 
@@ -43,7 +43,7 @@ def test_pending_people_are_held_apart_under_the_hold_policy_only():
 
 
 def test_a_keep_apart_decision_holds_under_either_policy_and_a_merge_decision_lifts_the_hold():
-    later = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    later = datetime(2026, 11, 2, tzinfo=UTC)
     decisions = _decisions(("new1", "keep_apart", AT), ("new2", "keep_apart", AT), ("new2", "merge", later))
     assert kept_apart(QUEUE, decisions, PREVIOUS, "merge").pairs == {frozenset(("A", "B"))}
     # new2's latest answer is merge: only new1's pair is held, whatever the policy

@@ -4,11 +4,11 @@ import json
 
 import polars as pl
 import pytest
+from linkage_people import NICKNAMES, people, trained_model
 
 from hub_assets.linkage.prepare import prepare_records
 from hub_assets.linkage.settings import linkage_settings
 from hub_assets.linkage.train import make_linker
-from linkage_people import NICKNAMES, people, trained_model
 
 BASE = dict(record_token="a", source="city_schools", first_name="ROBERT", last_name="OKAFOR",
             dob="2008-03-11", sex="M", address="1200 HARFORD RD", zip="21218")
@@ -33,10 +33,10 @@ def test_settings_build_one_model_over_all_sources():
     assert settings["link_type"] == "dedupe_only"
     assert [c["output_column_name"] for c in settings["comparisons"]] == [
         "first_name", "last_name", "middle_name", "dob", "sex", "location", "ssn", "source"]
-    first_name_levels = [l.get("label_for_charts") for l in settings["comparisons"][0]["comparison_levels"]]
+    first_name_levels = [level.get("label_for_charts") for level in settings["comparisons"][0]["comparison_levels"]]
     assert "Nickname or alias of the same name" in first_name_levels
-    assert any(l.get("tf_adjustment_column") == "last_name"
-               for l in settings["comparisons"][1]["comparison_levels"])
+    assert any(level.get("tf_adjustment_column") == "last_name"
+               for level in settings["comparisons"][1]["comparison_levels"])
 
 
 @pytest.mark.parametrize("changed, description", [

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+from linkage_people import people, write_identity_db
 
 from hub_assets.linkage import operations
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model
-
-from linkage_people import people, write_identity_db
 
 
 def first_records_of_each_person(n_persons: int) -> pl.DataFrame:

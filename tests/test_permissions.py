@@ -8,8 +8,8 @@ import stat
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import valid_row
+
 from hub_assets.cli import main
 from hub_assets.defs.resources import HubResource
 from hub_assets.settings import HubPaths, require_private
@@ -79,7 +79,7 @@ def test_a_world_readable_identity_store_stops_the_hub_naming_it(hub, tmp_path, 
     with pytest.raises(PermissionError, match=re.escape(str(paths.identity_db))):
         require_private(paths)
     with pytest.raises(PermissionError, match="identity.duckdb"):
-        HubResource(data_dir=hub.data_dir).paths  # resource setup: every asset and check
+        _ = HubResource(data_dir=hub.data_dir).paths  # resource setup: every asset and check
     result = CliRunner().invoke(main, ["review", "list", "--data-dir", hub.data_dir])
     assert result.exit_code != 0 and str(paths.identity_db) in result.output
 

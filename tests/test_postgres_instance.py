@@ -18,10 +18,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from local_servers import free_port
 
 from hub_assets.defs.ops.instance import POSTGRES_INSTANCE_CONFIG
 from hub_assets.defs.resources import WRITER_POOL
-from local_servers import free_port
 
 pytestmark = pytest.mark.postgres
 

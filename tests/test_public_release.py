@@ -15,16 +15,16 @@ import polars as pl
 import pytest
 import yaml
 
-from hub_assets.defs.public.assets import FINDINGS_KEY, RELEASE_CHECK
+from hub_assets.defs.public import assets as release_step
+from hub_assets.defs.public.assets import RELEASE_CHECK
 from hub_assets.defs.public.definitions import public_definitions
 from hub_assets.defs.resources import HubResource
-from hub_assets.defs.public import assets as release_step
 from hub_assets.privacy import audit
-from hub_assets.settings import GOVERNANCE_FILE
 from hub_assets.privacy.manifest import published_marts
 from hub_assets.privacy.margins import ALL, TOTAL, PublishSpec
 from hub_assets.privacy.release import load_previous_release
 from hub_assets.privacy.suppression import publish
+from hub_assets.settings import GOVERNANCE_FILE
 
 SUMMER, CROSSOVER = "summer_participation_by_neighbourhood", "crossover_youth_by_sequence"
 

@@ -6,11 +6,11 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 import pytest
+from linkage_people import people, write_identity_db
 from polars.testing import assert_frame_equal
 
 from hub_assets.linkage import operations, store
 from hub_assets.linkage.spine import IDENTIFIER_COLUMNS, person_spine
-from linkage_people import people, write_identity_db
 
 
 @pytest.fixture

@@ -7,8 +7,16 @@ import pytest
 
 from hub_assets.sources.declaration import agency
 from hub_assets.sources.schema import value_class
-from hub_assets.sources.standardise import (clean_name, date_shape, map_sex, parse_date, split_full_name,
-                                            standard_address, standard_ssn, standard_zip)
+from hub_assets.sources.standardise import (
+    clean_name,
+    date_shape,
+    map_sex,
+    parse_date,
+    split_full_name,
+    standard_address,
+    standard_ssn,
+    standard_zip,
+)
 
 
 def apply(expr_fn, values):

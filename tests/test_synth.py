@@ -85,7 +85,7 @@ def test_headers_are_the_declared_columns_and_dates_parse_in_the_declared_format
 
 def test_truth_records_are_exactly_the_record_ids_in_the_drops(city):
     seen = set()
-    for agency, path, frame in _drops(city):
+    for agency, _path, frame in _drops(city):
         for block in agency.identities:
             source = agency.name if block.role == "person" else f"{agency.name}_{block.role}"
             seen |= {(source, rid) for rid in frame[block.record_id].to_list()}
@@ -100,7 +100,7 @@ def test_truth_records_are_exactly_the_record_ids_in_the_drops(city):
 def _first_rows(city: Path) -> pl.DataFrame:
     """The first row of each primary record in a separate-name-style drop, with the truth."""
     frames = []
-    for agency, path, frame in _drops(city):
+    for agency, _path, frame in _drops(city):
         block = agency.primary
         if block.name_style != "separate" or not block.dob:
             continue

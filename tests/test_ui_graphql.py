@@ -16,11 +16,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from local_servers import free_port, stop_process_group
 
 from hub_assets.defs.ops.instance import ensure_dagster_home
 from hub_assets.settings import PROJECT_ROOT
 from hub_assets.sources.declaration import load_agencies
-from local_servers import free_port, stop_process_group
 
 pytestmark = pytest.mark.xdist_group("webserver")
 

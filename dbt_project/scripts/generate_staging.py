@@ -69,6 +69,10 @@ def _name(agency: AgencySource, column: str) -> str:
     return RENAMES.get(agency.name, {}).get(column, column)
 
 
+def _block_of(token_column: str) -> str:
+    return "person" if token_column == "record_token" else token_column.removesuffix("_record_token")
+
+
 def _token_columns(agency: AgencySource) -> list[str]:
     return [block.token_column for block in agency.identities]
 
@@ -79,7 +83,7 @@ def _key_column(token_column: str) -> str:
 
 def sources_yaml(agency: AgencySource) -> str:
     # Data tests live on the staging model (one place); the source documents the contract.
-    columns = [{"name": t, "description": f"Keyed hash of the agency record ID ({t.removesuffix('_record_token') if t != 'record_token' else 'person'} block).",
+    columns = [{"name": t, "description": f"Keyed hash of the agency record ID ({_block_of(t)} block).",
                 "data_type": "varchar"} for t in _token_columns(agency)]
     columns += LOCATOR_COLUMNS
     for col in agency.warehouse_content:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -234,7 +234,7 @@ def render_findings_page(public_dir: Path, generated_at: datetime | None = None,
     """The page for the tables under ``public_dir``; ``notes`` say in plain words when a shown
     figure is not the plain count (default: the suppression note alone)."""
     tables = load_public_tables(public_dir)
-    generated_at = generated_at or datetime.now(timezone.utc)
+    generated_at = generated_at or datetime.now(UTC)
     sections = []
     for use_case in list(USE_CASES) + sorted(set(tables) - set(USE_CASES)):
         title = USE_CASES.get(use_case, humanise(use_case))

@@ -92,7 +92,7 @@ class PublicTable:
     def long_format_key(self) -> str | None:
         return next((d for d in self.dimensions if d.lower() in LONG_FORMAT_KEYS), None)
 
-    def split_long_format(self) -> list["PublicTable"]:
+    def split_long_format(self) -> list[PublicTable]:
         """One table per breakdown of a long table (dimension=sex / age_band / ...)."""
         key = self.long_format_key
         if key is None or len([d for d in self.varying_dimensions if d != key]) != 1:
@@ -115,7 +115,7 @@ class PublicTable:
             return bool(_RATE.search(column) or _GAP.search(column))
         return not _NUMERIC_DIMENSION.search(column.lower())
 
-    def latest_period(self) -> "PublicTable":
+    def latest_period(self) -> PublicTable:
         """Rows of the latest reporting period (summer_year, school_year ...), when several."""
         frame, notes = self.frame, []
         for dim in self.dimensions:

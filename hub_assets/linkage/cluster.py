@@ -132,9 +132,9 @@ def record_facts(records: pl.DataFrame) -> list[Facts]:
         return records[name].to_list() if name in records.columns else [None] * n
 
     return [((d,) if d else (), (s,) if s in ("M", "F") else (),
-             ((f, l or "", tuple(a) if a else (f,)),) if f else (),
+             ((f, last or "", tuple(a) if a else (f,)),) if f else (),
              (ssn,) if ssn else (), (m,) if m else (), (k,) if k else (), (b,) if b else ())
-            for d, s, f, l, a, ssn, m, k, b in zip(
+            for d, s, f, last, a, ssn, m, k, b in zip(
                 column("dob"), column("sex"), column("first_name"), column("last_name"),
                 column("first_name_aliases"), column("ssn"), column("middle_name"), column(HELD),
                 column("born_by"))]

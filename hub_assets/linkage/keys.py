@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -35,7 +35,7 @@ def carry_forward(previous: pl.DataFrame, clusters: pl.DataFrame, *, at: datetim
 
     ``previous``: record_token, person_key (may be empty). ``clusters``: record_token, cluster_id.
     """
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     previous = previous.select(pl.col("record_token").cast(pl.String),
                                pl.col("person_key").cast(pl.String))
     overlap = (clusters.join(previous, on="record_token", how="inner")

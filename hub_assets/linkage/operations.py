@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -45,7 +45,7 @@ class LinkagePaths:
     truth: Path | None = None  # a synthetic city's truth/records.parquet (see ground_truth)
 
     @classmethod
-    def of(cls, paths: HubPaths) -> "LinkagePaths":
+    def of(cls, paths: HubPaths) -> LinkagePaths:
         return cls(model=paths.root / "linkage" / "model.json", reports=paths.reports / "linkage",
                    truth=paths.truth / "records.parquet")
 
@@ -115,7 +115,7 @@ def choose_mode(mode: Mode, identity: duckdb.DuckDBPyConnection, where: LinkageP
 def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = "auto",
          at: datetime | None = None) -> dict:
     """Form people for every current record and report quality. Returns a summary."""
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     if not where.model.exists():
         retrain(identity, where)  # first run only: later retraining is explicit and scheduled
     chosen = choose_mode(mode, identity, where)

@@ -4,10 +4,9 @@ first-time training run. Incremental attach lives in incremental.py.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import time
 
 import polars as pl
 

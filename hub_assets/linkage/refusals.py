@@ -1,20 +1,22 @@
 """Which link-refusing rules (cluster.py) a deployment applies, and the test that decides it.
 
 Each rule (two DOBs more than one keying slip apart, incompatible first names, first names far
-apart, two SSNs, M and F, two middle names, someone younger than a source allows) is a claim about the data's errors: "one
-person's records never do this". That holds for agencies that key dates and names with single
-slips; it does not for records with heavier corruption (two typos in a name, a re-keyed date),
-where a rule refuses true links. So the claim is tested on the data being linked, against pairs
-that are one person whatever their names and dates say — **anchor pairs**:
+apart, two SSNs, M and F, two middle names, someone younger than a source allows) is a claim about
+the data's errors: "one person's records never do this". That holds for agencies that key dates and
+names with single slips; it does not for records with heavier corruption (two typos in a name, a
+re-keyed date), where a rule refuses true links. So the claim is tested on the data being linked,
+against pairs that are one person whatever their names and dates say — **anchor pairs**:
+
 - two records sharing a nine-digit SSN, for the rules on DOB, first name, sex, middle name and age;
-- two records agreeing exactly on first name, last name, DOB and ZIP, for the SSN rule (without
-  the ZIP, namesakes born the same day are common in a large city: at 1M records 155 of 11,843
+- two records agreeing exactly on first name, last name, DOB and ZIP, for the SSN rule (without the
+  ZIP, namesakes born the same day are common in a large city: at 1M records 155 of 11,843
   name-and-DOB pairs held two SSNs, 1.3%, and the rule was wrongly dropped).
-A rule is applied when at most ``TOLERANCE`` (0.5%) of its anchor pairs break it (a few namesakes or a
-borrowed number among them break it even where it holds). Measured on anchor pairs: the
-synthetic city (100k records) breaks the first-name rule in 9 of 12,178 SSN pairs (0.07%) and
-the SSN rule in 1 of 6,676 name, DOB and ZIP pairs; FEBRL3 and FEBRL4 break the DOB rule in
-4-7%, the first-name rule in 8-15% and the SSN rule in 5-7%.
+
+A rule is applied when at most ``TOLERANCE`` (0.5%) of its anchor pairs break it (a few namesakes or
+a borrowed number among them break it even where it holds). Measured on anchor pairs: the synthetic
+city (100k records) breaks the first-name rule in 9 of 12,178 SSN pairs (0.07%) and the SSN rule in
+1 of 6,676 name, DOB and ZIP pairs; FEBRL3 and FEBRL4 break the DOB rule in 4-7%, the first-name
+rule in 8-15% and the SSN rule in 5-7%.
 
 The first-name rule has a lenient form, ``first_name_far``: refuse only names that are not even
 similar (Jaro-Winkler below 0.7: DEAN / LACHLAN), so two typos or an OCR or phonetic respelling
@@ -66,8 +68,13 @@ class RuleEvidence:
         return self.broken / self.anchors if self.anchors else None
 
     def as_dict(self) -> dict:
-        return {"mode": self.mode, "anchor_pairs": self.anchors, "broken": self.broken,
-                "share": self.share, "applied": self.applied}
+        return {
+            "mode": self.mode,
+            "anchor_pairs": self.anchors,
+            "broken": self.broken,
+            "share": self.share,
+            "applied": self.applied,
+        }
 
 
 def load_policy(path=None) -> dict[str, str]:
@@ -82,8 +89,7 @@ def load_policy(path=None) -> dict[str, str]:
     if unknown:
         raise ValueError(f"{path}: linkage.refusals: unknown rule(s) {sorted(unknown)}; rules: {', '.join(RULES)}")
     # YAML reads a bare on/off as true/false.
-    policy = {rule: {True: "on", False: "off"}.get(raw.get(rule, "auto"), str(raw.get(rule, "auto")))
-              for rule in RULES}
+    policy = {rule: {True: "on", False: "off"}.get(raw.get(rule, "auto"), str(raw.get(rule, "auto"))) for rule in RULES}
     wrong = {rule: mode for rule, mode in policy.items() if mode not in MODES}
     if wrong:
         raise ValueError(f"{path}: linkage.refusals: {wrong} — each rule is one of {', '.join(MODES)}")
@@ -100,8 +106,11 @@ def anchor_pairs(prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
         if keyed is None or keyed.height < 2:
             out[kind] = pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})
             continue
-        pairs = (keyed.join(keyed, on=keys, suffix="_r").filter(pl.col("_i") < pl.col("_i_r"))
-                 .select(pl.col("_i").alias("a"), pl.col("_i_r").alias("b")))
+        pairs = (
+            keyed.join(keyed, on=keys, suffix="_r")
+            .filter(pl.col("_i") < pl.col("_i_r"))
+            .select(pl.col("_i").alias("a"), pl.col("_i_r").alias("b"))
+        )
         out[kind] = pairs.sample(ANCHOR_SAMPLE, seed=1) if pairs.height > ANCHOR_SAMPLE else pairs
     return out
 
@@ -123,8 +132,7 @@ def rule_evidence(prepared: pl.DataFrame, policy: dict[str, str] | None = None) 
                 continue
             tested += 1
             broken += refusing_rule(fa, fb, rules=frozenset([rule])) is not None
-        applied = {"on": True, "off": False}.get(
-            policy[rule], tested < MIN_ANCHORS or broken <= TOLERANCE * tested)
+        applied = {"on": True, "off": False}.get(policy[rule], tested < MIN_ANCHORS or broken <= TOLERANCE * tested)
         evidence[rule] = RuleEvidence(rule, policy[rule], tested, broken, applied)
     return evidence
 
@@ -134,8 +142,15 @@ def applied_rules(evidence: dict[str, RuleEvidence]) -> frozenset[str]:
 
 
 # Which of a record's facts (cluster.Facts) each rule compares: both sides must hold them.
-_FACT = {"dob": (0,), "sex": (1,), "first_name": (2,), "first_name_far": (2,), "ssn": (3,), "middle_name": (4,),
-         "min_age": (0, 6)}
+_FACT = {
+    "dob": (0,),
+    "sex": (1,),
+    "first_name": (2,),
+    "first_name_far": (2,),
+    "ssn": (3,),
+    "middle_name": (4,),
+    "min_age": (0, 6),
+}
 
 
 def _holds_values(rule: str, a: tuple, b: tuple) -> bool:

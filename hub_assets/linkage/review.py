@@ -15,7 +15,7 @@ the next full re-link makes the merge (and logs it as a key event).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import combinations
 from typing import Literal, get_args
 
@@ -77,7 +77,7 @@ def record_decision(identity: duckdb.DuckDBPyConnection, record_token: str, deci
         raise ValueError("a decision needs the reviewer's name (decided_by)")
     queued = _queued(identity, record_token)
     row = pl.DataFrame([{"record_token": record_token, "decision": decision, "decided_by": by,
-                         "note": note, "decided_at": at or datetime.now(timezone.utc)}],
+                         "note": note, "decided_at": at or datetime.now(UTC)}],
                        schema=DECISION_SCHEMA)
     store.append(identity, "review_decisions", row)
     return queued

@@ -34,8 +34,8 @@ import polars as pl
 import yaml
 
 from hub_assets.privacy import audit
-from hub_assets.privacy.k_anonymity import Generalised, k_anonymise
 from hub_assets.privacy.export_scope import in_scope, lineage_from_manifest
+from hub_assets.privacy.k_anonymity import Generalised, k_anonymise
 from hub_assets.privacy.manifest import load_manifest
 
 NEVER_EXPORTED = {"raw", "audit", "information_schema", "pg_catalog"}

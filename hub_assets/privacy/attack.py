@@ -296,4 +296,5 @@ class Solver:
             return h.getInfo().objective_function_value
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return -math.inf
-        raise ValueError(f"the published figures around {label} contradict each other ({h.modelStatusToString(status)})")
+        why = h.modelStatusToString(status)
+        raise ValueError(f"the published figures around {label} contradict each other ({why})")

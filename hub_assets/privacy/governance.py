@@ -21,7 +21,8 @@ import yaml
 from hub_assets.file_versions import parsed_once_per_version
 from hub_assets.linkage.review import POLICIES
 from hub_assets.privacy.manifest import sources_reached, use_case_models
-from hub_assets.settings import GOVERNANCE_FILE, data_dir as default_data_dir
+from hub_assets.settings import GOVERNANCE_FILE
+from hub_assets.settings import data_dir as default_data_dir
 
 VERDICT_FILE = Path("reports") / "governance_lineage.json"  # under the data directory
 

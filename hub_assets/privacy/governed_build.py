@@ -22,6 +22,7 @@ from hub_assets.privacy.governance import VERDICT_FILE, Governance
 from hub_assets.privacy.lineage import CompiledProject, Verdict, judge
 from hub_assets.privacy.manifest import use_case_of
 
+
 @dataclass(frozen=True)
 class BuildPlan:
     project: CompiledProject

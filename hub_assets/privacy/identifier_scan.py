@@ -34,8 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from hub_assets.sources.declaration import (OMB_RACE_ETHNICITY, identifier_column_names, load_agencies,
-                                            snake_case)
+from hub_assets.sources.declaration import OMB_RACE_ETHNICITY, identifier_column_names, load_agencies, snake_case
 
 IDENTIFIER_NAME_PATTERNS = [
     r"^name$", r"^(fname|lname)$", r"(^|_)(first|last|middle|full|given|family|maiden|sur|birth)_?name$",

@@ -82,7 +82,7 @@ class _Resolver:
                 self.database = (node.get("database") or self.database).lower()
                 key = (self.database, node["schema"].lower(), (node.get("alias") or node["name"]).lower())
                 self.relations[key] = ("node", uid)
-        for uid, src in manifest.get("sources", {}).items():
+        for src in manifest.get("sources", {}).values():
             agency = (src.get("meta") or {}).get("agency")
             name = agency or (src["name"] if src["name"] in agencies else src["source_name"])
             key = ((src.get("database") or self.database).lower(), src["schema"].lower(),
@@ -122,7 +122,8 @@ def node_reads(project: CompiledProject, resolver: _Resolver, uid: str) -> list[
         for touch in sql_reads(sql) if sql.strip() else []:
             kind, target = resolver.resolve(touch)
             if touch.writes and (kind, target) != this:
-                kind, target = "uncovered", f"a write to {touch.text}, which is not the {node.get('resource_type')} itself"
+                what = node.get("resource_type")
+                kind, target = "uncovered", f"a write to {touch.text}, which is not the {what} itself"
             reads.append(Read(uid, where, touch, kind, target))
     return reads
 
@@ -138,18 +139,25 @@ def judge(governance: Governance, project: CompiledProject, today: dt.date | Non
     for uid in sorted(u for u, n in nodes.items() if n.get("resource_type") == "operation"):
         for read in node_reads(project, resolver, uid):
             if read.kind != "node" or read.touch.writes:
+                target = read.target if read.kind != "source" else read.touch.text
                 verdict.build_refusals.append(
-                    f"the project hook {nodes[uid]['name']} reads {read.target if read.kind != 'source' else read.touch.text}"
-                    f"; no agreement covers a hook that runs in every build, so nothing is built")
+                    f"the project hook {nodes[uid]['name']} reads {target}"
+                    f"; no agreement covers a hook that runs in every build, so nothing is built"
+                )
 
     for uid, node_read in reads.items():
-        problems = [f"{_label(manifest, uid)} {r.where} reads {r.target}; no agreement covers it, "
-                    f"so it is not built" for r in node_read if r.kind == "uncovered"]
+        problems = [
+            f"{_label(manifest, uid)} {r.where} reads {r.target}; no agreement covers it, so it is not built"
+            for r in node_read
+            if r.kind == "uncovered"
+        ]
         if problems:
             verdict.node_problems[uid] = problems
 
-    use_cases = sorted(set(governance.agreements) | {use_case_of(nodes[u]) for u in built if nodes[u].get(
-        "resource_type") == "model" and use_case_of(nodes[u])})
+    use_cases = sorted(
+        set(governance.agreements)
+        | {use_case_of(nodes[u]) for u in built if nodes[u].get("resource_type") == "model" and use_case_of(nodes[u])}
+    )
     causes: dict[str, set[str]] = defaultdict(set)  # use case -> nodes whose reads refused it
     reached: dict[str, set[str]] = {}
     for use_case in use_cases:
@@ -160,21 +168,25 @@ def judge(governance: Governance, project: CompiledProject, today: dt.date | Non
 
     passing = set().union(*(reached[uc] for uc in use_cases if not verdict.refusals[uc]))
     roots = set(verdict.node_problems)
-    for use_case, reasons in verdict.refused.items():
+    for use_case in verdict.refused:
         roots |= {u for u in built if use_case_of(nodes[u]) == use_case and nodes[u]["resource_type"] == "model"}
         roots |= causes[use_case] - passing
     verdict.excluded = _downstream(nodes, reads, roots)
     return verdict
 
 
-def _walk(governance: Governance, manifest: dict, reads: dict[str, list[Read]], use_case: str,
-          causes: set[str]) -> tuple[list[str], set[str], list[str]]:
+def _walk(
+    governance: Governance, manifest: dict, reads: dict[str, list[Read]], use_case: str, causes: set[str]
+) -> tuple[list[str], set[str], list[str]]:
     """Reasons to refuse the use case, the nodes its lineage reaches, and the relations it reads."""
     nodes = manifest["nodes"]
     agreement = governance.agreement_for(use_case)
     allowed = (set(agreement.sources) if agreement else set()) | set(governance.shared_sources)
-    covered_by = (f"agreement {agreement.id} does not list it (it allows {sorted(agreement.sources)})"
-                  if agreement else "the use case has no agreement")
+    covered_by = (
+        f"agreement {agreement.id} does not list it (it allows {sorted(agreement.sources)})"
+        if agreement
+        else "the use case has no agreement"
+    )
     start = [u for u in reads if nodes[u].get("resource_type") == "model" and use_case_of(nodes[u]) == use_case]
     seen: set[str] = set()
     reasons: list[str] = []
@@ -193,18 +205,23 @@ def _walk(governance: Governance, manifest: dict, reads: dict[str, list[Read]], 
                 owner = use_case_of(nodes[read.target]) if nodes[read.target]["resource_type"] == "model" else None
                 if owner and owner != use_case:
                     causes.add(uid)
-                    reasons.append(f"use case {use_case!r} reads {read.touch.text}, a relation of use case "
-                                   f"{owner!r}, in {where}; {_agreement(agreement)} covers only {use_case!r}")
+                    reasons.append(
+                        f"use case {use_case!r} reads {read.touch.text}, a relation of use case "
+                        f"{owner!r}, in {where}; {_agreement(agreement)} covers only {use_case!r}"
+                    )
                 else:
                     stack.append(read.target)
             elif read.kind == "source" and read.target not in allowed:
                 causes.add(uid)
-                reasons.append(f"use case {use_case!r} reads {read.touch.text} (source {read.target!r}) in "
-                               f"{where}, and {covered_by}")
+                reasons.append(
+                    f"use case {use_case!r} reads {read.touch.text} (source {read.target!r}) in "
+                    f"{where}, and {covered_by}"
+                )
             elif read.kind == "uncovered":
                 causes.add(uid)
-                reasons.append(f"use case {use_case!r} reads {read.target} in {where}; "
-                               f"{_agreement(agreement)} does not cover it")
+                reasons.append(
+                    f"use case {use_case!r} reads {read.target} in {where}; {_agreement(agreement)} does not cover it"
+                )
     return reasons, seen, sorted(relations)
 
 

@@ -2,18 +2,19 @@
 
 A public table is a cube: the mart's cells plus a total row for every subset of its totalled
 dimensions (row totals, column totals, ..., the grand total), marked with ``"Total"`` in the
-totalled dimension columns. Totals are added only along dimensions that split people into
-disjoint groups: the dimensions ``meta.publish.exclusive`` declares (each person is in exactly one
-of its groups), or the subset of them ``meta.publish.totals`` lists. Along any other dimension a
-person may be in several groups (schools, providers, weeks), so a sum would count them twice: a
-total there is the mart's own row ``"All"``, a distinct count of people (dbt macros in
-``macros/distinct_totals.sql``), never summed here. A spec written without ``exclusive`` (not
-from a mart: ``manifest.published_marts`` requires it) keeps the name-based default: every
-dimension except time periods, the ``dimension`` column of a stacked table, labels and
-providers. Label columns (``*_name`` next to an id) follow their id and read ``"Total"`` on total rows. Totals are computed from the unsuppressed cells *before* suppression, so they
-are cells of the table like any other. Each total equals the sum of its children along one
-dimension: those are the equations an attacker could use to recover a suppressed cell, and the
-ones suppression and the disclosure checks reason over.
+totalled dimension columns. Totals are added only along dimensions that split people into disjoint
+groups: the dimensions ``meta.publish.exclusive`` declares (each person is in exactly one of its
+groups), or the subset of them ``meta.publish.totals`` lists. Along any other dimension a person may
+be in several groups (schools, providers, weeks), so a sum would count them twice: a total there is
+the mart's own row ``"All"``, a distinct count of people (dbt macros in
+``macros/distinct_totals.sql``), never summed here. A spec written without ``exclusive`` (not from a
+mart: ``manifest.published_marts`` requires it) keeps the name-based default: every dimension except
+time periods, the ``dimension`` column of a stacked table, labels and providers. Label columns
+(``*_name`` next to an id) follow their id and read ``"Total"`` on total rows. Totals are computed
+from the unsuppressed cells *before* suppression, so they are cells of the table like any other.
+Each total equals the sum of its children along one dimension: those are the equations an attacker
+could use to recover a suppressed cell, and the ones suppression and the disclosure checks reason
+over.
 
 The spec also names which counts are parts of which (``parts``): a part's people are among its
 whole's in every row, so ``whole - part`` is a count of people readable by subtraction.
@@ -51,7 +52,7 @@ class PublishSpec:
     overlapping: tuple[str, ...] = ()  # declared not exclusive: never summed, totals (``ALL``) from the mart
 
     @classmethod
-    def from_meta(cls, publish: dict, where: str) -> "PublishSpec":
+    def from_meta(cls, publish: dict, where: str) -> PublishSpec:
         dims = tuple(publish.get("dimensions") or ())
         counts = tuple(publish.get("counts") or ())
         if not counts:
@@ -71,15 +72,18 @@ class PublishSpec:
             exclusive = tuple(exclusive or ())
             unknown = [d for d in exclusive if d not in dims or _label(d, dims)]
             if unknown:
-                raise ValueError(f"{where}: meta.publish.exclusive names {unknown}, "
-                                 "which are not (non-label) dimensions")
+                raise ValueError(
+                    f"{where}: meta.publish.exclusive names {unknown}, which are not (non-label) dimensions"
+                )
             overlapping = tuple(d for d in dims if d not in exclusive and not _label(d, dims))
             totals = list(exclusive) if totals is None else totals
             summed_overlap = [d for d in (totals if isinstance(totals, list) else dims) if d in overlapping]
             if summed_overlap:
-                raise ValueError(f"{where}: meta.publish.totals would sum over {summed_overlap}, which are not declared "
-                                 "exclusive: a person in several groups would be counted twice (the mart's own "
-                                 f"{ALL!r} row counts them once)")
+                raise ValueError(
+                    f"{where}: meta.publish.totals would sum over {summed_overlap}, which are not declared "
+                    "exclusive: a person in several groups would be counted twice (the mart's own "
+                    f"{ALL!r} row counts them once)"
+                )
         if totals is None:
             totalled = tuple(d for d in dims if not _label(d, dims) and not any(w in d for w in NOT_TOTALLED))
         elif totals is True:
@@ -89,8 +93,9 @@ class PublishSpec:
             unknown = [d for d in totalled if d not in dims or _label(d, dims)]
             if unknown:
                 raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
-        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where),
-                   overlapping=overlapping)
+        return cls(
+            dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where), overlapping=overlapping
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -145,31 +150,39 @@ def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFr
     for count in spec.counts:
         nulls = df.with_row_index("row").filter(pl.col(count).is_null())
         if nulls.height:
-            raise ValueError(f"{where}: count column {count!r} is NULL in row {nulls['row'][0] + 1}; "
-                             "a count must be 0 or more")
+            raise ValueError(
+                f"{where}: count column {count!r} is NULL in row {nulls['row'][0] + 1}; a count must be 0 or more"
+            )
         negative = df.with_row_index("row").filter(pl.col(count) < 0)
         if negative.height:
             raise ValueError(f"{where}: count column {count!r} is negative in row {negative['row'][0] + 1}")
     if spec.dimensions:
         dupes = df.group_by(spec.dimensions).len().filter(pl.col("len") > 1)
         if dupes.height:
-            raise ValueError(f"{where}: more than one row for {dupes.row(0, named=True)}; "
-                             "a mart must have one row per combination of its dimensions")
+            raise ValueError(
+                f"{where}: more than one row for {dupes.row(0, named=True)}; "
+                "a mart must have one row per combination of its dimensions"
+            )
     for whole, part in spec.parts:
         bigger = df.with_row_index("row").filter(pl.col(part) > pl.col(whole))
         if bigger.height:
             row = bigger.row(0, named=True)
             at = ", ".join(f"{d}={row[d]}" for d in spec.dimensions)
-            raise ValueError(f"{where}: row {row['row'] + 1}{f' ({at})' if at else ''} has {part}={row[part]} greater than {whole}={row[whole]}, "
-                             f"but meta.publish declares {part} a part of {whole} (a rate's numerator is a part of its "
-                             "denominator)")
+            raise ValueError(
+                f"{where}: row {row['row'] + 1}{f' ({at})' if at else ''} has {part}={row[part]} "
+                f"greater than {whole}={row[whole]}, "
+                f"but meta.publish declares {part} a part of {whole} (a rate's numerator is a part of its "
+                "denominator)"
+            )
     df = df.with_columns(pl.col(d).cast(pl.String) for d in spec.dimensions)
     for dim in spec.dimensions:
         if (df[dim] == TOTAL).any():
             raise ValueError(f"{where}: dimension {dim!r} has the value {TOTAL!r}, reserved for margins")
         if dim in spec.totalled and (df[dim] == ALL).any():  # it would be summed into the total with its groups
-            raise ValueError(f"{where}: dimension {dim!r} is summed (declared exclusive) but has {ALL!r} rows; "
-                             f"{ALL!r} rows belong to dimensions whose groups overlap")
+            raise ValueError(
+                f"{where}: dimension {dim!r} is summed (declared exclusive) but has {ALL!r} rows; "
+                f"{ALL!r} rows belong to dimensions whose groups overlap"
+            )
     return df.with_columns(pl.col(c).cast(pl.Int64) for c in spec.counts)
 
 
@@ -208,7 +221,7 @@ def _rate_scale(cells: pl.DataFrame, rate: str, num: str, den: str) -> float | N
     usable = cells.filter((pl.col(den) > 0) & pl.col(rate).is_not_null())
     if not usable.height:
         return 1.0
-    ratio = (usable[num].cast(pl.Float64) / usable[den].cast(pl.Float64))
+    ratio = usable[num].cast(pl.Float64) / usable[den].cast(pl.Float64)
     for scale in (1.0, 100.0):
         if ((usable[rate].cast(pl.Float64) - ratio * scale).abs() <= 0.005 * scale + 1e-9).all():
             return scale

@@ -16,8 +16,13 @@ a difference >= 0. It returns what they give away (``exposed_cells``).
 
 from __future__ import annotations
 
-from hub_assets.privacy.recovery import (Equation, equation, equations_over_hidden, pinned_by_intervals,
-                                         recoverable_cells)
+from hub_assets.privacy.recovery import (
+    Equation,
+    equation,
+    equations_over_hidden,
+    pinned_by_intervals,
+    recoverable_cells,
+)
 
 Relation = tuple[str, str]  # (whole, part)
 Groups = list[tuple[int, list[int]]]  # (total row, its children), see margins.margin_groups

@@ -33,7 +33,6 @@ import polars as pl
 import yaml
 
 from hub_assets.file_versions import parsed_once_per_version
-
 from hub_assets.privacy.margins import TOTAL, PublishSpec, add_margins, margin_groups, validate_cells
 from hub_assets.privacy.part_whole import Relation, difference_name, differences, exposed_cells, related_sets
 from hub_assets.privacy.recovery import recoverable_cells

@@ -22,23 +22,29 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 
+from hub_assets.sources import stores
 from hub_assets.sources.declaration import AgencySource
+from hub_assets.sources.distinct import ValueCache
 from hub_assets.sources.errors import DropRejected
 from hub_assets.sources.landing import archive_path, make_drop_id, received_at, split_drop_id
 from hub_assets.sources.outcomes import record_outcome
 from hub_assets.sources.plausibility import duplicate_rows, implausible_rows
-from hub_assets.sources.quality import (IntakeResult, date_ranges, null_rates, quarantine_by_rule,
-                                        write_rejection_report, write_report)
+from hub_assets.sources.quality import (
+    IntakeResult,
+    date_ranges,
+    null_rates,
+    quarantine_by_rule,
+    write_rejection_report,
+    write_report,
+)
 from hub_assets.sources.reader import SOURCE_ROW, RawDrop, read_drop
 from hub_assets.sources.schema import row_failures
-from hub_assets.sources.distinct import ValueCache
 from hub_assets.sources.split import split_drop
 from hub_assets.sources.tokens import drop_token
-from hub_assets.sources import stores
 
 QUARANTINE_SCHEMA = {"agency": pl.String, "drop_id": pl.String, "file_name": pl.String,
                      "row_number": pl.Int64, "column_name": pl.String, "value_class": pl.String,
@@ -46,7 +52,7 @@ QUARANTINE_SCHEMA = {"agency": pl.String, "drop_id": pl.String, "file_name": pl.
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def load_received(source: AgencySource, drop_id: str, paths) -> tuple[bytes, str]:

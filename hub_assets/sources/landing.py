@@ -37,7 +37,7 @@ import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -322,7 +322,7 @@ def receive(candidate: DropCandidate, paths: HubPaths) -> Path:
 
 def received_at(paths: HubPaths, agency: str, drop_id: str) -> datetime:
     sha_file = archive_path(paths, agency, drop_id).with_name(f"{drop_id}.sha256")
-    return datetime.fromtimestamp(sha_file.stat().st_mtime, tz=timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(sha_file.stat().st_mtime, tz=UTC).replace(tzinfo=None)
 
 
 def report_unmatched(paths: HubPaths, scanned_agencies: list[str], unmatched: list[UnmatchedFile]) -> Path:

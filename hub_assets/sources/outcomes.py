@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -54,7 +54,7 @@ def record_outcome(paths: HubPaths, agency: str, drop_id: str, outcome: Outcome,
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps({"outcome": outcome, "problem": problem,
-                               "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+                               "at": datetime.now(UTC).isoformat(timespec="seconds")}))
     os.replace(tmp, path)
 
 

@@ -21,8 +21,15 @@ from hub_assets.sources.declaration import AgencySource, ContentColumn, Identity
 from hub_assets.sources.distinct import ValueCache, per_distinct, select_by_distinct
 from hub_assets.sources.reader import SOURCE_ROW
 from hub_assets.sources.schema import identity_schema
-from hub_assets.sources.standardise import (clean_name, map_sex, parse_date, split_full_name,
-                                            standard_address, standard_ssn, standard_zip)
+from hub_assets.sources.standardise import (
+    clean_name,
+    map_sex,
+    parse_date,
+    split_full_name,
+    standard_address,
+    standard_ssn,
+    standard_zip,
+)
 from hub_assets.sources.tokens import drop_token, identifier_namespace, row_tokens, token_table
 
 RECORD_COLUMNS = ("record_token", "source", "record_id", "first_name", "middle_name", "last_name", "dob",

@@ -29,7 +29,25 @@ UNIT_WORDS = ("APARTMENT", "APT", "UNIT", "SUITE", "STE", "FLOOR", "FL", "RM", "
 
 # Surname particles: "DE LA CRUZ" is one surname, so a particle is glued to the word after it
 # before a full name is split on spaces (and unglued after).
-PARTICLES = ("DE", "DEL", "DELA", "LA", "LE", "DA", "DI", "DOS", "DU", "VAN", "VON", "DER", "DEN", "ST", "BIN", "AL", "EL")
+PARTICLES = (
+    "DE",
+    "DEL",
+    "DELA",
+    "LA",
+    "LE",
+    "DA",
+    "DI",
+    "DOS",
+    "DU",
+    "VAN",
+    "VON",
+    "DER",
+    "DEN",
+    "ST",
+    "BIN",
+    "AL",
+    "EL",
+)
 _GLUE = "_"
 
 
@@ -121,7 +139,7 @@ def date_shape(fmt: str) -> str:
     out = ""
     i = 0
     while i < len(fmt):
-        tok = fmt[i:i + 2]
+        tok = fmt[i : i + 2]
         if tok in parts:
             out += parts[tok]
             i += 2
@@ -157,8 +175,13 @@ def standard_ssn(expr: pl.Expr) -> pl.Expr:
     """Nine digits, dashes and spaces dropped; never-issued numbers (area 000, 666 or 9xx, group
     00, serial 0000, e.g. the 999-99-9999 placeholders intake screens use) become null."""
     digits = expr.str.replace_all(r"[\s-]", "")
-    valid = (digits.str.contains(r"^\d{9}$") & ~digits.str.slice(0, 3).is_in(["000", "666"])
-             & ~digits.str.starts_with("9") & (digits.str.slice(3, 2) != "00") & (digits.str.slice(5, 4) != "0000"))
+    valid = (
+        digits.str.contains(r"^\d{9}$")
+        & ~digits.str.slice(0, 3).is_in(["000", "666"])
+        & ~digits.str.starts_with("9")
+        & (digits.str.slice(3, 2) != "00")
+        & (digits.str.slice(5, 4) != "0000")
+    )
     return pl.when(valid).then(digits)
 
 

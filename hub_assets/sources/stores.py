@@ -1,10 +1,11 @@
 """Intake's tables in the identity store and the warehouse, and the writes that keep them whole.
 
-Identity zone: ``drops`` (the intake registry), ``records`` (standard identity),
-``identifiers`` (agency-assigned content identifiers and their tokens), ``quarantine`` and the
-``current_records`` view. Warehouse: ``raw.<agency>``, typed from the declaration, keyed by
-tokens only (record, identifier, drop and row tokens). Each store is written in one transaction per step, and a drop is only marked
-accepted once both stores hold it, so a failure leaves neither holding it (see ``ingest``).
+Identity zone: ``drops`` (the intake registry), ``records`` (standard identity), ``identifiers``
+(agency-assigned content identifiers and their tokens), ``quarantine`` and the ``current_records``
+view. Warehouse: ``raw.<agency>``, typed from the declaration, keyed by tokens only (record,
+identifier, drop and row tokens). Each store is written in one transaction per step, and a drop is
+only marked accepted once both stores hold it, so a failure leaves neither holding it (see
+``ingest``).
 """
 
 from __future__ import annotations
@@ -84,14 +85,21 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: AgencySource) -> No
     con.execute("create schema if not exists raw")
     cols = ", ".join(f"{name} {sql_type}" for name, sql_type in warehouse_columns(source).items())
     con.execute(f"create table if not exists {raw_table(source)} ({cols})")
-    held = {r[0] for r in con.execute("select column_name from information_schema.columns where "
-                                      "table_schema = 'raw' and table_name = ?", [source.name]).fetchall()}
+    held = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [source.name],
+        ).fetchall()
+    }
     if "drop_id" in held and "drop_token" not in held:
         # A table from before identifiers were tokenised: its drop IDs, row numbers and agency
         # IDs cannot stay, and its rows cannot be re-keyed without the archive.
-        raise RuntimeError(f"agency {source.name}: {raw_table(source)} holds drop IDs and agency "
-                           "identifiers (written before they were tokenised); rebuild the warehouse "
-                           "from the archive")
+        raise RuntimeError(
+            f"agency {source.name}: {raw_table(source)} holds drop IDs and agency "
+            "identifiers (written before they were tokenised); rebuild the warehouse "
+            "from the archive"
+        )
 
 
 @contextmanager
@@ -110,8 +118,15 @@ def _placeholders(values: list) -> str:
     return ", ".join("?" for _ in values)
 
 
-def write_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, drop_row: dict,
-                   records: pl.DataFrame, quarantine: pl.DataFrame, identifiers: pl.DataFrame | None = None) -> None:
+def write_identity(
+    con: duckdb.DuckDBPyConnection,
+    agency: str,
+    drop_id: str,
+    drop_row: dict,
+    records: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    identifiers: pl.DataFrame | None = None,
+) -> None:
     """Replace this drop's identity rows and registry entry, in one transaction. The caller has
     run ``ensure_identity_tables`` on ``con`` (once per batch: it costs a catalog write)."""
     with transaction(con):
@@ -123,32 +138,37 @@ def write_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, dr
             con.execute("insert into identifiers by name select * from identifiers_df")
         con.register("quarantine_df", quarantine)
         con.execute("insert into quarantine by name select * from quarantine_df")
-        con.execute(f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
-                    list(drop_row.values()))
+        con.execute(
+            f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
+            list(drop_row.values()),
+        )
 
 
-def delete_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_ids: list[str],
-                    keep_registry: bool) -> None:
+def delete_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_ids: list[str], keep_registry: bool) -> None:
     """Delete drops' identity rows (records of every identity block, quarantine), and their
     registry rows unless ``keep_registry``. Runs inside the caller's transaction."""
     if not drop_ids:
         return
     marks = _placeholders(drop_ids)
-    con.execute(f"delete from records where drop_id in ({marks}) and (source = ? or source like ?)",
-                [*drop_ids, agency, f"{agency}\\_%"])
+    con.execute(
+        f"delete from records where drop_id in ({marks}) and (source = ? or source like ?)",
+        [*drop_ids, agency, f"{agency}\\_%"],
+    )
     con.execute(f"delete from quarantine where agency = ? and drop_id in ({marks})", [agency, *drop_ids])
     con.execute(f"delete from identifiers where agency = ? and drop_id in ({marks})", [agency, *drop_ids])
     if not keep_registry:
         con.execute(f"delete from drops where agency = ? and drop_id in ({marks})", [agency, *drop_ids])
 
 
-def write_warehouse(con: duckdb.DuckDBPyConnection, source: AgencySource, drop_tokens_out: list[str],
-                    content: pl.DataFrame) -> None:
+def write_warehouse(
+    con: duckdb.DuckDBPyConnection, source: AgencySource, drop_tokens_out: list[str], content: pl.DataFrame
+) -> None:
     """Delete the given drops' rows (this drop and the versions it supersedes, by drop token) and
     insert this drop's content, in one transaction. The caller has run ``ensure_raw_table``."""
     with transaction(con):
-        con.execute(f"delete from {raw_table(source)} where drop_token in ({_placeholders(drop_tokens_out)})",
-                    drop_tokens_out)
+        con.execute(
+            f"delete from {raw_table(source)} where drop_token in ({_placeholders(drop_tokens_out)})", drop_tokens_out
+        )
         con.register("content_df", content)
         con.execute(f"insert into {raw_table(source)} by name select * from content_df")
 
@@ -158,8 +178,10 @@ def finish_identity(con: duckdb.DuckDBPyConnection, agency: str, drop_id: str, s
     with transaction(con):
         delete_identity(con, agency, superseded, keep_registry=True)
         if superseded:
-            con.execute(f"update drops set status = 'superseded' where agency = ? and drop_id in "
-                        f"({_placeholders(superseded)})", [agency, *superseded])
+            con.execute(
+                f"update drops set status = 'superseded' where agency = ? and drop_id in ({_placeholders(superseded)})",
+                [agency, *superseded],
+            )
         con.execute("update drops set status = 'accepted' where agency = ? and drop_id = ?", [agency, drop_id])
 
 
@@ -168,8 +190,10 @@ def record_rejection(con: duckdb.DuckDBPyConnection, agency: str, drop_row: dict
     The caller has run ``ensure_identity_tables`` on ``con``."""
     with transaction(con):
         delete_identity(con, agency, [drop_row["drop_id"]], keep_registry=False)
-        con.execute(f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
-                    list(drop_row.values()))
+        con.execute(
+            f"insert into drops ({', '.join(drop_row)}) values ({_placeholders(list(drop_row))})",
+            list(drop_row.values()),
+        )
 
 
 def registered(con: duckdb.DuckDBPyConnection, agency: str) -> pl.DataFrame:

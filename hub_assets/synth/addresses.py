@@ -37,8 +37,12 @@ def random_addresses(csa: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
     chosen = streets[rows]
     # Strings are built in polars: numpy unicode arrays convert to polars slowly.
     has_unit = pl.Series(rng.random(n) < 0.15)
-    unit = pl.format(" APT {}{}", pl.Series(rng.integers(1, 5, n)), pl.Series(np.array(list("ABCD"))[rng.integers(0, 4, n)].tolist()))
+    unit = pl.format(
+        " APT {}{}", pl.Series(rng.integers(1, 5, n)), pl.Series(np.array(list("ABCD"))[rng.integers(0, 4, n)].tolist())
+    )
     return chosen.select(
         address=pl.format("{} {}", pl.Series(rng.integers(100, 6000, n)), pl.col("street"))
         + pl.when(has_unit).then(unit).otherwise(pl.lit("")),
-        zip=pl.col("zip"), csa=pl.col("csa"))
+        zip=pl.col("zip"),
+        csa=pl.col("csa"),
+    )

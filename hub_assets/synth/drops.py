@@ -52,7 +52,7 @@ def build_drops(agency: AgencySource, rows: pl.DataFrame, persons: pl.DataFrame,
         if block.ssn:
             ident = keyed_ssns(ident, persons, agency.noise, noise_scale, ssn_rng or rng)
         records.append(ident.select(pl.lit(_source(agency, block)).alias("source"), "record_id", "person_id", "noise"))
-        rows = rows.join(ident.drop("person_id", "is_duplicate_id", "noise").rename(lambda c: p + c),
+        rows = rows.join(ident.drop("person_id", "is_duplicate_id", "noise").rename(lambda c, p=p: p + c),
                          left_on=f"{p}record_id", right_on=f"{p}record_id", how="left", maintain_order="left")
         rows = _addresses_at(rows, persons, pcol, p)
     rows = rows.sort("drop_file", "person__record_id", "event_date", maintain_order=True).with_columns(
@@ -82,7 +82,8 @@ def _addresses_at(rows: pl.DataFrame, persons: pl.DataFrame, pcol: str, p: str) 
     rows = rows.join(home, on=pcol, how="left", maintain_order="left")
     before_move = pl.col("move_date").is_not_null() & (pl.col("event_date") < pl.col("move_date"))
     return rows.with_columns(
-        pl.coalesce(f"{p}moved_address", pl.when(before_move).then("prev_address").otherwise("address")).alias(f"{p}address"),
+        pl.coalesce(f"{p}moved_address", pl.when(before_move).then("prev_address").otherwise("address"))
+        .alias(f"{p}address"),
         pl.coalesce(f"{p}moved_zip", pl.when(before_move).then("prev_zip").otherwise("zip")).alias(f"{p}zip"),
     ).drop("address", "zip", "prev_address", "prev_zip", "move_date")
 
@@ -102,8 +103,8 @@ def _format(agency: AgencySource, rows: pl.DataFrame, rng: np.random.Generator, 
         if block.middle_name and "initial" in block.middle_name.lower():
             middle = middle.str.slice(0, 1)
         middle = fmt.cased(middle, case)
-        last = fmt.cased(pl.concat_str([pl.col(p + "last_name"), pl.col(p + "suffix")], separator=" ").str.strip_chars(),
-                         case)
+        last_and_suffix = pl.concat_str([pl.col(p + "last_name"), pl.col(p + "suffix")], separator=" ")
+        last = fmt.cased(last_and_suffix.str.strip_chars(), case)
         out[block.record_id] = pl.col(p + "record_id")
         if block.name_style == "separate":
             out[block.first_name] = first

@@ -47,7 +47,8 @@ def compute_facts(persons: pl.DataFrame, rows: pl.DataFrame) -> dict:
     return {
         "youth_population": {"value": youth.height, "definition": "persons aged 0-24 on 2026-09-30"},
         "persons_by_agency": {
-            "value": {a: int(n) for a, n in rows.group_by("agency").agg(pl.col("person_id").n_unique()).sort("agency").rows()},
+            "value": {a: int(n) for a, n in
+                      rows.group_by("agency").agg(pl.col("person_id").n_unique()).sort("agency").rows()},
             "definition": "distinct true persons with at least one row in the agency's drops"},
         "summer_participants": {
             "value": {str(y): len(_persons_in(rows, files=f)) for y, f in SUMMER_FILES.items()},

@@ -16,7 +16,15 @@ import numpy as np
 import polars as pl
 
 from hub_assets.synth.population import REF_DATE
-from hub_assets.synth.timeline import age_at, as_dates, day_numbers, days, monday_on_or_after, quarter_bounds, random_dates
+from hub_assets.synth.timeline import (
+    age_at,
+    as_dates,
+    day_numbers,
+    days,
+    monday_on_or_after,
+    quarter_bounds,
+    random_dates,
+)
 
 Program = Callable[[pl.DataFrame, np.random.Generator], pl.DataFrame]
 PROGRAMS: dict[str, Program] = {}
@@ -66,14 +74,15 @@ def city_schools(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         s = s.filter(pl.col("grade_n").is_between(0, 12) & (pl.Series(rng.random(s.height)) > 0.03))
         n = s.height
         late = rng.random(n) < 0.08
-        entry = np.where(late, day_numbers(random_dates(start + timedelta(days=14), date(start.year + 1, 2, 28), n, rng)),
-                         days(start))
+        late_entry = random_dates(start + timedelta(days=14), date(start.year + 1, 2, 28), n, rng)
+        entry = np.where(late, day_numbers(late_entry), days(start))
         leaves = rng.random(n) < 0.05
         exit_ = np.where(leaves, entry + rng.integers(40, 200, n), -1)
         mv = np.where(s["hmis_family"].to_numpy(), rng.random(n) < 0.8, rng.random(n) < 0.012)
         s = s.with_columns(
             SCHOOL_YEAR=pl.lit(label), entry=pl.Series(entry), exit=pl.Series(exit_),
-            GRADE=pl.when(pl.col("grade_n") == 0).then(pl.lit("KG")).otherwise(pl.col("grade_n").cast(pl.String).str.zfill(2)),
+            GRADE=pl.when(pl.col("grade_n") == 0).then(pl.lit("KG"))
+            .otherwise(pl.col("grade_n").cast(pl.String).str.zfill(2)),
             MCKINNEY_VENTO=pl.Series(mv),
         ).with_columns(
             school_key=pl.when(pl.col("grade_n") >= 9)
@@ -81,11 +90,12 @@ def city_schools(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
             .when(pl.col("grade_n") >= 6).then(pl.lit("M|") + pl.col("csa"))
             .otherwise(pl.lit("E|") + pl.col("csa")))
         for snap in snapshots:
-            rows = s.filter((pl.col("entry") <= days(snap)))
+            rows = s.filter(pl.col("entry") <= days(snap))
             frames.append(rows.with_columns(
                 drop_file=pl.lit(f"cps_enrollment_{snap:%Y-%m}.csv"), event_date=pl.lit(snap),
                 ENTRY_DATE=pl.col("entry").cast(pl.Date),
-                EXIT_DATE=pl.when((pl.col("exit") >= 0) & (pl.col("exit") <= days(snap))).then(pl.col("exit")).cast(pl.Date),
+                EXIT_DATE=pl.when((pl.col("exit") >= 0) & (pl.col("exit") <= days(snap)))
+                .then(pl.col("exit")).cast(pl.Date),
             ).filter(pl.col("EXIT_DATE").is_null() | (pl.col("EXIT_DATE") <= pl.lit(snap))))
     rows = pl.concat(frames)
     schools = _school_directory(rows["school_key"].unique().sort())
@@ -121,14 +131,16 @@ def rec_parks(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     start = np.where(summer, camp_start + 7 * rng.integers(0, 7, n),
                      np.array([days(date(y, 3, 2)) for y in (2025, 2026)])[year - 2025] + rng.integers(0, 60, n))
     length = np.select([kind == "Camp", kind == "League", kind == "Drop-in"], [4, 70, 0], 42)
-    program_name = np.char.add(np.char.add(kind.astype(str), np.where(summer, " - Summer ", " - Spring ")), year.astype(str))
+    season = np.where(summer, " - Summer ", " - Spring ")
+    program_name = np.char.add(np.char.add(kind.astype(str), season), year.astype(str))
     regs = regs.with_columns(
         Program=pl.Series(program_name), ProgramType=pl.Series(kind),
         Site=pl.concat_str(_short(pl.col("csa")), pl.lit(" Recreation Center")),
         StartDate=as_dates(start), EndDate=as_dates(start + length),
         RegistrationID=pl.format("R{}", pl.Series(rng.permutation(n) + 10_000_000).cast(pl.String)),
     ).with_columns(event_date=pl.col("StartDate"),
-                   drop_file=pl.concat_str(pl.lit("recparks_registrations_"), pl.col("StartDate").dt.year().cast(pl.String),
+                   drop_file=pl.concat_str(pl.lit("recparks_registrations_"),
+                                           pl.col("StartDate").dt.year().cast(pl.String),
                                            pl.lit(pl.Series(np.where(summer, "-08-31.csv", "-05-31.csv")))))
     return regs.select("person_id", "drop_file", "event_date", "RegistrationID", "Program", "ProgramType", "Site",
                        "StartDate", "EndDate")
@@ -186,7 +198,8 @@ def summer_funding(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
             summer=pl.lit(summer), program_start=as_dates(start), program_end=as_dates(start + 7 * weeks - 3),
             days_attended=pl.Series(np.minimum(rng.poisson(weeks * 4), weeks * 5)),
             # Grantees in the first half of the list report in the first batch.
-            drop_file=pl.Series(np.where(g < len(GRANTEES) // 2, f"sfc_roster_{summer}_a.csv", f"sfc_roster_{summer}_b.csv")),
+            drop_file=pl.Series(np.where(g < len(GRANTEES) // 2,
+                                         f"sfc_roster_{summer}_a.csv", f"sfc_roster_{summer}_b.csv")),
             event_date=pl.lit(date(summer, 7, 1)),
         ))
     return pl.concat(frames).select("person_id", "drop_file", "event_date", "grantee", "program_name", "summer",
@@ -227,7 +240,8 @@ def child_welfare(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     kids = city.filter(pl.col("foster"))
     n = kids.height
     dob = day_numbers(kids["dob"])
-    removal = day_numbers(random_dates(np.maximum(dob, days(date(2016, 1, 1))), np.full(n, days(REF_DATE) - 20), n, rng))
+    earliest = np.maximum(dob, days(date(2016, 1, 1)))
+    removal = day_numbers(random_dates(earliest, np.full(n, days(REF_DATE) - 20), n, rng))
     n_place = rng.integers(1, 4, n)
     rows = kids.with_columns(removal=pl.Series(removal)).select(pl.all().repeat_by(pl.Series(n_place)).explode())
     m = rows.height
@@ -338,8 +352,9 @@ def public_housing(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
         snap = quarter_bounds(year, q)[1]
         frames.append(members.filter((pl.col("move_in_date") <= pl.lit(snap)) & (pl.col("leaves") > i)).with_columns(
             snapshot_date=pl.lit(snap), drop_file=pl.lit(f"ha_households_{year}Q{q}.csv"), event_date=pl.lit(snap)))
-    return pl.concat(frames).select("person_id", "drop_file", "event_date", pl.col("member_hh_id").alias("household_id"),
-                                    "relationship", "program", "development", "move_in_date", "snapshot_date")
+    return pl.concat(frames).select("person_id", "drop_file", "event_date",
+                                    pl.col("member_hh_id").alias("household_id"), "relationship", "program",
+                                    "development", "move_in_date", "snapshot_date")
 
 
 @program
@@ -405,7 +420,8 @@ def wage_records(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
             WAGES=pl.Series(np.round(rng.gamma(2.0, 1500.0, n), 2)),
             drop_file=pl.lit(f"ui_wages_{year}Q{q}.csv"), event_date=pl.lit(end),
         ))
-    return pl.concat(frames).select("person_id", "drop_file", "event_date", "YEAR_QTR", "EMPLOYER_ID", "NAICS2", "WAGES")
+    return pl.concat(frames).select("person_id", "drop_file", "event_date",
+                                    "YEAR_QTR", "EMPLOYER_ID", "NAICS2", "WAGES")
 
 
 # How each agency's staff or system writes names and addresses: always upper case, title case,

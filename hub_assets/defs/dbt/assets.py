@@ -26,7 +26,6 @@ from hub_assets.privacy.governance import load_governance
 from hub_assets.sources.declaration import load_agencies
 from hub_assets.sources.stores import ensure_raw_table
 
-
 # dbt unit tests check the SQL's logic, not the data: they run in CI (tests/test_dbt_project.py)
 # and when an analyst builds by hand, as dbt advises, not on every production build.
 # The run's log file (in the run's target folder) keeps info-level lines, as Dagster's event log

@@ -100,6 +100,10 @@ def audit_log(context: dg.AssetExecutionContext, hub: HubResource):
         problems = audit.verify(con, hub.paths.root, previous_rows=before)
         rows = con.execute("select count(*) from audit.events").fetchone()[0]
     yield dg.MaterializeResult(metadata={"rows": rows, "inserted": inserted})
-    yield dg.AssetCheckResult(check_name=CHECK, asset_key=AUDIT_KEY, passed=not problems,
-                              severity=dg.AssetCheckSeverity.ERROR,
-                              metadata={"problems": "\n".join(problems[:20]), "rows": rows, "previous_rows": before or 0})
+    yield dg.AssetCheckResult(
+        check_name=CHECK,
+        asset_key=AUDIT_KEY,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": "\n".join(problems[:20]), "rows": rows, "previous_rows": before or 0},
+    )

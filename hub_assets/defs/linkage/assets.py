@@ -14,8 +14,7 @@ import dagster as dg
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.linkage import operations
-from hub_assets.linkage.quality import (LINK_RATE_BOUNDS, MAX_CLUSTER_SIZE, group_error_markdown,
-                                       lowest_group_recall)
+from hub_assets.linkage.quality import LINK_RATE_BOUNDS, MAX_CLUSTER_SIZE, group_error_markdown, lowest_group_recall
 from hub_assets.sources.declaration import load_agencies
 
 MODEL_KEY = dg.AssetKey(["linkage", "model"])

@@ -8,7 +8,7 @@ failed and the first error, so an operator can act on it without opening the UI.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -75,7 +75,7 @@ def hub_run_failure_alert(context: dg.RunFailureSensorContext, hub: HubResource)
     # failure message is then the only explanation there is.
     run_message = context.failure_event.message or ""
     alert = {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": run.run_id,
         "job": run.job_name,
         "failed_assets": assets,

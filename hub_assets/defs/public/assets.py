@@ -26,8 +26,15 @@ from hub_assets.privacy.disclosure import table_problems
 from hub_assets.privacy.governance import load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
 from hub_assets.privacy.protect import protect_with_audit
-from hub_assets.privacy.release import (discard, load_previous_release, meaning_changes, plain_words, stage_tables,
-                                        switch_to, write_public_table)
+from hub_assets.privacy.release import (
+    discard,
+    load_previous_release,
+    meaning_changes,
+    plain_words,
+    stage_tables,
+    switch_to,
+    write_public_table,
+)
 from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
 FINDINGS_KEY = dg.AssetKey(["public", "findings_report"])
@@ -56,7 +63,7 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
 
     @dg.multi_asset(name="public_release", specs=specs, check_specs=[check], can_subset=False, pool=WRITER_POOL)
     def public_release(context: dg.AssetExecutionContext, hub: HubResource):
-        release_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + context.run_id[:8]
+        release_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + context.run_id[:8]
         manifest, governance, threshold = load_manifest(), load_governance(), min_cell_size()
         use_cases = sorted({m.use_case for m in marts})
         refused = [p for use_case in use_cases for p in refusals(governance, manifest, use_case)]
@@ -106,26 +113,47 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
         yield _verdict(True, [], release_id=release_id, **result.metadata())
         for mart in marts:
             release = written[mart.name]
-            yield dg.MaterializeResult(asset_key=public_key(mart), metadata={
-                "release_id": release_id, "rows": release.rows, "suppressed_cells": release.suppressed_cells,
-                "min_cell_size": threshold, "rounding_base": base, "sha256": release.digest, "agreement": agreements[mart.use_case],
-                "unpublished_columns": ", ".join(unpublished[mart.name]),
-                "files": [str(folder / p.relative_to(staging)) for p in release.files],
-                "data_dictionary": str(folder / mart.use_case / "data_dictionary.md")})
+            yield dg.MaterializeResult(
+                asset_key=public_key(mart),
+                metadata={
+                    "release_id": release_id,
+                    "rows": release.rows,
+                    "suppressed_cells": release.suppressed_cells,
+                    "min_cell_size": threshold,
+                    "rounding_base": base,
+                    "sha256": release.digest,
+                    "agreement": agreements[mart.use_case],
+                    "unpublished_columns": ", ".join(unpublished[mart.name]),
+                    "files": [str(folder / p.relative_to(staging)) for p in release.files],
+                    "data_dictionary": str(folder / mart.use_case / "data_dictionary.md"),
+                },
+            )
         final_page = folder / page.relative_to(staging)
-        yield dg.MaterializeResult(asset_key=FINDINGS_KEY, metadata={
-            "release_id": release_id, "release_digest": digest, "release_folder": dg.MetadataValue.path(str(folder)),
-            "page": dg.MetadataValue.url(final_page.as_uri()), "path": dg.MetadataValue.path(str(final_page)),
-            "use_cases": dg.MetadataValue.json(sorted(agreements)), "tables": len(written),
-            "suppressed_cells_shown": sum(r.suppressed_cells for r in written.values()),
-            "agreements": dg.MetadataValue.json(agreements), "bytes": final_page.stat().st_size,
-            **result.metadata()})
+        yield dg.MaterializeResult(
+            asset_key=FINDINGS_KEY,
+            metadata={
+                "release_id": release_id,
+                "release_digest": digest,
+                "release_folder": dg.MetadataValue.path(str(folder)),
+                "page": dg.MetadataValue.url(final_page.as_uri()),
+                "path": dg.MetadataValue.path(str(final_page)),
+                "use_cases": dg.MetadataValue.json(sorted(agreements)),
+                "tables": len(written),
+                "suppressed_cells_shown": sum(r.suppressed_cells for r in written.values()),
+                "agreements": dg.MetadataValue.json(agreements),
+                "bytes": final_page.stat().st_size,
+                **result.metadata(),
+            },
+        )
 
     return public_release
 
 
 def _verdict(passed: bool, problems: list[str], **metadata) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(check_name=RELEASE_CHECK, asset_key=FINDINGS_KEY, passed=passed,
-                               severity=dg.AssetCheckSeverity.ERROR,
-                               metadata={"problems": len(problems), "first_problems": "\n".join(problems[:20]),
-                                         **metadata})
+    return dg.AssetCheckResult(
+        check_name=RELEASE_CHECK,
+        asset_key=FINDINGS_KEY,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": len(problems), "first_problems": "\n".join(problems[:20]), **metadata},
+    )

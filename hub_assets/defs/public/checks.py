@@ -24,8 +24,8 @@ from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy.disclosure import TABLE_RULES
 from hub_assets.privacy.governance import graph_refusals, load_governance, refusals
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
-from hub_assets.privacy.release import load_release_before_current, read_public_table
 from hub_assets.privacy.protect import audit_release
+from hub_assets.privacy.release import load_release_before_current, read_public_table
 from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
 AUDIT_CHECK = "no_recoverable_suppressed_cells"

@@ -74,7 +74,11 @@ def build_intake_checks(source: AgencySource) -> dg.AssetChecksDefinition:
         yield dg.AssetCheckResult(check_name="no_identifier_columns", asset_key=raw_key(source),
                                   passed=bool(columns) and not leaked,
                                   metadata={"columns": dg.MetadataValue.json(columns), "identifier_columns": leaked})
-        yield dg.AssetCheckResult(check_name="required_content_present", asset_key=raw_key(source),
-                                  passed=not any(nulls.values()), metadata={"null_counts": dg.MetadataValue.json(nulls)})
+        yield dg.AssetCheckResult(
+            check_name="required_content_present",
+            asset_key=raw_key(source),
+            passed=not any(nulls.values()),
+            metadata={"null_counts": dg.MetadataValue.json(nulls)},
+        )
 
     return intake_checks

@@ -13,7 +13,7 @@ again never make a second run. Whether a drop is loaded is decided by its outcom
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -41,7 +41,7 @@ def retry_requests(source: AgencySource, instance: dg.DagsterInstance, paths, re
     (it failed, or died and was marked failed), once the backoff after that run has passed.
     A drop whose run is queued or in progress waits for it; a drop that never had a run of
     its own (a ``hub run`` batch died) is loaded again by the next ``hub run``."""
-    now = now if now is not None else datetime.now(timezone.utc).timestamp()
+    now = now if now is not None else datetime.now(UTC).timestamp()
     requests = []
     for drop_id in drops_to_load(paths, source.name):
         if drop_id not in registered:
