@@ -146,6 +146,26 @@ class Plausibility:
                 raise ValueError(f"ages of {role!r}: [{lo}, {hi}] is not a range of ages in years")
 
 
+# How a synthetic agency's staff or system writes names and addresses: always upper case,
+# title case, or as typed (a mix of both and lower case).
+CaseHabit = Literal["upper", "title", "typed"]
+
+
+@dataclass(frozen=True)
+class Synth:
+    """How the synthetic city plays this agency. ``program`` names the behaviour (who it serves,
+    when, what it records) registered with ``@program`` in ``hub_assets.synth``; by default the
+    agency's own name. The rest is data: how its staff write names (``case``); its noise rates
+    are the declaration's ``noise``."""
+
+    program: str
+    case: CaseHabit = "typed"
+
+    def __post_init__(self) -> None:
+        if self.case not in ("upper", "title", "typed"):
+            raise ValueError(f"synth.case must be upper, title or typed, not {self.case!r}")
+
+
 @dataclass(frozen=True)
 class AgencySource:
     name: str
@@ -167,6 +187,7 @@ class AgencySource:
     content: tuple[ContentColumn, ...]
     noise: dict[str, float] = field(default_factory=dict)  # synthetic-city noise rates
     plausibility: Plausibility = field(default_factory=Plausibility)
+    synth: Synth | None = None  # filled from the name when the declaration has no synth block
 
     @property
     def primary(self) -> IdentityColumns:
@@ -259,8 +280,17 @@ def _plausibility(raw: dict) -> Plausibility:
     return Plausibility(**raw)
 
 
+def _synth(name: str, raw: dict | None) -> Synth:
+    raw = dict(raw or {})
+    unknown = set(raw) - {"program", "case"}
+    if unknown:
+        raise ValueError(f"agency {name}: synth block has unknown keys {sorted(unknown)} (known: case, program)")
+    return Synth(program=str(raw.pop("program", name)), **raw)
+
+
 def parse_declaration(raw: dict) -> AgencySource:
     raw = dict(raw)
+    raw["synth"] = _synth(raw.get("name", "?"), raw.get("synth"))
     raw["plausibility"] = _plausibility(raw.get("plausibility") or {})
     raw["identities"] = tuple(_identity(b) for b in raw["identities"])
     raw["content"] = tuple(_content(n, c or {}) for n, c in raw["content"].items())
