@@ -6,7 +6,7 @@ HUB_DATA_DIR ?= $(CURDIR)/data
 export HUB_DATA_DIR
 export DAGSTER_HOME ?= $(HUB_DATA_DIR)/.dagster
 
-.PHONY: install run test test-fast city system-deps bench clean-data dev
+.PHONY: install run test test-fast lint city system-deps bench clean-data dev
 
 ## install: a local virtual environment with the hub and its test tools; the dbt manifest prepared.
 install: $(VENV)/.installed
@@ -31,9 +31,16 @@ run: install city
 system-deps:
 	bash scripts/ci-system-deps.sh
 
-## test: install, then the whole test suite.
-test: install system-deps
+## test: install, then the linters and the whole test suite.
+test: install system-deps lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+## lint: ruff on the Python, sqlfluff (dbt templater, DuckDB dialect) on the dbt models and tests.
+# dbt renders the SQL against a scratch warehouse, never the data directory's.
+lint: install
+	$(VENV)/bin/ruff check .
+	scratch=$$(mktemp -d) && HUB_DATA_DIR=$$scratch $(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests \
+		--processes 2 --disable-progress-bar; status=$$?; rm -rf $$scratch; exit $$status
 
 ## dev: the Dagster UI on the same data dir.
 dev: install city

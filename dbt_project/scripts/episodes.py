@@ -65,8 +65,9 @@ def macro_sql(agencies: tuple[AgencySource, ...]) -> str:
 
 
 def _union_model(comment: str, agencies: list[AgencySource], tail: str) -> str:
-    ctes = [f"{a.name} as (\n\n{{{{ agency_episodes('{a.name}') }}}}\n\n)" for a in agencies]
-    union = "unioned as (\n\n    " + "\n    union all ".join(f"select * from {a.name}" for a in agencies) + "\n\n)"
+    ctes = [f"{a.name} as (\n\n    {{{{ agency_episodes('{a.name}') }}}}\n\n)" for a in agencies]
+    union = ("unioned as (\n\n    " + "\n    union all\n    ".join(f"select * from {a.name}" for a in agencies)
+             + "\n\n)")
     return (f"-- {HEADER}\n" + "".join(f"-- {line}\n" for line in comment.splitlines())
             + "\nwith\n\n" + ",\n\n".join([*ctes, union, tail]) + "\n\nselect * from final\n")
 

@@ -171,7 +171,8 @@ def staging_sql(agency: AgencySource) -> str:
     select_list = ",\n        ".join(selects)
     ctes = [
         f"source as (\n\n    select * from {{{{ source('raw', '{agency.name}') }}}}\n\n)",
-        "crosswalk as (\n\n    select record_token, person_key from {{ ref('stg_spine__person_crosswalk') }}\n\n)",
+        "crosswalk as (\n\n    select\n        record_token,\n        person_key\n"
+        "    from {{ ref('stg_spine__person_crosswalk') }}\n\n)",
         f"renamed as (\n\n    select\n        {select_list}\n    from source\n\n)",
     ]
     last = "renamed"
@@ -181,15 +182,16 @@ def staging_sql(agency: AgencySource) -> str:
             "-- Snapshot agency: the roster is resent in every drop; keep each row once, from the\n"
             "-- latest drop loaded (drops load in the order of their dated file names).\n"
             f"deduplicated as (\n\n    select * from renamed\n    qualify row_number() over (\n"
-            f"        partition by {keys}\n        order by loaded_at desc, drop_token, row_token\n    ) = 1\n\n)"
+            f"        partition by {keys}\n        order by loaded_at desc, drop_token asc, row_token asc\n    ) = 1\n\n)"
         )
         last = "deduplicated"
     key_cols = []
     joins = []
     for i, token in enumerate(tokens):
         alias = "xw" if i == 0 else f"xw_{token.removesuffix('_record_token')}"
-        key_cols.append(f"{alias}.person_key as {_key_column(token)}")
-        joins.append(f"    left join crosswalk as {alias} on {alias}.record_token = {last}.{token}")
+        key = _key_column(token)
+        key_cols.append(f"{alias}.person_key" if key == "person_key" else f"{alias}.person_key as {key}")
+        joins.append(f"    left join crosswalk as {alias} on {last}.{token} = {alias}.record_token")
     final = ("final as (\n\n    select\n        " + ",\n        ".join(key_cols) + f",\n        {last}.*\n"
              f"    from {last}\n" + "\n".join(joins) + "\n\n)")
     ctes.append(final)

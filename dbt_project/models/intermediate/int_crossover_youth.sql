@@ -11,7 +11,9 @@ spine as (
 
 child_welfare as (
 
-    select person_key, min(removal_date) as first_child_welfare_date
+    select
+        person_key,
+        min(removal_date) as first_child_welfare_date
     from {{ ref('stg_child_welfare__placements') }}
     group by person_key
 
@@ -19,7 +21,9 @@ child_welfare as (
 
 juvenile as (
 
-    select person_key, min(intake_date) as first_juvenile_date
+    select
+        person_key,
+        min(intake_date) as first_juvenile_date
     from {{ ref('stg_juvenile_services__intakes') }}
     group by person_key
 
@@ -31,9 +35,10 @@ concurrent as (
     select distinct intakes.person_key
     from {{ ref('stg_juvenile_services__intakes') }} as intakes
     inner join {{ ref('stg_child_welfare__placements') }} as placements
-        on placements.person_key = intakes.person_key
-        and intakes.intake_date between placements.placement_start
-                                     and coalesce(placements.placement_end, intakes.intake_date)
+        on
+            intakes.person_key = placements.person_key
+            and intakes.intake_date between placements.placement_start
+            and coalesce(placements.placement_end, intakes.intake_date)
 
 ),
 
@@ -82,7 +87,11 @@ final as (
             else '5 over 5 years'
         end as time_between_band,
         concurrent.person_key is not null as is_dually_involved,
-        {{ age_band(age_at('spine.birth_year', 'spine.birth_month', 'least(timed.first_child_welfare_date, timed.first_juvenile_date)')) }} as age_band_at_first_contact,
+        {{ age_band(age_at(
+            'spine.birth_year', 'spine.birth_month',
+            'least(timed.first_child_welfare_date, timed.first_juvenile_date)'
+        )) }}
+            as age_band_at_first_contact,
         spine.sex,
         spine.race_ethnicity,
         spine.neighbourhood

@@ -23,10 +23,15 @@ period as (
         {{ quarter_end('end_quarter') }} as period_end,
         end_quarter
     from (
-        select coalesce(
-            {% if var('opportunity_period_end_quarter', none) %}'{{ var('opportunity_period_end_quarter') }}'{% else %}null{% endif %},
-            max(year_qtr)
-        ) as end_quarter
+        select
+            coalesce(
+                {% if var('opportunity_period_end_quarter', none) %}
+                    '{{ var('opportunity_period_end_quarter') }}'
+                {% else %}
+                    null
+                {% endif %},
+                max(year_qtr)
+            ) as end_quarter
         from {{ ref('stg_wage_records__wages') }}
     )
     where end_quarter is not null
@@ -38,7 +43,8 @@ enrolled as (
     select distinct enrolments.person_key
     from {{ ref('stg_city_schools__enrollments') }} as enrolments
     cross join period
-    where {{ school_year_start('enrolments.school_year') }} <= period.period_end
+    where
+        {{ school_year_start('enrolments.school_year') }} <= period.period_end
         and {{ school_year_end('enrolments.school_year') }} >= period.period_end
 
 ),
@@ -48,7 +54,8 @@ working as (
     select distinct wages.person_key
     from {{ ref('stg_wage_records__wages') }} as wages
     cross join period
-    where wages.wages > 0
+    where
+        wages.wages > 0
         and {{ quarter_start('wages.year_qtr') }} between period.period_start and period.period_end
 
 ),

@@ -15,7 +15,9 @@ enrolments as (
         school_name,
         mckinney_vento,
         greatest(entry_date, {{ school_year_start('school_year') }}) as window_start,
-        least(coalesce(exit_date, {{ school_year_end('school_year') }}), {{ school_year_end('school_year') }}) as window_end
+        least(
+            coalesce(exit_date, {{ school_year_end('school_year') }}), {{ school_year_end('school_year') }}
+        ) as window_end
     from {{ ref('stg_city_schools__enrollments') }}
 
 ),
@@ -43,7 +45,10 @@ students as (
 -- only afterwards. Materialised, the join is a hash join on person_key, dates checked per match.
 hmis as materialized (
 
-    select person_key, entry_date as start_date, exit_date as end_date
+    select
+        person_key,
+        entry_date as start_date,
+        exit_date as end_date
     from {{ ref('stg_hmis__enrollments') }}
 
 ),
@@ -63,24 +68,31 @@ public_housing as materialized (
 
 in_hmis as (
 
-    select distinct students.person_key, students.school_year, students.school_id
+    select distinct
+        students.person_key,
+        students.school_year,
+        students.school_id
     from students
     inner join hmis
         on hmis.person_key = students.person_key
         -- Open HMIS enrolments run to the end of the school year.
-        and hmis.start_date <= students.window_end
+        and students.window_end >= hmis.start_date
         and coalesce(hmis.end_date, students.window_end) >= students.window_start
 
 ),
 
 in_public_housing as materialized (
 
-    select distinct students.person_key, students.school_year, students.school_id
+    select distinct
+        students.person_key,
+        students.school_year,
+        students.school_id
     from students
     inner join public_housing
-        on public_housing.person_key = students.person_key
-        and public_housing.start_date <= students.window_end
-        and public_housing.end_date >= students.window_start
+        on
+            students.person_key = public_housing.person_key
+            and students.window_end >= public_housing.start_date
+            and students.window_start <= public_housing.end_date
 
 ),
 
@@ -95,8 +107,8 @@ final as (
         in_hmis.person_key is not null as in_hmis,
         in_public_housing.person_key is not null as in_public_housing,
         students.flagged_mckinney_vento
-            or in_hmis.person_key is not null
-            or in_public_housing.person_key is not null as identified_any_source
+        or in_hmis.person_key is not null
+        or in_public_housing.person_key is not null as identified_any_source
     from students
     left join in_hmis using (person_key, school_year, school_id)
     left join in_public_housing using (person_key, school_year, school_id)

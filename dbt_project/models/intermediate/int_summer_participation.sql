@@ -5,7 +5,10 @@ with
 
 summer_episodes as (
 
-    select distinct person_key, summer_year, agency as provider
+    select distinct
+        person_key,
+        summer_year,
+        agency as provider
     from {{ ref('int_summer_episodes') }}
     where is_summer_program
 
@@ -13,7 +16,11 @@ summer_episodes as (
 
 weeks as (
 
-    select person_key, summer_year, provider, count(*) as weeks_active
+    select
+        person_key,
+        summer_year,
+        provider,
+        count(*) as weeks_active
     from {{ ref('int_summer_weeks') }}
     group by all
 

@@ -11,7 +11,10 @@ spine as (
 
 participants as (
 
-    select person_key, summer_year, count(*) as providers_used
+    select
+        person_key,
+        summer_year,
+        count(*) as providers_used
     from {{ ref('int_summer_participation') }}
     group by person_key, summer_year
 
@@ -26,10 +29,13 @@ reported_summers as (
 
 enrolled as (
 
-    select person_key, summer_year
+    select
+        person_key,
+        summer_year
     from {{ ref('int_youth_population') }}
-    where population = 'enrolled_students'
-        and summer_year in (select summer_year from reported_summers)
+    where
+        population = 'enrolled_students'
+        and summer_year in (select reported_summers.summer_year from reported_summers)
 
 ),
 

@@ -28,25 +28,44 @@ dated as (
         births.prenatal_visits,
         child.birth_year as child_birth_year,
         make_date(child.birth_year, coalesce(child.birth_month, 7), 1) as birth_date,
-        {{ age_at('mother.birth_year', 'mother.birth_month', 'make_date(child.birth_year, coalesce(child.birth_month, 7), 1)') }} as mother_age_at_birth,
+        {{ age_at(
+            'mother.birth_year', 'mother.birth_month',
+            'make_date(child.birth_year, coalesce(child.birth_month, 7), 1)'
+        ) }}
+            as mother_age_at_birth,
         mother.race_ethnicity as mother_race_ethnicity,
         mother.neighbourhood as mother_neighbourhood
     from births
-    inner join spine as child on child.person_key = births.person_key
-    inner join spine as mother on mother.person_key = births.mother_person_key
+    inner join spine as child on births.person_key = child.person_key
+    inner join spine as mother on births.mother_person_key = mother.person_key
 
 ),
 
 episodes as (
 
-    select person_key, 'city_schools' as agency, grade as program, entry_date as start_date, exit_date as end_date
+    select
+        person_key,
+        'city_schools' as agency,
+        grade as program,
+        entry_date as start_date,
+        exit_date as end_date
     from {{ ref('stg_city_schools__enrollments') }}
     union all
-    select person_key, 'wage_records', 'wages', {{ quarter_start('year_qtr') }}, {{ quarter_end('year_qtr') }}
+    select
+        person_key,
+        'wage_records' as agency,
+        'wages' as program,
+        {{ quarter_start('year_qtr') }},
+        {{ quarter_end('year_qtr') }}
     from {{ ref('stg_wage_records__wages') }}
     where wages > 0
     union all
-    select person_key, 'early_childhood', program_type, enroll_date, exit_date
+    select
+        person_key,
+        'early_childhood' as agency,
+        program_type,
+        enroll_date,
+        exit_date
     from {{ ref('stg_early_childhood__enrollments') }}
 
 ),
@@ -59,9 +78,10 @@ mother_after_birth as (
         bool_or(episodes.agency = 'wage_records') as mother_working_after_birth
     from dated
     inner join episodes
-        on episodes.person_key = dated.mother_person_key
-        and episodes.start_date <= cast(dated.birth_date + interval 12 month as date)
-        and coalesce(episodes.end_date, dated.birth_date) >= dated.birth_date
+        on
+            dated.mother_person_key = episodes.person_key
+            and episodes.start_date <= cast(dated.birth_date + interval 12 month as date)
+            and coalesce(episodes.end_date, dated.birth_date) >= dated.birth_date
     group by dated.child_person_key
 
 ),

@@ -16,7 +16,9 @@ spine as (
 
 enrolments as (
 
-    select distinct person_key, school_year
+    select distinct
+        person_key,
+        school_year
     from {{ ref('stg_city_schools__enrollments') }}
 
 ),
@@ -70,7 +72,8 @@ final as (
         {{ summer_start('populations.summer_year') }} as reference_date,
         populations.person_key,
         {{ age_at('spine.birth_year', 'spine.birth_month', summer_start('populations.summer_year')) }} as age,
-        {{ age_band(age_at('spine.birth_year', 'spine.birth_month', summer_start('populations.summer_year'))) }} as age_band,
+        {{ age_band(age_at('spine.birth_year', 'spine.birth_month', summer_start('populations.summer_year'))) }}
+            as age_band,
         spine.sex,
         spine.race_ethnicity,
         spine.neighbourhood

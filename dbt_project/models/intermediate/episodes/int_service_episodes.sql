@@ -8,55 +8,61 @@ with
 
 child_welfare as (
 
-{{ agency_episodes('child_welfare') }}
+    {{ agency_episodes('child_welfare') }}
 
 ),
 
 city_schools as (
 
-{{ agency_episodes('city_schools') }}
+    {{ agency_episodes('city_schools') }}
 
 ),
 
 early_childhood as (
 
-{{ agency_episodes('early_childhood') }}
+    {{ agency_episodes('early_childhood') }}
 
 ),
 
 hmis as (
 
-{{ agency_episodes('hmis') }}
+    {{ agency_episodes('hmis') }}
 
 ),
 
 juvenile_services as (
 
-{{ agency_episodes('juvenile_services') }}
+    {{ agency_episodes('juvenile_services') }}
 
 ),
 
 public_housing as (
 
-{{ agency_episodes('public_housing') }}
+    {{ agency_episodes('public_housing') }}
 
 ),
 
 wage_records as (
 
-{{ agency_episodes('wage_records') }}
+    {{ agency_episodes('wage_records') }}
 
 ),
 
 unioned as (
 
     select * from child_welfare
-    union all select * from city_schools
-    union all select * from early_childhood
-    union all select * from hmis
-    union all select * from juvenile_services
-    union all select * from public_housing
-    union all select * from wage_records
+    union all
+    select * from city_schools
+    union all
+    select * from early_childhood
+    union all
+    select * from hmis
+    union all
+    select * from juvenile_services
+    union all
+    select * from public_housing
+    union all
+    select * from wage_records
 
 ),
 

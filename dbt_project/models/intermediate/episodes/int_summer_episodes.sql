@@ -7,34 +7,37 @@ with
 
 family_league as (
 
-{{ agency_episodes('family_league') }}
+    {{ agency_episodes('family_league') }}
 
 ),
 
 rec_parks as (
 
-{{ agency_episodes('rec_parks') }}
+    {{ agency_episodes('rec_parks') }}
 
 ),
 
 summer_funding as (
 
-{{ agency_episodes('summer_funding') }}
+    {{ agency_episodes('summer_funding') }}
 
 ),
 
 youthworks as (
 
-{{ agency_episodes('youthworks') }}
+    {{ agency_episodes('youthworks') }}
 
 ),
 
 unioned as (
 
     select * from family_league
-    union all select * from rec_parks
-    union all select * from summer_funding
-    union all select * from youthworks
+    union all
+    select * from rec_parks
+    union all
+    select * from summer_funding
+    union all
+    select * from youthworks
 
 ),
 

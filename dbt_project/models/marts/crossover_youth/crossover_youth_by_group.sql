@@ -11,13 +11,41 @@ youth as (
 
 long as (
 
-    select person_key, first_child_welfare_date, first_juvenile_date, is_crossover, 'sex' as dimension, sex as group_value from youth
+    select
+        person_key,
+        first_child_welfare_date,
+        first_juvenile_date,
+        is_crossover,
+        'sex' as dimension,
+        sex as group_value
+    from youth
     union all
-    select person_key, first_child_welfare_date, first_juvenile_date, is_crossover, 'race_ethnicity', race_ethnicity from youth
+    select
+        person_key,
+        first_child_welfare_date,
+        first_juvenile_date,
+        is_crossover,
+        'race_ethnicity' as dimension,
+        race_ethnicity
+    from youth
     union all
-    select person_key, first_child_welfare_date, first_juvenile_date, is_crossover, 'neighbourhood', neighbourhood from youth
+    select
+        person_key,
+        first_child_welfare_date,
+        first_juvenile_date,
+        is_crossover,
+        'neighbourhood' as dimension,
+        neighbourhood
+    from youth
     union all
-    select person_key, first_child_welfare_date, first_juvenile_date, is_crossover, 'age_band_at_first_contact', age_band_at_first_contact from youth
+    select
+        person_key,
+        first_child_welfare_date,
+        first_juvenile_date,
+        is_crossover,
+        'age_band_at_first_contact' as dimension,
+        age_band_at_first_contact
+    from youth
 
 ),
 

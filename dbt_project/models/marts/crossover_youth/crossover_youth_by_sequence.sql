@@ -5,7 +5,8 @@ with
 
 crossover as (
 
-    select * from {{ ref('int_crossover_youth') }} where is_crossover
+    select * from {{ ref('int_crossover_youth') }}
+    where is_crossover
 
 ),
 

@@ -11,15 +11,55 @@ youth as (
 
 long as (
 
-    select period_end_quarter, person_key, is_enrolled, is_working, is_opportunity_youth, 'all' as dimension, 'all' as group_value from youth
+    select
+        period_end_quarter,
+        person_key,
+        is_enrolled,
+        is_working,
+        is_opportunity_youth,
+        'all' as dimension,
+        'all' as group_value
+    from youth
     union all
-    select period_end_quarter, person_key, is_enrolled, is_working, is_opportunity_youth, 'age_band', age_band from youth
+    select
+        period_end_quarter,
+        person_key,
+        is_enrolled,
+        is_working,
+        is_opportunity_youth,
+        'age_band' as dimension,
+        age_band
+    from youth
     union all
-    select period_end_quarter, person_key, is_enrolled, is_working, is_opportunity_youth, 'sex', sex from youth
+    select
+        period_end_quarter,
+        person_key,
+        is_enrolled,
+        is_working,
+        is_opportunity_youth,
+        'sex' as dimension,
+        sex
+    from youth
     union all
-    select period_end_quarter, person_key, is_enrolled, is_working, is_opportunity_youth, 'race_ethnicity', race_ethnicity from youth
+    select
+        period_end_quarter,
+        person_key,
+        is_enrolled,
+        is_working,
+        is_opportunity_youth,
+        'race_ethnicity' as dimension,
+        race_ethnicity
+    from youth
     union all
-    select period_end_quarter, person_key, is_enrolled, is_working, is_opportunity_youth, 'neighbourhood', neighbourhood from youth
+    select
+        period_end_quarter,
+        person_key,
+        is_enrolled,
+        is_working,
+        is_opportunity_youth,
+        'neighbourhood' as dimension,
+        neighbourhood
+    from youth
 
 ),
 
@@ -33,7 +73,8 @@ final as (
         count(distinct person_key) filter (where is_enrolled) as enrolled_youth,
         count(distinct person_key) filter (where is_working) as working_youth,
         count(distinct person_key) filter (where is_opportunity_youth) as opportunity_youth,
-        {{ rate('count(distinct person_key) filter (where is_opportunity_youth)', 'count(distinct person_key)') }} as opportunity_youth_rate
+        {{ rate('count(distinct person_key) filter (where is_opportunity_youth)', 'count(distinct person_key)') }}
+            as opportunity_youth_rate
     from long
     group by period_end_quarter, dimension, group_value
 

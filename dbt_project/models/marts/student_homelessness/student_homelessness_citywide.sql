@@ -26,9 +26,12 @@ final as (
         count(distinct person_key) filter (where in_public_housing) as public_housing_students,
         count(distinct person_key) filter (where identified_any_source) as identified_students,
         count(distinct person_key) filter (where in_hmis and not flagged_mckinney_vento) as hmis_added_beyond_flag,
-        count(distinct person_key) filter (where in_public_housing and not flagged_mckinney_vento) as public_housing_added_beyond_flag,
-        count(distinct person_key) filter (where identified_any_source and not flagged_mckinney_vento) as added_beyond_flag,
-        {{ rate('count(distinct person_key) filter (where identified_any_source)', 'count(distinct person_key)') }} as identified_rate
+        count(distinct person_key) filter (where in_public_housing and not flagged_mckinney_vento)
+            as public_housing_added_beyond_flag,
+        count(distinct person_key) filter (where identified_any_source and not flagged_mckinney_vento)
+            as added_beyond_flag,
+        {{ rate('count(distinct person_key) filter (where identified_any_source)', 'count(distinct person_key)') }}
+            as identified_rate
     from students
     group by school_year
 

@@ -6,18 +6,31 @@ with
 
 groups as (
 
-    select summer_year, 'neighbourhood' as dimension, neighbourhood as group_value,
-           enrolled_youth, enrolled_participants, participation_rate
+    select
+        summer_year,
+        'neighbourhood' as dimension,
+        neighbourhood as group_value,
+        enrolled_youth,
+        enrolled_participants,
+        participation_rate
     from {{ ref('summer_participation_by_neighbourhood') }}
     union all
-    select summer_year, dimension, group_value, enrolled_youth, enrolled_participants, participation_rate
+    select
+        summer_year,
+        dimension,
+        group_value,
+        enrolled_youth,
+        enrolled_participants,
+        participation_rate
     from {{ ref('summer_participation_by_group') }}
 
 ),
 
 citywide as (
 
-    select summer_year, participation_rate as citywide_rate
+    select
+        summer_year,
+        participation_rate as citywide_rate
     from {{ ref('summer_engagement_overview') }}
 
 ),
@@ -48,11 +61,13 @@ final as (
         citywide_rate,
         rate_gap,
         participants_short,
-        case when enrolled_youth >= {{ var('gap_min_enrolled_youth') }} and participants_short > 0 then
-            rank() over (
-                partition by summer_year, enrolled_youth >= {{ var('gap_min_enrolled_youth') }} and participants_short > 0
-                order by participants_short desc, rate_gap desc
-            )
+        case
+            when enrolled_youth >= {{ var('gap_min_enrolled_youth') }} and participants_short > 0 then
+                rank() over (
+                    partition by
+                        summer_year, enrolled_youth >= {{ var('gap_min_enrolled_youth') }} and participants_short > 0
+                    order by participants_short desc, rate_gap desc
+                )
         end as gap_rank
     from measured
 

@@ -12,7 +12,9 @@ youth as (
 
 provider_counts as (
 
-    select summer_year, count(*) as provider_participations
+    select
+        summer_year,
+        count(*) as provider_participations
     from {{ ref('int_summer_participation') }}
     group by summer_year
 
@@ -26,7 +28,8 @@ final as (
         coalesce(any_value(provider_counts.provider_participations), 0) as provider_participations,
         count(distinct youth.person_key) filter (where youth.providers_used >= 2) as participants_in_two_or_more,
         count(distinct youth.person_key) filter (where youth.is_enrolled) as enrolled_youth,
-        count(distinct youth.person_key) filter (where youth.is_enrolled and youth.is_participant) as enrolled_participants,
+        count(distinct youth.person_key) filter (where youth.is_enrolled and youth.is_participant)
+            as enrolled_participants,
         {{ rate('count(distinct youth.person_key) filter (where youth.is_enrolled and youth.is_participant)',
                 'count(distinct youth.person_key) filter (where youth.is_enrolled)') }} as participation_rate
     from youth

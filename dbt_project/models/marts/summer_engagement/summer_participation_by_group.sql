@@ -11,11 +11,32 @@ youth as (
 
 long as (
 
-    select summer_year, person_key, is_enrolled, is_participant, 'age_band' as dimension, age_band as group_value from youth
+    select
+        summer_year,
+        person_key,
+        is_enrolled,
+        is_participant,
+        'age_band' as dimension,
+        age_band as group_value
+    from youth
     union all
-    select summer_year, person_key, is_enrolled, is_participant, 'sex', sex from youth
+    select
+        summer_year,
+        person_key,
+        is_enrolled,
+        is_participant,
+        'sex' as dimension,
+        sex
+    from youth
     union all
-    select summer_year, person_key, is_enrolled, is_participant, 'race_ethnicity', race_ethnicity from youth
+    select
+        summer_year,
+        person_key,
+        is_enrolled,
+        is_participant,
+        'race_ethnicity' as dimension,
+        race_ethnicity
+    from youth
 
 ),
 

@@ -4,7 +4,11 @@ with
 
 participation as (
 
-    select distinct person_key, summer_year, provider from {{ ref('int_summer_participation') }}
+    select distinct
+        person_key,
+        summer_year,
+        provider
+    from {{ ref('int_summer_participation') }}
 
 ),
 
@@ -17,15 +21,20 @@ pairs as (
         a.person_key
     from participation as a
     inner join participation as b
-        on a.person_key = b.person_key
-        and a.summer_year = b.summer_year
-        and a.provider < b.provider
+        on
+            a.person_key = b.person_key
+            and a.summer_year = b.summer_year
+            and a.provider < b.provider
 
 ),
 
 final as (
 
-    select summer_year, provider_a, provider_b, count(distinct person_key) as shared_participants
+    select
+        summer_year,
+        provider_a,
+        provider_b,
+        count(distinct person_key) as shared_participants
     from pairs
     group by summer_year, provider_a, provider_b
 

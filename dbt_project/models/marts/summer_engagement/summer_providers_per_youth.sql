@@ -4,13 +4,17 @@ with
 
 youth as (
 
-    select * from {{ ref('int_summer_youth') }} where is_participant
+    select * from {{ ref('int_summer_youth') }}
+    where is_participant
 
 ),
 
 final as (
 
-    select summer_year, providers_used, count(distinct person_key) as participants
+    select
+        summer_year,
+        providers_used,
+        count(distinct person_key) as participants
     from youth
     group by summer_year, providers_used
 

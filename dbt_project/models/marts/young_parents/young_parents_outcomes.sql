@@ -27,12 +27,18 @@ final as (
         count(distinct child_person_key) filter (where child_in_early_childhood) as children_in_early_childhood,
         count(distinct child_person_key) filter (where child_in_head_start) as children_in_head_start,
         count(distinct child_person_key) filter (where child_in_pre_k) as children_in_pre_k,
-        {{ rate('count(distinct child_person_key) filter (where prenatal_care_first_trimester)', 'count(distinct child_person_key)') }}
+        {{ rate(
+            'count(distinct child_person_key) filter (where prenatal_care_first_trimester)',
+            'count(distinct child_person_key)'
+        ) }}
             as first_trimester_care_rate,
-        {{ rate('count(distinct child_person_key) filter (where child_in_early_childhood)', 'count(distinct child_person_key)') }}
+        {{ rate(
+            'count(distinct child_person_key) filter (where child_in_early_childhood)',
+            'count(distinct child_person_key)'
+        ) }}
             as early_childhood_rate
     from births
-    {{ group_by_with_all(['child_birth_year'], ['mother_age_band']) }}
+    {{ group_by_with_all(['child_birth_year'], ['mother_age_band']) }}  -- noqa: PRS
 
 )
 

@@ -12,7 +12,10 @@ source as (
 
 crosswalk as (
 
-    select record_token, person_key from {{ ref('stg_spine__person_crosswalk') }}
+    select
+        record_token,
+        person_key
+    from {{ ref('stg_spine__person_crosswalk') }}
 
 ),
 
@@ -41,7 +44,7 @@ deduplicated as (
     select * from renamed
     qualify row_number() over (
         partition by record_token, program_year, program_type, site, enroll_date
-        order by loaded_at desc, drop_token, row_token
+        order by loaded_at desc, drop_token asc, row_token asc
     ) = 1
 
 ),
@@ -49,10 +52,10 @@ deduplicated as (
 final as (
 
     select
-        xw.person_key as person_key,
+        xw.person_key,
         deduplicated.*
     from deduplicated
-    left join crosswalk as xw on xw.record_token = deduplicated.record_token
+    left join crosswalk as xw on deduplicated.record_token = xw.record_token
 
 )
 

@@ -10,7 +10,10 @@ source as (
 
 crosswalk as (
 
-    select record_token, person_key from {{ ref('stg_spine__person_crosswalk') }}
+    select
+        record_token,
+        person_key
+    from {{ ref('stg_spine__person_crosswalk') }}
 
 ),
 
@@ -36,10 +39,10 @@ renamed as (
 final as (
 
     select
-        xw.person_key as person_key,
+        xw.person_key,
         renamed.*
     from renamed
-    left join crosswalk as xw on xw.record_token = renamed.record_token
+    left join crosswalk as xw on renamed.record_token = xw.record_token
 
 )
 

@@ -10,7 +10,10 @@ source as (
 
 crosswalk as (
 
-    select record_token, person_key from {{ ref('stg_spine__person_crosswalk') }}
+    select
+        record_token,
+        person_key
+    from {{ ref('stg_spine__person_crosswalk') }}
 
 ),
 
@@ -35,12 +38,12 @@ renamed as (
 final as (
 
     select
-        xw.person_key as person_key,
+        xw.person_key,
         xw_mother.person_key as mother_person_key,
         renamed.*
     from renamed
-    left join crosswalk as xw on xw.record_token = renamed.record_token
-    left join crosswalk as xw_mother on xw_mother.record_token = renamed.mother_record_token
+    left join crosswalk as xw on renamed.record_token = xw.record_token
+    left join crosswalk as xw_mother on renamed.mother_record_token = xw_mother.record_token
 
 )
 
