@@ -36,6 +36,7 @@ import polars as pl
 
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import ALL, TOTAL, margin_groups
+from hub_assets.privacy.relations import Relations
 from hub_assets.privacy.rounding import half_width
 
 Cell = tuple[str, int, str]  # (table, row, count column)
@@ -46,9 +47,10 @@ SEEDS = 3
 
 def coordinates(row: dict, dims: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """What a row counts: its dimension = value pairs, totals (summed, or a mart's distinct ``All``)
-    left out, a stacked pair unstacked."""
+    left out, a stacked pair unstacked. A stacked row whose value is ``all`` (a breakdown standing
+    for the whole population, as ``dimension = all, group_value = all``) counts what the totals count."""
     coords = {d: str(row[d]) for d in dims if row[d] not in (TOTAL, ALL) and d not in (STACK, STACKED)}
-    if STACK in dims and STACKED in dims and row[STACKED] != TOTAL:
+    if STACK in dims and STACKED in dims and row[STACKED] != TOTAL and str(row[STACKED]).lower() != ALL.lower():
         coords[str(row[STACK])] = str(row[STACKED])
     return tuple(sorted(coords.items()))
 
@@ -128,14 +130,45 @@ def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], thresh
                 for child in children:
                     eq[model.index[(name, child, count)]] = eq.get(model.index[(name, child, count)], 0.0) - 1.0
                 model.equalities.append(eq)
+        for parent, children in all_groups(rows, spec):
+            for count in spec.counts:
+                whole = model.index[(name, parent, count)]
+                members = [model.index[(name, child, count)] for child in children]
+                model.at_most.extend({m: 1.0, whole: -1.0} for m in members)  # each group's people are among All's
+                eq = {whole: 1.0}
+                for m in members:
+                    eq[m] = eq.get(m, 0.0) - 1.0
+                model.at_most.append(eq)  # and All counts each of them once: at most the groups' sum
         for whole, part in spec.parts:
             for i, row in enumerate(rows):
                 w, p = model.index[(name, i, whole)], model.index[(name, i, part)]
                 model.at_most.append({p: 1.0, w: -1.0})
                 where = ", ".join(f"{d}={row[d]}" for d in spec.dimensions) or "the table"
                 model.parts.append((w, p, f"{name}.{whole} - {part} at {where}"))
+    for row, kind, _ in Relations(tables, lambda t, i, c: model.index[(t, i, c)]).rows():
+        (model.equalities if kind == "=" else model.at_most).append(row)
     _link_same_counts(model)
     return model
+
+
+def all_groups(rows: list[dict], spec) -> list[tuple[int, list[int]]]:
+    """Every ``All`` row (a distinct count over a dimension whose groups overlap) with the rows of
+    its groups: the rows that agree with it on every other dimension and name a group there."""
+    dims = spec.key_dimensions
+    out = []
+    for pos, dim in enumerate(dims):
+        if dim not in spec.overlapping:
+            continue
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for i, row in enumerate(rows):
+            if row[dim] not in (TOTAL, ALL):
+                groups[tuple(row[d] for j, d in enumerate(dims) if j != pos)].append(i)
+        for i, row in enumerate(rows):
+            if row[dim] == ALL:
+                members = groups.get(tuple(row[d] for j, d in enumerate(dims) if j != pos))
+                if members:
+                    out.append((i, members))
+    return out
 
 
 def _link_same_counts(model: Model) -> None:
