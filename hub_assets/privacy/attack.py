@@ -109,14 +109,17 @@ class Model:
         return near
 
 
-def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, base: int) -> Model:
-    """The attacker's system over ``tables`` (by name), each read at the base it was published with."""
+def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, base: int | None,
+                assumed_base: int = 1) -> Model:
+    """The attacker's system over ``tables`` (by name), published with ``threshold`` and rounding
+    ``base``; when the base was not recorded (None), each table is read at the base it shows
+    (``published_base`` of ``assumed_base``)."""
     model = Model()
     for name in sorted(tables):
         mart, table = tables[name]
         spec = mart.spec
         rows = table.to_dicts()
-        half = half_width(published_base(table, spec.counts, base))
+        half = half_width(base if base is not None else published_base(table, spec.counts, assumed_base))
         for i, row in enumerate(rows):
             where = ", ".join(f"{d}={row[d]}" for d in spec.dimensions) or "the table"
             coords = coordinates(row, spec.key_dimensions)
