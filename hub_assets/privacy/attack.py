@@ -4,7 +4,8 @@ An attacker holds every public table of a release (and of the release before). T
 are unknowns ``x``; what the attacker knows about them is linear:
 
 - a visible count ``r`` rounded to base ``b`` lies in ``[r - h, r + h]`` (``h = (b - 1) // 2``),
-  and above the threshold (smaller counts are never shown); a shown zero is exactly zero;
+  and above the threshold (smaller counts are never shown); a shown zero is exactly zero, and so
+  is a count that is no multiple of ``b``; each release is read at the base it recorded;
 - a suppressed count is at least 1 (zeros are shown), with no upper bound of its own;
 - each total equals the sum of its children, along every totalled dimension (``margins``);
 - a part is at most its whole, in every row (``PublishSpec.parts``, rates' numerators);
@@ -119,13 +120,16 @@ def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], thresh
         mart, table = tables[name]
         spec = mart.spec
         rows = table.to_dicts()
-        half = half_width(base if base is not None else published_base(table, spec.counts, assumed_base))
+        table_base = base if base is not None else published_base(table, spec.counts, assumed_base)
         for i, row in enumerate(rows):
             where = ", ".join(f"{d}={row[d]}" for d in spec.dimensions) or "the table"
             coords = coordinates(row, spec.key_dimensions)
             for count in spec.counts:
                 hidden = bool(row.get(f"{count}_suppressed")) or row[count] is None
-                model.add((name, i, count), None if hidden else int(row[count]), threshold, half,
+                shown = None if hidden else int(row[count])
+                # A count that is no multiple of the base was not rounded: the reader takes it as exact.
+                half = half_width(table_base) if shown is None or shown % table_base == 0 else 0
+                model.add((name, i, count), shown, threshold, half,
                           f"{name}.{count} at {where}", (mart.use_case, count, coords))
         for parent, children in margin_groups(rows, spec.key_dimensions):
             for count in spec.counts:
