@@ -182,7 +182,8 @@ def staging_sql(agency: AgencySource) -> str:
             "-- Snapshot agency: the roster is resent in every drop; keep each row once, from the\n"
             "-- latest drop loaded (drops load in the order of their dated file names).\n"
             f"deduplicated as (\n\n    select * from renamed\n    qualify row_number() over (\n"
-            f"        partition by {keys}\n        order by loaded_at desc, drop_token asc, row_token asc\n    ) = 1\n\n)"
+            f"        partition by {keys}\n"
+            "        order by loaded_at desc, drop_token asc, row_token asc\n    ) = 1\n\n)"
         )
         last = "deduplicated"
     key_cols = []

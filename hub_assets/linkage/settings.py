@@ -26,10 +26,8 @@ OTHER_FIRST_NAME = {"m_probability": 0.00001, "fix_m_probability": True}
 
 # Compound surnames are split on hyphens and spaces (JOHNSON-BELL, DE LA CRUZ).
 _SURNAME_PARTS = "regexp_split_to_array(last_name_{side}, '[- ]+')"
-HYPHEN_PART = (
-    f"last_name_l <> last_name_r and (contains(last_name_l, '-') or contains(last_name_r, '-')) "
-    f"and list_has_any({_SURNAME_PARTS.format(side='l')}, {_SURNAME_PARTS.format(side='r')})"
-)
+HYPHEN_PART = (f"last_name_l <> last_name_r and (contains(last_name_l, '-') or contains(last_name_r, '-')) "
+               f"and list_has_any({_SURNAME_PARTS.format(side='l')}, {_SURNAME_PARTS.format(side='r')})")
 
 # Match probability at which a scored pair becomes a link: the lowest at which cluster precision
 # stays >= 0.995 at every size of the validation city (benchmarks/threshold_sweep.py --seed 12;
@@ -45,14 +43,12 @@ def first_name_comparison() -> cl.CustomComparison:
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
             cll.ArrayIntersectLevel("first_name_aliases", min_intersection=1).configure(
-                label_for_charts="Nickname or alias of the same name"
-            ),
+                label_for_charts="Nickname or alias of the same name"),
             # One keying error (a letter substituted, dropped, doubled or transposed).
             cll.DamerauLevenshteinLevel("first_name", 1).configure(label_for_charts="One typo"),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.ColumnsReversedLevel("first_name", "last_name").configure(
-                label_for_charts="First and last name swapped", **RARE_AGREEMENT
-            ),
+                label_for_charts="First and last name swapped", **RARE_AGREEMENT),
             # Siblings share surname, address and (twins) DOB: EM, trained on blocks full of
             # households, learns that a different first name (ETHAN/EVAN, DAVID/JAYDEN) is
             # common among "matches". It is not — nicknames and typos have their own levels —
@@ -76,8 +72,7 @@ def last_name_comparison() -> cl.CustomComparison:
             cll.CustomLevel(HYPHEN_PART, label_for_charts="One is a hyphenated part of the other"),
             cll.JaroWinklerLevel("last_name", 0.92),
             cll.ColumnsReversedLevel("last_name", "first_name").configure(
-                label_for_charts="Last and first name swapped", **RARE_AGREEMENT
-            ),
+                label_for_charts="Last and first name swapped", **RARE_AGREEMENT),
             # Records that hold a surname at birth (a birth certificate's mother's maiden name)
             # differ from the same woman's later records whenever she took a married name; EM
             # weighs that difference apart from a change between two current names.
@@ -93,12 +88,8 @@ def birth_surname_sources() -> list[str]:
     from hub_assets.sources.declaration import load_agencies
     from hub_assets.sources.split import identity_source
 
-    return sorted(
-        identity_source(agency, block)
-        for agency in load_agencies()
-        for block in agency.identities
-        if block.surname_at_birth
-    )
+    return sorted(identity_source(agency, block) for agency in load_agencies()
+                  for block in agency.identities if block.surname_at_birth)
 
 
 def _birth_surname_levels() -> list[cll.CustomLevel]:
@@ -106,12 +97,8 @@ def _birth_surname_levels() -> list[cll.CustomLevel]:
     if not sources:
         return []
     listed = ", ".join(f"'{name}'" for name in sources)
-    return [
-        cll.CustomLevel(
-            f"(source_l in ({listed})) <> (source_r in ({listed}))",
-            label_for_charts="Differs; one side is a surname at birth",
-        )
-    ]
+    return [cll.CustomLevel(f"(source_l in ({listed})) <> (source_r in ({listed}))",
+                            label_for_charts="Differs; one side is a surname at birth")]
 
 
 def middle_name_comparison() -> cl.CustomComparison:
@@ -125,11 +112,9 @@ def middle_name_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("middle_name"),
             cll.ExactMatchLevel("middle_name"),
-            cll.CustomLevel(
-                "(length(middle_name_l) = 1 or length(middle_name_r) = 1) "
-                "and substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)",
-                label_for_charts="Initial agrees with the name",
-            ),
+            cll.CustomLevel("(length(middle_name_l) = 1 or length(middle_name_r) = 1) "
+                            "and substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)",
+                            label_for_charts="Initial agrees with the name"),
             cll.DamerauLevenshteinLevel("middle_name", 1).configure(label_for_charts="One typo"),
             cll.ElseLevel(),
         ],
@@ -145,7 +130,8 @@ def dob_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("dob"),
             cll.CustomLevel("dob_l = dob_swapped_r", label_for_charts="Day and month swapped"),
             cll.LevenshteinLevel("dob", 1).configure(label_for_charts="One character differs"),
-            cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)", label_for_charts="Same year and month"),
+            cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)",
+                            label_for_charts="Same year and month"),
             # A person's DOB is rarely wholly different across agencies (swaps and one-digit
             # slips have their own levels); same-household siblings' are. Fixed, like first name.
             cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True),
@@ -168,8 +154,7 @@ def ssn_comparison() -> cl.CustomComparison:
             # numbers together can hold consecutive ones).
             cll.ExactMatchLevel("ssn").configure(u_probability=1e-6, fix_u_probability=True),
             cll.DamerauLevenshteinLevel("ssn", 1).configure(
-                label_for_charts="One digit differs or two swapped", u_probability=1e-5, fix_u_probability=True
-            ),
+                label_for_charts="One digit differs or two swapped", u_probability=1e-5, fix_u_probability=True),
             cll.ElseLevel(),
         ],
     )
@@ -179,27 +164,26 @@ def location_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="location",
         comparison_description="Where they live: same address (tf-adjusted), near address, "
-        "same ZIP, neighbouring ZIP, else",
+                               "same ZIP, neighbouring ZIP, else",
         # One comparison, not two: a shared address implies a shared ZIP, and counting both
         # double-counts what a household (siblings, twins) has in common.
         comparison_levels=[
-            cll.CustomLevel(
-                "(address_l is null or address_r is null) and (zip_l is null or zip_r is null)",
-                label_for_charts="Address and ZIP missing",
-            ).configure(is_null_level=True),
+            cll.CustomLevel("(address_l is null or address_r is null) and (zip_l is null or zip_r is null)",
+                            label_for_charts="Address and ZIP missing").configure(is_null_level=True),
             # Shelters and large buildings are shared by many: tf makes them count for less.
             cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
             cll.JaroWinklerLevel("address", 0.90).configure(label_for_charts="Address nearly the same"),
             # A source without addresses (wage records) agreeing on ZIP is stronger evidence
             # than two addresses that differ within one ZIP, so it has its own level.
-            cll.CustomLevel(
-                "(address_l is null or address_r is null) and zip_l = zip_r",
-                label_for_charts="Same ZIP, address not recorded on one side",
-            ),
+            cll.CustomLevel("(address_l is null or address_r is null) and zip_l = zip_r",
+                            label_for_charts="Same ZIP, address not recorded on one side"),
             cll.ExactMatchLevel("zip").configure(label_for_charts="Same ZIP, different address"),
-            cll.CustomLevel(
-                "substr(zip_l, 1, 4) = substr(zip_r, 1, 4)", label_for_charts="Same first four digits of ZIP"
-            ),
+            cll.CustomLevel("substr(zip_l, 1, 4) = substr(zip_r, 1, 4)",
+                            label_for_charts="Same first four digits of ZIP"),
+            # A ZIP keyed with a slip elsewhere (two digits swapped, one mistyped), as SSNs and
+            # DOBs are. Where a city's few ZIPs are close neighbours, random pairs are often
+            # one digit apart too, and u gives the level little weight.
+            cll.DamerauLevenshteinLevel("zip", 1).configure(label_for_charts="ZIP one digit mistyped or two swapped"),
             cll.ElseLevel(),
         ],
     )

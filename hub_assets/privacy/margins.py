@@ -50,6 +50,7 @@ class PublishSpec:
     # count of people too. From ``meta.publish.parts`` and every rate's [numerator, denominator].
     parts: tuple[tuple[str, str], ...] = ()
     overlapping: tuple[str, ...] = ()  # declared not exclusive: never summed, totals (``ALL``) from the mart
+    relations: tuple[str, ...] = ()  # linear relations between counts that hold by construction (``relations``)
 
     @classmethod
     def from_meta(cls, publish: dict, where: str) -> PublishSpec:
@@ -72,18 +73,15 @@ class PublishSpec:
             exclusive = tuple(exclusive or ())
             unknown = [d for d in exclusive if d not in dims or _label(d, dims)]
             if unknown:
-                raise ValueError(
-                    f"{where}: meta.publish.exclusive names {unknown}, which are not (non-label) dimensions"
-                )
+                raise ValueError(f"{where}: meta.publish.exclusive names {unknown}, "
+                                 "which are not (non-label) dimensions")
             overlapping = tuple(d for d in dims if d not in exclusive and not _label(d, dims))
             totals = list(exclusive) if totals is None else totals
             summed_overlap = [d for d in (totals if isinstance(totals, list) else dims) if d in overlapping]
             if summed_overlap:
-                raise ValueError(
-                    f"{where}: meta.publish.totals would sum over {summed_overlap}, which are not declared "
-                    "exclusive: a person in several groups would be counted twice (the mart's own "
-                    f"{ALL!r} row counts them once)"
-                )
+                raise ValueError(f"{where}: meta.publish.totals would sum over {summed_overlap}, "
+                                 "which are not declared exclusive: a person in several groups would be counted "
+                                 f"twice (the mart's own {ALL!r} row counts them once)")
         if totals is None:
             totalled = tuple(d for d in dims if not _label(d, dims) and not any(w in d for w in NOT_TOTALLED))
         elif totals is True:
@@ -93,9 +91,13 @@ class PublishSpec:
             unknown = [d for d in totalled if d not in dims or _label(d, dims)]
             if unknown:
                 raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
-        return cls(
-            dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where), overlapping=overlapping
-        )
+        from hub_assets.privacy.relations import parse as parse_relation  # relations reads TOTAL and ALL from here
+
+        relations = tuple(publish.get("relations") or ())
+        for text in relations:
+            parse_relation(str(text), where)
+        return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where),
+                   overlapping=overlapping, relations=relations)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -150,39 +152,32 @@ def validate_cells(df: pl.DataFrame, spec: PublishSpec, where: str) -> pl.DataFr
     for count in spec.counts:
         nulls = df.with_row_index("row").filter(pl.col(count).is_null())
         if nulls.height:
-            raise ValueError(
-                f"{where}: count column {count!r} is NULL in row {nulls['row'][0] + 1}; a count must be 0 or more"
-            )
+            raise ValueError(f"{where}: count column {count!r} is NULL in row {nulls['row'][0] + 1}; "
+                             "a count must be 0 or more")
         negative = df.with_row_index("row").filter(pl.col(count) < 0)
         if negative.height:
             raise ValueError(f"{where}: count column {count!r} is negative in row {negative['row'][0] + 1}")
     if spec.dimensions:
         dupes = df.group_by(spec.dimensions).len().filter(pl.col("len") > 1)
         if dupes.height:
-            raise ValueError(
-                f"{where}: more than one row for {dupes.row(0, named=True)}; "
-                "a mart must have one row per combination of its dimensions"
-            )
+            raise ValueError(f"{where}: more than one row for {dupes.row(0, named=True)}; "
+                             "a mart must have one row per combination of its dimensions")
     for whole, part in spec.parts:
         bigger = df.with_row_index("row").filter(pl.col(part) > pl.col(whole))
         if bigger.height:
             row = bigger.row(0, named=True)
             at = ", ".join(f"{d}={row[d]}" for d in spec.dimensions)
-            raise ValueError(
-                f"{where}: row {row['row'] + 1}{f' ({at})' if at else ''} has {part}={row[part]} "
-                f"greater than {whole}={row[whole]}, "
-                f"but meta.publish declares {part} a part of {whole} (a rate's numerator is a part of its "
-                "denominator)"
-            )
+            raise ValueError(f"{where}: row {row['row'] + 1}{f' ({at})' if at else ''} has {part}={row[part]} "
+                             f"greater than {whole}={row[whole]}, "
+                             f"but meta.publish declares {part} a part of {whole} (a rate's numerator is a part of its "
+                             "denominator)")
     df = df.with_columns(pl.col(d).cast(pl.String) for d in spec.dimensions)
     for dim in spec.dimensions:
         if (df[dim] == TOTAL).any():
             raise ValueError(f"{where}: dimension {dim!r} has the value {TOTAL!r}, reserved for margins")
         if dim in spec.totalled and (df[dim] == ALL).any():  # it would be summed into the total with its groups
-            raise ValueError(
-                f"{where}: dimension {dim!r} is summed (declared exclusive) but has {ALL!r} rows; "
-                f"{ALL!r} rows belong to dimensions whose groups overlap"
-            )
+            raise ValueError(f"{where}: dimension {dim!r} is summed (declared exclusive) but has {ALL!r} rows; "
+                             f"{ALL!r} rows belong to dimensions whose groups overlap")
     return df.with_columns(pl.col(c).cast(pl.Int64) for c in spec.counts)
 
 
@@ -221,7 +216,7 @@ def _rate_scale(cells: pl.DataFrame, rate: str, num: str, den: str) -> float | N
     usable = cells.filter((pl.col(den) > 0) & pl.col(rate).is_not_null())
     if not usable.height:
         return 1.0
-    ratio = usable[num].cast(pl.Float64) / usable[den].cast(pl.Float64)
+    ratio = (usable[num].cast(pl.Float64) / usable[den].cast(pl.Float64))
     for scale in (1.0, 100.0):
         if ((usable[rate].cast(pl.Float64) - ratio * scale).abs() <= 0.005 * scale + 1e-9).all():
             return scale
