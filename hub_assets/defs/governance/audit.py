@@ -1,7 +1,8 @@
 """The audit trail in Dagster, and governance after every build.
 
 - Two run sensors (success and failure) log every materialisation of every run to ``audit.log``
-  and then request ``governance_after_build``: the identifier scan and ``governance/audit_log``.
+  and then request ``governance_after_build``: the identifier scan and ``governance/audit_log``
+  (once no other run is queued or in progress: the last run of a burst requests it).
   So the scan runs after every build, even one where a public release was refused (within that
   run it is skipped, being downstream of the refused asset).
 - ``governance/audit_log`` brings ``audit.events`` up to date from ``audit.log`` and checks that
@@ -57,13 +58,29 @@ def log_run(instance: dg.DagsterInstance, run_id: str, data_dir) -> int:
     return len(new)
 
 
+def runs_still_to_finish(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Other runs queued or in progress, the governance job's own excepted."""
+    busy = instance.get_run_records(filters=dg.RunsFilter(statuses=[
+        dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED]))
+    return [r.dagster_run.run_id for r in busy
+            if r.dagster_run.run_id != run_id and r.dagster_run.job_name != governance_after_build.name]
+
+
 def _after_run(context, hub: HubResource):
     run = context.dagster_run
     n = log_run(context.instance, run.run_id, hub.paths.root)
     context.log.info(f"audited {n} materialisations of run {run.run_id}")
-    if run.job_name != governance_after_build.name and n:
-        return dg.RunRequest(run_key=f"governance-after-{run.run_id}")
-    return dg.SkipReason("nothing materialised, or the run was the governance job itself")
+    if run.job_name == governance_after_build.name or not n:
+        return dg.SkipReason("nothing materialised, or the run was the governance job itself")
+    # The scan covers the warehouse as it is, not one run: while other runs are on their way (a
+    # drop's ingest, then its build and release), the last of them to end requests it, rather
+    # than each queueing a governance run in front of the release.
+    pending = runs_still_to_finish(context.instance, run.run_id)
+    if pending:
+        return dg.SkipReason(f"{len(pending)} other run(s) queued or in progress; the governance job "
+                             "follows the last of them")
+    return dg.RunRequest(run_key=f"governance-after-{run.run_id}")
 
 
 @dg.run_status_sensor(
