@@ -96,9 +96,9 @@ def settled(instance: dg.DagsterInstance, paths: HubPaths, agencies, since: date
     if instance.get_run_records(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
         return False
     runs = instance.get_run_records(dg.RunsFilter(created_after=since))
-    last_end = max((r.end_time or 0) for r in runs)
+    last_end = max(((r.end_time or 0) for r in runs), default=0)
     findings = instance.get_latest_materialization_event(FINDINGS)
-    if findings is None or findings.timestamp < max(r.end_time or 0 for r in runs if is_ingest(r.dagster_run)):
+    if findings is None or findings.timestamp < max((r.end_time or 0 for r in runs if is_ingest(r.dagster_run)), default=0):
         return False
     return time.time() - last_end > QUIET_SECONDS
 
