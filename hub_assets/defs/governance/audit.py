@@ -2,7 +2,8 @@
 
 - Two run sensors (success and failure) log every materialisation of every run to ``audit.log``
   and then request ``governance_after_build``: the identifier scan and ``governance/audit_log``
-  (once no other run is queued or in progress: the last run of a burst requests it).
+  (once no other run is queued or in progress: the last run of a burst requests it; after a
+  successful ingest run, the automation run that always follows it does).
   So the scan runs after every build, even one where a public release was refused (within that
   run it is skipped, being downstream of the refused asset).
 - ``governance/audit_log`` brings ``audit.events`` up to date from ``audit.log`` and checks that
@@ -67,6 +68,14 @@ def runs_still_to_finish(instance: dg.DagsterInstance, run_id: str) -> list[str]
             if r.dagster_run.run_id != run_id and r.dagster_run.job_name != governance_after_build.name]
 
 
+def _only_ingest(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """A run that loaded agency drops and nothing else (automation always builds on after it)."""
+    keys = run.asset_selection or {
+        r.event_log_entry.asset_materialization.asset_key
+        for r in instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records}
+    return bool(keys) and all(k.path[0] in ("raw", "identity") for k in keys)
+
+
 def _after_run(context, hub: HubResource):
     run = context.dagster_run
     n = log_run(context.instance, run.run_id, hub.paths.root)
@@ -76,6 +85,9 @@ def _after_run(context, hub: HubResource):
     # The scan covers the warehouse as it is, not one run: while other runs are on their way (a
     # drop's ingest, then its build and release), the last of them to end requests it, rather
     # than each queueing a governance run in front of the release.
+    if run.status == dg.DagsterRunStatus.SUCCESS and _only_ingest(context.instance, run):
+        return dg.SkipReason("an ingest run: the automation run that follows it (linkage to the release) "
+                             "requests the governance job")
     pending = runs_still_to_finish(context.instance, run.run_id)
     if pending:
         return dg.SkipReason(f"{len(pending)} other run(s) queued or in progress; the governance job "
