@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from contextlib import nullcontext
 
 import polars as pl
 import pytest
@@ -15,6 +16,7 @@ from hub_assets.privacy.disclosure import recoverable_suppressed
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import PublishSpec
 from hub_assets.privacy.protect import audit_release, protect_release
+from hub_assets.privacy.release_audit import Publication
 from hub_assets.privacy.suppression import cube, publish, render
 
 THRESHOLD = 10
@@ -32,13 +34,21 @@ def _csv(table: pl.DataFrame) -> bytes:
 
 
 @pytest.fixture
-def exact_publication(tmp_path, monkeypatch):
-    """Counts published exactly (``disclosure.rounding_base: 1``), as before rounding."""
+def rounding_base(tmp_path, monkeypatch):
+    """Set ``disclosure.rounding_base`` in a copy of governance.yaml."""
     from hub_assets.settings import GOVERNANCE_FILE
 
-    path = tmp_path / "governance.yaml"
-    path.write_text(GOVERNANCE_FILE.read_text().replace("rounding_base: 5", "rounding_base: 1"))
-    monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(path))
+    def use(base: int) -> None:
+        path = tmp_path / f"governance-{base}.yaml"
+        path.write_text(GOVERNANCE_FILE.read_text().replace("rounding_base: 5", f"rounding_base: {base}"))
+        monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(path))
+    return use
+
+
+@pytest.fixture
+def exact_publication(rounding_base):
+    """Counts published exactly (``disclosure.rounding_base: 1``), as before rounding."""
+    rounding_base(1)
 
 
 # --- 1. Deterministic -------------------------------------------------------------------------
@@ -131,6 +141,26 @@ def test_no_late_drop_of_one_to_ten_youth_reads_exactly_from_two_rounded_release
     assert audit.ok, audit.failures
     assert audit.changes_compared == 16  # every cell and total of the table, in both releases
     assert all(v % 5 == 0 for v in second[BY_GROUP.name]["participants"].drop_nulls())
+
+
+@pytest.mark.parametrize("first, second", [(5, 10), (10, 5), (1, 5)])
+def test_a_release_after_the_rounding_base_changed_reads_the_previous_one_at_its_own_base(rounding_base, first, second):
+    """The previous release is modelled with the base it was published with (recorded in its
+    ``release.json``), not today's: read at today's base its counts would be taken for exact (a
+    multiple of 5 that is not one of 10) or too wide, and the audit would find the previous
+    release contradicting itself, or miss what it gives away."""
+    rounding_base(first)
+    earlier = protect_release([(BY_GROUP, _release(0))], THRESHOLD, {})
+    rounding_base(second)
+    with pytest.raises(ValueError, match="contradict each other") if first > 1 else nullcontext():
+        protect_release([(BY_GROUP, _release(3))], THRESHOLD, earlier)  # the base not recorded: guessed
+    later = protect_release([(BY_GROUP, _release(3))], THRESHOLD, earlier, Publication(THRESHOLD, first))
+    audit = audit_release({BY_GROUP.name: (BY_GROUP, later[BY_GROUP.name])},
+                          {BY_GROUP.name: (BY_GROUP, earlier[BY_GROUP.name])}, THRESHOLD,
+                          previous_publication=Publication(THRESHOLD, first))
+    assert audit.ok, audit.failures
+    assert audit.changes_compared == 16
+    assert all(v % second == 0 for v in later[BY_GROUP.name]["participants"].drop_nulls())
 
 
 # --- 4. A too-narrow interval -----------------------------------------------------------------
