@@ -18,6 +18,7 @@ from hub_assets.sources.declaration import load_agencies
 from hub_assets.synth.cohorts import add_cohorts
 from hub_assets.synth.drops import build_drops, write_drop
 from hub_assets.synth.facts import write_facts
+from hub_assets.synth.outcomes import plant_outcomes
 from hub_assets.synth.population import build_population
 from hub_assets.synth.programs import CASE_HABITS, PROGRAMS
 from hub_assets.synth.ssn import assign_ssns
@@ -40,11 +41,14 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0) 
     truth = out / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     records, rows, problems, counts, n_files = [], [], [], {}, 0
-    for i, agency in enumerate(load_agencies()):
-        # One generator per agency, so adding an agency does not change the others' drops.
-        agency_rng = np.random.default_rng([seed, i + 1])
-        program_rows = PROGRAMS[agency.name](people, agency_rng)
-        drops = build_drops(agency, program_rows, people, agency_rng, noise_scale, CASE_HABITS[agency.name],
+    agencies = load_agencies()
+    # One generator per agency, so adding an agency does not change the others' drops.
+    rngs = {a.name: np.random.default_rng([seed, i + 1]) for i, a in enumerate(agencies)}
+    program_rows = {a.name: PROGRAMS[a.name](people, rngs[a.name]) for a in agencies}
+    program_rows, effects = plant_outcomes(people, program_rows, np.random.default_rng([seed, 0, 1]))
+    for i, agency in enumerate(agencies):
+        agency_rng = rngs[agency.name]
+        drops = build_drops(agency, program_rows[agency.name], people, agency_rng, noise_scale, CASE_HABITS[agency.name],
                             ssn_rng=np.random.default_rng([seed, i + 1, 0]))
         for name, frame in drops.files.items():
             write_drop(agency, frame, out / "landing" / agency.name / name)
@@ -60,6 +64,7 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0) 
     rows_df.write_parquet(truth / "rows.parquet")
     pl.concat(problems).write_parquet(truth / "problems.parquet")
     write_facts(people, rows_df, truth)
+    effects.write_csv(truth / "programme_effects.csv")
     seconds = time.perf_counter() - started
     youth = int(people["is_youth"].sum())
     lines = [f"synthetic city (seed {seed}): {youth} youth + {people.height - youth} adult mothers, "
