@@ -42,7 +42,7 @@ intakes as (
 
 young_parents as (
 
-    select mother_person_key as person_key, birth_date as start_date, current_date as end_date
+    select mother_person_key as person_key, birth_month_start as start_date, current_date as end_date
     from {{ ref('int_young_parents') }}
     where is_young_parent
 
