@@ -102,11 +102,13 @@ def incremental_worker(records_path: Path, out: Path, n_new: int) -> dict:
     """Hold out the n_new latest records, link the rest, then attach them; then re-link all,
     once under each pending-review policy (review.py): ``hold`` (the default) keeps apart the
     people the attach queued for review, ``merge`` lets the model merge them unseen."""
+    from hub_assets.linkage.cluster import RULES
     from hub_assets.linkage.incremental import attach_new_records
     from hub_assets.linkage.keys import key_stability
     from hub_assets.linkage.pipeline import full_relink
     from hub_assets.linkage.prepare import prepare_records
     from hub_assets.linkage.quality import truth_metrics
+    from hub_assets.linkage.refusals import attach_rules
     from hub_assets.linkage.review import DECISION_SCHEMA, kept_apart
 
     records = pl.read_parquet(records_path)
@@ -115,10 +117,13 @@ def incremental_worker(records_path: Path, out: Path, n_new: int) -> dict:
     new_tokens = records.sort("drop_id").tail(n_new)["record_token"]
     before = prepared.filter(~pl.col("unique_id").is_in(new_tokens.implode()))
     no_keys = pl.DataFrame(schema={"record_token": pl.String, "person_key": pl.String})
-    base = full_relink(before, model, no_keys).keys
+    base_run = full_relink(before, model, no_keys)
+    base = base_run.keys
 
     start = time.perf_counter()
-    attached = attach_new_records(prepared, base, model)
+    # As operations.link does: the refusal rules the base re-link decided (refusals.attach_rules).
+    decided = {rule: rule in base_run.rules for rule in RULES}
+    attached = attach_new_records(prepared, base, model, rules=attach_rules(prepared, decided))
     attach_seconds = time.perf_counter() - start
     after_attach = pl.concat([base, attached.keys])
     truth = out / "truth_tokens.parquet"

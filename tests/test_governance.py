@@ -110,7 +110,18 @@ def test_a_use_case_without_an_agreement_is_refused():
 
 def test_agreements_may_only_list_declared_agencies():
     raw = _governance_with(sources=["child_welfare", "tax_records"])
-    with pytest.raises(ValueError, match=r"agreement 'DSA-2025-03-crossover' lists sources \['tax_records'\]"):
+    with pytest.raises(ValueError, match=r"agreement 'DSA-2025-03-crossover' lists sources \['tax_records'\], "
+                                         r"which no agency declares"):
+        parse_governance(raw)
+
+
+def test_agencies_and_stewards_are_the_declarations_never_a_second_list():
+    from hub_assets.sources.declaration import load_agencies
+
+    assert load_governance().agencies == {a.name: a.owner for a in load_agencies()}
+    raw = _governance_with()
+    raw["agencies"] = [{"name": "city_schools", "steward": "Someone else"}]
+    with pytest.raises(ValueError, match=r"each agency and its steward \(owner\) are declared once"):
         parse_governance(raw)
 
 

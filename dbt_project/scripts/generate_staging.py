@@ -1,13 +1,16 @@
-"""Generate each agency's dbt staging folder from its declaration.
+"""Generate every dbt file that follows from the agency declarations.
 
 Writes ``models/staging/<agency>/`` with ``_<agency>__sources.yml`` (the raw table, its columns
 and its Dagster asset key), ``_<agency>__models.yml`` (docs and data tests) and
-``stg_<agency>__<entity>.sql`` (rename, cast, dedupe snapshots, join the crosswalk). The output is
-ordinary dbt files, committed; re-run after changing a declaration:
+``stg_<agency>__<entity>.sql`` (rename, cast, dedupe snapshots, join the crosswalk); and the
+service episodes (``episodes.py`` beside this script): the ``agency_episodes`` macro and the
+``int_summer_episodes`` and ``int_service_episodes`` unions. The output is ordinary dbt files,
+committed, and a test fails when they differ from what this script writes; re-run after
+changing a declaration:
 
     .venv/bin/python dbt_project/scripts/generate_staging.py
 
-Only staging is generated: intermediate models and marts are written by hand.
+Everything else (other intermediate models, marts) is written by hand.
 """
 
 from __future__ import annotations
@@ -19,27 +22,15 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hub_assets.sources.declaration import OMB_RACE_ETHNICITY, AgencySource, load_agencies  # noqa: E402
+from episodes import episode_files  # noqa: E402
 
-STAGING_DIR = REPO / "dbt_project" / "models" / "staging"
+DBT_DIR = REPO / "dbt_project"
+STAGING_DIR = DBT_DIR / "models" / "staging"
 
 SQL_TYPES = {"str": "varchar", "int": "bigint", "float": "double", "date": "date", "bool": "boolean"}
-
-# Renames where the snake_case of the agency's header is unreadable.
-RENAMES: dict[str, dict[str, str]] = {
-    "hmis": {"relationship_to_ho_h": "relationship_to_head_of_household"},
-}
-
-# Snapshot agencies resend their roster in every drop. One row per these columns is kept, from
-# the latest drop (drop ids start with the file name, which carries the delivery date).
-SNAPSHOT_KEYS: dict[str, list[str]] = {
-    "city_schools": ["record_token", "school_year", "school_id", "entry_date"],
-    "early_childhood": ["record_token", "program_year", "program_type", "site", "enroll_date"],
-    # Each public housing drop is a dated snapshot: the series over snapshot_date is the
-    # information, so only exact re-sends of the same snapshot are collapsed.
-    "public_housing": ["record_token", "household_token", "snapshot_date"],
-}
 
 # Where a row came from, as tokens: the drop ID and row number stay in the identity zone.
 LOCATOR_COLUMNS = [
@@ -66,7 +57,7 @@ def _dump(doc: dict) -> str:
 
 
 def _name(agency: AgencySource, column: str) -> str:
-    return RENAMES.get(agency.name, {}).get(column, column)
+    return agency.staging.renames.get(column, column)
 
 
 def _token_columns(agency: AgencySource) -> list[str]:
@@ -149,7 +140,7 @@ def models_yaml(agency: AgencySource) -> str:
         {"name": "neighbourhood", "description": "Community statistical area of the record's address.",
          "data_type": "varchar"},
     ]
-    what = "One row per record, latest drop wins" if agency.name in SNAPSHOT_KEYS else "One row per delivered record"
+    what = "One row per record, latest drop wins" if agency.staging.snapshot_keys else "One row per delivered record"
     doc = {"version": 2, "models": [{
         "name": model,
         "description": f"{agency.title}: {agency.entity}, renamed and typed, with person keys. {what}.",
@@ -158,8 +149,8 @@ def models_yaml(agency: AgencySource) -> str:
     coded["race_ethnicity"] = list(OMB_RACE_ETHNICITY)
     model_tests = [{"not_null_columns": {"arguments": {"columns": required}}},
                    {"accepted_values_columns": {"arguments": {"columns": coded}}}]
-    if agency.name in SNAPSHOT_KEYS:
-        model_tests.append({"unique_combination": {"arguments": {"columns": SNAPSHOT_KEYS[agency.name]}}})
+    if agency.staging.snapshot_keys:
+        model_tests.append({"unique_combination": {"arguments": {"columns": list(agency.staging.snapshot_keys)}}})
     doc["models"][0]["data_tests"] = model_tests
     return HEADER.format(name=agency.name).replace("--", "#", 1) + _dump(doc)
 
@@ -179,8 +170,8 @@ def staging_sql(agency: AgencySource) -> str:
         f"renamed as (\n\n    select\n        {select_list}\n    from source\n\n)",
     ]
     last = "renamed"
-    if agency.name in SNAPSHOT_KEYS:
-        keys = ", ".join(SNAPSHOT_KEYS[agency.name])
+    if agency.staging.snapshot_keys:
+        keys = ", ".join(list(agency.staging.snapshot_keys))
         ctes.append(
             "-- Snapshot agency: the roster is resent in every drop; keep each row once, from the\n"
             "-- latest drop loaded (drops load in the order of their dated file names).\n"
@@ -200,23 +191,41 @@ def staging_sql(agency: AgencySource) -> str:
     # A snapshot agency's deduplication is a window over every row of every drop: built once as a
     # table rather than redone by each of its data tests and each model reading it (at 1M source
     # rows a read of the City Schools view cost ~0.7 s, read about a dozen times per build).
-    config = "\n{{ config(materialized='table') }}\n" if agency.name in SNAPSHOT_KEYS else ""
+    config = "\n{{ config(materialized='table') }}\n" if agency.staging.snapshot_keys else ""
     return (HEADER.format(name=agency.name) + config + "\nwith\n\n" + ",\n\n".join(ctes)
             + "\n\nselect * from final\n")
 
 
-def write_agency(agency: AgencySource, staging_dir: Path = STAGING_DIR) -> Path:
-    folder = staging_dir / agency.name
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"_{agency.name}__sources.yml").write_text(sources_yaml(agency))
-    (folder / f"_{agency.name}__models.yml").write_text(models_yaml(agency))
-    (folder / f"stg_{agency.name}__{agency.entity}.sql").write_text(staging_sql(agency))
-    return folder
+def staging_files(agency: AgencySource) -> dict[str, str]:
+    """The agency's staging folder: path under the dbt project -> text."""
+    folder = f"models/staging/{agency.name}"
+    return {f"{folder}/_{agency.name}__sources.yml": sources_yaml(agency),
+            f"{folder}/_{agency.name}__models.yml": models_yaml(agency),
+            f"{folder}/stg_{agency.name}__{agency.entity}.sql": staging_sql(agency)}
+
+
+def generated_files(agencies: tuple[AgencySource, ...] | None = None) -> dict[str, str]:
+    """Every generated file: path under the dbt project -> text."""
+    agencies = load_agencies() if agencies is None else agencies
+    files: dict[str, str] = {}
+    for agency in agencies:
+        files |= staging_files(agency)
+    return files | episode_files(agencies)
+
+
+def write_all(dbt_dir: Path = DBT_DIR, agencies: tuple[AgencySource, ...] | None = None) -> list[Path]:
+    written = []
+    for rel, text in generated_files(agencies).items():
+        path = dbt_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+    return written
 
 
 def main() -> None:
-    for agency in load_agencies():
-        print(f"wrote {write_agency(agency).relative_to(REPO)}")
+    for path in write_all():
+        print(f"wrote {path.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

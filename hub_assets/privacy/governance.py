@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -21,6 +21,7 @@ import yaml
 from hub_assets.file_versions import parsed_once_per_version
 from hub_assets.linkage.review import POLICIES
 from hub_assets.privacy.manifest import sources_reached, use_case_models
+from hub_assets.sources.declaration import load_agencies
 from hub_assets.settings import GOVERNANCE_FILE, data_dir as default_data_dir
 
 VERDICT_FILE = Path("reports") / "governance_lineage.json"  # under the data directory
@@ -42,8 +43,20 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class SourceRule:
+    """A source held to stricter rules than every agreement's defaults, and why (its legal basis):
+    no published table whose lineage reaches it shows a count under ``min_cell_size``, and with
+    ``analyst_export`` false its rows never leave in an analyst export."""
+
+    source: str
+    basis: str
+    min_cell_size: int
+    analyst_export: bool
+
+
+@dataclass(frozen=True)
 class Governance:
-    agencies: dict[str, str]  # name -> steward
+    agencies: dict[str, str]  # name -> steward (each declaration's owner)
     shared_sources: tuple[str, ...]
     agreements: dict[str, Agreement]  # use case -> agreement
     roles: dict[str, tuple[str, ...]]  # role -> schemas it may read ("*" = all)
@@ -51,6 +64,18 @@ class Governance:
     # What a full re-link does with people an attach queued for review: "hold" them apart until a
     # reviewer decides, or "merge" them as the model says (hub_assets/linkage/review.py).
     pending_review_at_relink: str = "hold"
+    source_rules: dict[str, SourceRule] = field(default_factory=dict)  # source -> its stricter rule
+
+    def min_cell_size_for(self, sources) -> int:
+        """The disclosure threshold of a table whose lineage reaches ``sources``: the strictest of
+        the hub's and those sources' rules."""
+        return max([self.min_cell_size, *(self.source_rules[s].min_cell_size for s in sources
+                                          if s in self.source_rules)])
+
+    @property
+    def never_exported(self) -> frozenset[str]:
+        """Sources whose rows no analyst export may carry."""
+        return frozenset(s for s, rule in self.source_rules.items() if not rule.analyst_export)
 
     def agreement_for(self, use_case: str) -> Agreement | None:
         return self.agreements.get(use_case)
@@ -70,14 +95,20 @@ def _date(value, where: str) -> dt.date:
         raise ValueError(f"governance.yaml: {where} is not a date (YYYY-MM-DD): {value!r}") from exc
 
 
-def parse_governance(raw: dict) -> Governance:
-    agencies = {a["name"]: a.get("steward", "") for a in raw.get("agencies", [])}
+def parse_governance(raw: dict, sources=None) -> Governance:
+    """``raw`` is governance.yaml; the agencies and their stewards are the declared ``sources``
+    (default: every declaration in hub_assets/sources/agencies/), named nowhere else."""
+    if "agencies" in raw:
+        raise ValueError("governance.yaml: 'agencies' is not read here; each agency and its steward (owner) "
+                         "are declared once, in hub_assets/sources/agencies/<agency>.yaml")
+    agencies = {a.name: a.owner for a in (load_agencies() if sources is None else sources)}
     agreements: dict[str, Agreement] = {}
     for item in raw.get("agreements", []):
         where = f"agreement {item.get('id')!r}"
         unknown = set(item.get("sources", [])) - set(agencies)
         if unknown:
-            raise ValueError(f"governance.yaml: {where} lists sources {sorted(unknown)} not declared under agencies")
+            raise ValueError(f"governance.yaml: {where} lists sources {sorted(unknown)}, which no agency declares "
+                             f"(hub_assets/sources/agencies/)")
         if item["use_case"] in agreements:
             raise ValueError(f"governance.yaml: use case {item['use_case']!r} has more than one agreement")
         agreements[item["use_case"]] = Agreement(
@@ -91,8 +122,39 @@ def parse_governance(raw: dict) -> Governance:
     if pending_review not in POLICIES:
         raise ValueError(f"governance.yaml: linkage.pending_review_at_relink must be "
                          f"{' or '.join(POLICIES)}, not {pending_review!r}")
-    return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles,
-                      int(disclosure.get("min_cell_size", 10)), pending_review)
+    min_cell = int(disclosure.get("min_cell_size", 10))
+    return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles, min_cell, pending_review,
+                      _source_rules(raw.get("source_rules") or {}, agencies, min_cell))
+
+
+def _source_rules(raw: dict, agencies: dict[str, str], min_cell: int) -> dict[str, SourceRule]:
+    rules = {}
+    for source, spec in raw.items():
+        where = f"governance.yaml: source_rules.{source}"
+        if source not in agencies:
+            raise ValueError(f"{where}: no agency declares {source!r} (hub_assets/sources/agencies/)")
+        unknown = set(spec) - {"basis", "min_cell_size", "analyst_export"}
+        if unknown or "basis" not in spec:
+            raise ValueError(f"{where}: needs basis (the law or term that requires it), and may set "
+                             f"min_cell_size and analyst_export; unknown keys {sorted(unknown)}")
+        threshold = int(spec.get("min_cell_size", min_cell))
+        if threshold < min_cell:
+            raise ValueError(f"{where}: min_cell_size {threshold} is below the hub's {min_cell}; a source rule "
+                             "may only be stricter")
+        export = spec.get("analyst_export", True)
+        if not isinstance(export, bool):
+            raise ValueError(f"{where}: analyst_export is true or false, not {export!r}")
+        rules[source] = SourceRule(source, str(spec["basis"]), threshold, export)
+    return rules
+
+
+def use_case_min_cell_size(governance: Governance, manifest: dict, use_case: str) -> int:
+    """The disclosure threshold of a use case's published tables: the strictest rule of any
+    source its marts' lineage reaches."""
+    reached: set[str] = set()
+    for model in use_case_models(manifest, use_case):
+        reached |= sources_reached(manifest, model, set(governance.agencies))
+    return governance.min_cell_size_for(reached)
 
 
 def load_governance(path: Path | None = None) -> Governance:

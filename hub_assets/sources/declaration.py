@@ -5,9 +5,11 @@ append, delimiter, encoding, date format), which of its columns identify a perso
 style, and which columns are content, with their types and code sets. A content column the
 agency assigns as an identifier (an enrollment, household, registration or employer ID) says so
 (``identifier: token`` or ``identifier: drop``): it reaches the warehouse only as a keyed token,
-or not at all. The ingest asset, its
-pandera schema, its sensor, its checks, the synthetic generator and the dbt sources are all
-derived from it, so adding an agency is one YAML file plus one dbt staging folder.
+or not at all. It also names the agency's steward (``owner``), how its staging model renames
+and deduplicates (``staging``), how its rows become service episodes (``episodes``) and how the
+synthetic city plays it (``synth``). The ingest asset, its pandera schema, its sensor, its
+checks, the synthetic generator, governance's list of agencies and every generated dbt file
+(``dbt_project/scripts/generate_staging.py``) are derived from it.
 """
 
 from __future__ import annotations
@@ -147,6 +149,69 @@ class Plausibility:
 
 
 @dataclass(frozen=True)
+class Staging:
+    """How the generated dbt staging model shapes the agency's raw table: warehouse columns
+    renamed where the snake_case of the agency's header is unreadable, and for a snapshot
+    agency (which resends its roster in every drop) the columns that identify one row, of which
+    the latest drop's copy is kept."""
+
+    renames: dict[str, str] = field(default_factory=dict)
+    snapshot_keys: tuple[str, ...] = ()
+
+
+SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+EPISODE_FIELDS = ("service_type", "program", "provider", "start_date", "end_date", "record_token", "source_ref",
+                  "neighbourhood", "where", "group_by", "summer")
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """How the agency's staged rows become service episodes (``int_service_episodes``). Each
+    field is a SQL expression over the staging model's columns; ``service_type`` is a label.
+    ``group_by`` collapses rows (a tenancy from dated snapshots: the other fields are then
+    aggregates); ``where`` keeps only rows that are services; ``summer`` makes the agency a
+    summer provider, with the expressions deciding whether an episode is a summer programme and
+    which summer it belongs to."""
+
+    service_type: str
+    program: str
+    start_date: str
+    end_date: str | None = None
+    provider: str | None = None
+    record_token: str = "record_token"
+    source_ref: str = "row_token"  # what makes the episode unique within the agency and person
+    neighbourhood: str = "neighbourhood"
+    where: str | None = None
+    group_by: tuple[str, ...] = ()
+    is_summer_program: str | None = None
+    summer_year: str | None = None
+
+    @property
+    def is_summer_provider(self) -> bool:
+        return self.is_summer_program is not None
+
+
+# How a synthetic agency's staff or system writes names and addresses: always upper case,
+# title case, or as typed (a mix of both and lower case).
+CaseHabit = Literal["upper", "title", "typed"]
+
+
+@dataclass(frozen=True)
+class Synth:
+    """How the synthetic city plays this agency. ``program`` names the behaviour (who it serves,
+    when, what it records) registered with ``@program`` in ``hub_assets.synth``; by default the
+    agency's own name. The rest is data: how its staff write names (``case``); its noise rates
+    are the declaration's ``noise``."""
+
+    program: str
+    case: CaseHabit = "typed"
+
+    def __post_init__(self) -> None:
+        if self.case not in ("upper", "title", "typed"):
+            raise ValueError(f"synth.case must be upper, title or typed, not {self.case!r}")
+
+
+@dataclass(frozen=True)
 class AgencySource:
     name: str
     title: str
@@ -167,6 +232,21 @@ class AgencySource:
     content: tuple[ContentColumn, ...]
     noise: dict[str, float] = field(default_factory=dict)  # synthetic-city noise rates
     plausibility: Plausibility = field(default_factory=Plausibility)
+    synth: Synth | None = None  # filled from the name when the declaration has no synth block
+    staging: Staging = field(default_factory=Staging)
+    episodes: Episodes | None = None  # None: the rows are events, not services
+
+    def __post_init__(self) -> None:
+        if self.synth is None:  # built in code rather than read: the behaviour named after the agency
+            object.__setattr__(self, "synth", Synth(program=self.name))
+
+    @property
+    def staging_columns(self) -> list[str]:
+        """Columns of the generated staging model before person keys are joined: record tokens,
+        row locators, content (renamed), race/ethnicity and neighbourhood."""
+        cols = [block.token_column for block in self.identities] + ["drop_token", "row_token", "loaded_at"]
+        cols += [self.staging.renames.get(c.warehouse_name, c.warehouse_name) for c in self.warehouse_content]
+        return cols + ["race_ethnicity", "neighbourhood"]
 
     @property
     def primary(self) -> IdentityColumns:
@@ -259,8 +339,81 @@ def _plausibility(raw: dict) -> Plausibility:
     return Plausibility(**raw)
 
 
+def _synth(name: str, raw: dict | None) -> Synth:
+    raw = dict(raw or {})
+    unknown = set(raw) - {"program", "case"}
+    if unknown:
+        raise ValueError(f"agency {name}: synth block has unknown keys {sorted(unknown)} (known: case, program)")
+    return Synth(program=str(raw.pop("program", name)), **raw)
+
+
+def _staging(name: str, raw: dict | None) -> Staging:
+    raw = dict(raw or {})
+    unknown = set(raw) - {"renames", "snapshot_keys"}
+    if unknown:
+        raise ValueError(f"agency {name}: staging block has unknown keys {sorted(unknown)} "
+                         f"(known: renames, snapshot_keys)")
+    return Staging(renames={str(k): str(v) for k, v in (raw.get("renames") or {}).items()},
+                   snapshot_keys=tuple(str(c) for c in raw.get("snapshot_keys") or ()))
+
+
+def _episodes(name: str, raw: dict | None) -> Episodes | None:
+    if raw is None:
+        return None
+    raw = dict(raw)
+    unknown = set(raw) - set(EPISODE_FIELDS)
+    if unknown:
+        raise ValueError(f"agency {name}: episodes block has unknown keys {sorted(unknown)} "
+                         f"(known: {', '.join(EPISODE_FIELDS)})")
+    missing = {"service_type", "program", "start_date"} - set(raw)
+    if missing:
+        raise ValueError(f"agency {name}: episodes block lacks {sorted(missing)}")
+    summer = raw.pop("summer", None)
+    if summer is not None:
+        if set(summer) != {"is_summer_program", "summer_year"}:
+            raise ValueError(f"agency {name}: episodes.summer needs exactly is_summer_program and summer_year")
+        raw |= {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in summer.items()}
+    raw["group_by"] = tuple(raw.get("group_by") or ())
+    return Episodes(**{k: (str(v) if isinstance(v, (int, float, bool)) else v) for k, v in raw.items()})
+
+
+def _check_staging(source: AgencySource) -> None:
+    """Names the staging and episode blocks use are the agency's own columns."""
+    where = f"agency {source.name} (hub_assets/sources/agencies/{source.name}.yaml)"
+    content = {c.warehouse_name for c in source.warehouse_content}
+    bad = set(source.staging.renames) - content
+    if bad:
+        raise ValueError(f"{where}: staging.renames renames {sorted(bad)}, which are not its warehouse content "
+                         f"columns ({sorted(content)})")
+    if source.staging.snapshot_keys and source.mode != "snapshot":
+        raise ValueError(f"{where}: staging.snapshot_keys is only for mode: snapshot (this agency is {source.mode})")
+    if source.mode == "snapshot" and not source.staging.snapshot_keys:
+        raise ValueError(f"{where}: a snapshot agency declares staging.snapshot_keys, the columns of one row")
+    columns = source.staging_columns
+    bad = [c for c in source.staging.snapshot_keys if c not in columns]
+    if bad:
+        raise ValueError(f"{where}: staging.snapshot_keys {bad} are not staging columns ({columns})")
+    ep = source.episodes
+    if ep is None:
+        return
+    if not SQL_IDENTIFIER.match(ep.service_type):
+        raise ValueError(f"{where}: episodes.service_type is a label in snake_case, not {ep.service_type!r}")
+    plain = {f: getattr(ep, f) for f in ("program", "provider", "start_date", "end_date", "record_token",
+                                          "source_ref", "neighbourhood")}
+    plain |= {f"group_by[{i}]": c for i, c in enumerate(ep.group_by)}
+    for f, expr in plain.items():
+        # A bare name is a column; anything else is a SQL expression the dbt build checks.
+        if expr and SQL_IDENTIFIER.match(expr) and expr not in columns and expr not in ("true", "false", "null"):
+            raise ValueError(f"{where}: episodes.{f} names column {expr!r}, which its staging model does not "
+                             f"have ({columns})")
+
+
 def parse_declaration(raw: dict) -> AgencySource:
     raw = dict(raw)
+    name = raw.get("name", "?")
+    raw["synth"] = _synth(name, raw.get("synth"))
+    raw["staging"] = _staging(name, raw.get("staging"))
+    raw["episodes"] = _episodes(name, raw.get("episodes"))
     raw["plausibility"] = _plausibility(raw.get("plausibility") or {})
     raw["identities"] = tuple(_identity(b) for b in raw["identities"])
     raw["content"] = tuple(_content(n, c or {}) for n, c in raw["content"].items())
@@ -269,7 +422,9 @@ def parse_declaration(raw: dict) -> AgencySource:
     bad = set(raw["race_codes"].values()) - set(OMB_RACE_ETHNICITY)
     if bad:
         raise ValueError(f"agency {raw['name']}: race codes map to unknown categories {sorted(bad)}")
-    return AgencySource(**raw)
+    source = AgencySource(**raw)
+    _check_staging(source)
+    return source
 
 
 @cache

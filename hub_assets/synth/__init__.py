@@ -2,25 +2,27 @@
 
 ``OUT/landing/<agency>/<file>`` holds the drops, each in its agency's declared format;
 ``OUT/truth/`` holds who everyone really is (persons), which person each agency record is
-(records), which person each file row is (rows), the planted bad rows (problems) and headline
-facts computed from the truth (facts.json). Same seed, same bytes.
+(records), which person each file row is (rows), the planted bad rows (problems), headline
+facts computed from the truth (facts.json) and the planted programme effects
+(programme_effects.csv). Same seed, same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from hub_assets.sources.declaration import load_agencies
+from hub_assets.sources.declaration import AgencySource, load_agencies
 from hub_assets.synth.cohorts import add_cohorts
 from hub_assets.synth.drops import build_drops, write_drop
 from hub_assets.synth.facts import write_facts
 from hub_assets.synth.outcomes import plant_outcomes
 from hub_assets.synth.population import build_population
-from hub_assets.synth.programs import CASE_HABITS, PROGRAMS
+from hub_assets.synth.programs import program_for
 from hub_assets.synth.ssn import assign_ssns
 
 TRUTH_PERSON_COLUMNS = [
@@ -31,8 +33,16 @@ TRUTH_PERSON_COLUMNS = [
 ]
 
 
-def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0) -> str:
-    """Generate a city of ``persons`` youth (0-24, plus their adult mothers) into ``out``."""
+def agency_seed(name: str) -> int:
+    """A stable number from the agency's name (not its position among the declarations), so
+    declaring another agency leaves every other agency's drops byte-identical."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+
+
+def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0,
+                  agencies: tuple[AgencySource, ...] | None = None) -> str:
+    """Generate a city of ``persons`` youth (0-24, plus their adult mothers) into ``out``, with
+    drops from ``agencies`` (default: every declared agency)."""
     started = time.perf_counter()
     out = Path(out)
     rng = np.random.default_rng(seed)
@@ -41,15 +51,17 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0) 
     truth = out / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     records, rows, problems, counts, n_files = [], [], [], {}, 0
-    agencies = load_agencies()
-    # One generator per agency, so adding an agency does not change the others' drops.
-    rngs = {a.name: np.random.default_rng([seed, i + 1]) for i, a in enumerate(agencies)}
-    program_rows = {a.name: PROGRAMS[a.name](people, rngs[a.name]) for a in agencies}
+    agencies = load_agencies() if agencies is None else agencies
+    programs = {agency.name: program_for(agency) for agency in agencies}  # every one known before any is drawn
+    # One generator per agency, seeded from its name, so adding an agency does not change the
+    # others' drops.
+    rngs = {agency.name: np.random.default_rng([seed, agency_seed(agency.name)]) for agency in agencies}
+    program_rows = {agency.name: programs[agency.name](people, rngs[agency.name]) for agency in agencies}
+    # Programme selection and effects are planted across agencies once every agency's rows exist.
     program_rows, effects = plant_outcomes(people, program_rows, np.random.default_rng([seed, 0, 1]))
-    for i, agency in enumerate(agencies):
-        agency_rng = rngs[agency.name]
-        drops = build_drops(agency, program_rows[agency.name], people, agency_rng, noise_scale, CASE_HABITS[agency.name],
-                            ssn_rng=np.random.default_rng([seed, i + 1, 0]))
+    for agency in agencies:
+        drops = build_drops(agency, program_rows[agency.name], people, rngs[agency.name], noise_scale,
+                            agency.synth.case, ssn_rng=np.random.default_rng([seed, agency_seed(agency.name), 0]))
         for name, frame in drops.files.items():
             write_drop(agency, frame, out / "landing" / agency.name / name)
         n_files += len(drops.files)

@@ -47,6 +47,7 @@ PROGRAMMES = {"youthworks": ("youthworks",), "family_league": ("family_league",)
               "summer_programmes": ("youthworks", "summer_funding", "family_league_summer", "rec_parks")}
 AGES = {"youthworks": (14, 21), "family_league": (5, 14), "summer_programmes": (5, 21)}
 SYSTEMS = ("child_welfare", "juvenile_services", "hmis", "public_housing")
+NEEDED = ("city_schools", "wage_records", "youthworks", "summer_funding", "family_league", "rec_parks")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -79,8 +80,11 @@ def _select(rows: pl.DataFrame, in_cohort: pl.Expr, keep: set) -> pl.DataFrame:
 
 def plant_outcomes(people: pl.DataFrame, rows: dict[str, pl.DataFrame],
                    rng: np.random.Generator) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """The agencies' rows with selection and effects planted, and the truth of the effects."""
+    """The agencies' rows with selection and effects planted, and the truth of the effects. A
+    city without the agencies the comparison needs (a test's few agencies) is left as drawn."""
     rows = dict(rows)
+    if not set(NEEDED) <= set(rows):
+        return rows, pl.DataFrame(schema={"programme": pl.String, "outcome": pl.String})
     ids = people["person_id"].to_numpy()
     index = {pid: i for i, pid in enumerate(ids)}
     n = len(ids)

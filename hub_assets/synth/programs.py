@@ -23,8 +23,33 @@ PROGRAMS: dict[str, Program] = {}
 
 
 def program(fn: Program) -> Program:
+    """Register ``fn`` as the behaviour its name says (an agency's ``synth.program``)."""
     PROGRAMS[fn.__name__] = fn
     return fn
+
+
+def program_for(agency) -> Program:
+    """The behaviour an agency's declaration names, or an error saying what is missing."""
+    _load_agency_modules()
+    name = agency.synth.program
+    if name not in PROGRAMS:
+        raise LookupError(
+            f"agency {agency.name}: its declaration's synth.program is {name!r}, but no synthetic behaviour "
+            f"of that name is registered; write a function `{name}` decorated with @program in a module of "
+            f"hub_assets/synth/agencies/ (registered: {', '.join(sorted(PROGRAMS))})")
+    return PROGRAMS[name]
+
+
+def _load_agency_modules() -> None:
+    """Import every module of ``hub_assets.synth.agencies``, each registering an agency's
+    behaviour with ``@program``, so a new agency's behaviour is one new module."""
+    import importlib
+    import pkgutil
+
+    from hub_assets.synth import agencies
+
+    for module in pkgutil.iter_modules(agencies.__path__):
+        importlib.import_module(f"{agencies.__name__}.{module.name}")
 
 
 def _pick(values: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -406,12 +431,3 @@ def wage_records(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
             drop_file=pl.lit(f"ui_wages_{year}Q{q}.csv"), event_date=pl.lit(end),
         ))
     return pl.concat(frames).select("person_id", "drop_file", "event_date", "YEAR_QTR", "EMPLOYER_ID", "NAICS2", "WAGES")
-
-
-# How each agency's staff or system writes names and addresses: always upper case, title case,
-# or as typed (a mix). Declarations do not say this, so it lives with the other agency habits.
-CASE_HABITS = {
-    "city_schools": "upper", "rec_parks": "typed", "youthworks": "upper", "summer_funding": "typed",
-    "family_league": "title", "child_welfare": "upper", "juvenile_services": "upper", "hmis": "title",
-    "public_housing": "upper", "vital_records": "upper", "early_childhood": "typed", "wage_records": "upper",
-}
