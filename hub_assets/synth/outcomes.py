@@ -141,7 +141,7 @@ def _schools(schools: pl.DataFrame, index: dict, prior: np.ndarray, system: np.n
     cont = np.zeros(n, bool)
     cont[[index[p] for p in base.filter(pl.col("grade") != "12")["person_id"].to_list()]] = True
     # Leaving school: likelier for poor attenders; YouthWorks lowers the chance.
-    p_leave = 0.04 + 0.6 * np.maximum(0.0, 0.9 - prior)
+    p_leave = 0.02 + 0.6 * np.maximum(0.0, 0.9 - prior)
     u_leave = rng.random(n)
     enrolled_if = {s: u_leave >= np.clip(p_leave - effect("enrolled", s), 0, 1) for s in scenarios}
     noise = rng.normal(0, 0.025, n)
