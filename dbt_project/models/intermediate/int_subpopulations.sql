@@ -5,7 +5,8 @@
 --     enrolment that year flagged McKinney-Vento;
 --   public_housing: on a Housing Authority household roster that year (public housing or voucher);
 --   justice_involved: a juvenile services intake during the year;
---   young_parent: gave birth aged 24 or under, from the school year of the birth on;
+--   young_parent: gave birth aged 24 or under (int_young_parents' rule: birth on the first of
+--     the child's birth month), from the school year of the birth on;
 --   chronic_absence: enrolled in City Schools that year and attended under 90% of enrolled days.
 -- A person can be in several subpopulations at once; every use case reads its subpopulations
 -- from here, so a definition changes in one place.
@@ -40,11 +41,25 @@ intakes as (
 
 ),
 
+spine as (
+
+    select * from {{ ref('stg_spine__person_spine') }}
+
+),
+
+-- Births read here, not through int_young_parents (which also reads early childhood, wages and
+-- health), so a use case reading subpopulations reaches vital records alone for this one.
 young_parents as (
 
-    select mother_person_key as person_key, birth_month_start as start_date, current_date as end_date
-    from {{ ref('int_young_parents') }}
-    where is_young_parent
+    select
+        births.mother_person_key as person_key,
+        make_date(child.birth_year, coalesce(child.birth_month, 7), 1) as start_date,
+        current_date as end_date
+    from {{ ref('stg_vital_records__births') }} as births
+    inner join spine as child on child.person_key = births.person_key
+    inner join spine as mother on mother.person_key = births.mother_person_key
+    where {{ age_at('mother.birth_year', 'mother.birth_month',
+                    'make_date(child.birth_year, coalesce(child.birth_month, 7), 1)') }} <= 24
 
 ),
 

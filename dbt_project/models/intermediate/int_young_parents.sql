@@ -97,7 +97,6 @@ final as (
         dated.child_person_key,
         dated.mother_person_key,
         dated.child_birth_year,
-        dated.birth_date as birth_month_start,
         dated.mother_age_at_birth,
         {{ age_band('dated.mother_age_at_birth') }} as mother_age_band,
         dated.mother_age_at_birth <= 24 as is_young_parent,
