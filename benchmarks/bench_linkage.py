@@ -185,17 +185,36 @@ def run_size(target: int, seed: int, workdir: Path, incremental: bool) -> dict:
     return row
 
 
+def _when(row: dict, results: dict) -> str:
+    return (row.get("run_at") or results["at"])[:16].replace("T", " ")
+
+
+def _commit() -> str | None:
+    """The code's commit (with ``+`` when tracked files have changes), so each row says what ran."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=ROOT).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty else "")
+
+
 def render(results: dict) -> str:
-    lines = ["# Linkage benchmark", "", f"Run {results['at']} on {results['machine']}.", "",
-             "| records | prepare | train | load | block + predict | cluster | keys | total s | rec/s | "
-             "peak RSS MB | plain Splink s | ratio | cluster P | cluster R | pairwise P | pairwise R |",
-             "|" + "---|" * 16]
+    lines = ["# Linkage benchmark", "", f"Last run {results['at']} on {results['machine']}. Each size "
+             "keeps the figures of the run that last measured it: its time (UTC) and the code's commit "
+             "are in the first column.", "",
+             "| run, commit | records | prepare | train | load | block + predict | cluster | keys | total s | "
+             "rec/s | peak RSS MB | plain Splink s | ratio | cluster P | cluster R | pairwise P | pairwise R |",
+             "|" + "---|" * 17]
     for row in results["sizes"]:
         h, s, t = row["hub"], dict(row["hub"]["seconds"]), row["hub"]["truth"]
         # runs before blocking moved inside predict timed the two separately
         s.setdefault("block_and_predict", s.get("block", 0) + s.get("predict", 0))
+        commit = f", {row['commit'][:7]}" if row.get("commit") else ""
         lines.append(
-            f"| {row.get('label') or format(row['records'], ',')} | " + " | ".join(f"{s.get(k, 0):.1f}" for k in
+            f"| {_when(row, results)}{commit} | {row.get('label') or format(row['records'], ',')} | " + " | ".join(f"{s.get(k, 0):.1f}" for k in
                                                    ("prepare", "train", "load", "block_and_predict",
                                                     "cluster", "keys"))
             + f" | {h['total_seconds']:.1f} | {h['records_per_second']:,.0f} | {h['peak_rss_mb']:,.0f} | "
@@ -205,7 +224,8 @@ def render(results: dict) -> str:
     for row in results["sizes"]:
         if "incremental" in row:
             inc = row["incremental"]
-            lines += ["", f"## Incremental attach ({inc['new_records']:,} new of {inc['records']:,})", "",
+            lines += ["", f"## Incremental attach ({inc['new_records']:,} new of {inc['records']:,}; "
+                      f"run {_when(row, results)})", "",
                       f"- attach {inc['incremental_attach_seconds']:.1f} s vs full re-link "
                       f"{inc['full_relink_seconds']:.1f} s ({inc['attach_over_full']:.1%})",
                       f"- key stability: incremental {inc['key_stability_incremental']:.4%}, "
@@ -256,6 +276,7 @@ def main() -> None:
         for size in args.sizes:
             run = run_size(size, args.seed, Path(tmp), size in args.incremental_at)
             run["run_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            run["commit"] = _commit()
             results["sizes"] = sorted([*results["sizes"], run], key=lambda s: s["target_records"])
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2, default=str))

@@ -39,7 +39,7 @@ def test_shipped_config_limits_the_writer_pool_and_queues_runs(tmp_path, open_sh
         assert concurrency.pool_config.pool_granularity.value == "op"
         queue = concurrency.run_queue_config
         assert queue.max_concurrent_runs == 3
-        assert {limit["key"] for limit in queue.tag_concurrency_limits} == {"dagster/schedule_name", "hub/agency"}
+        assert {limit["key"] for limit in queue.tag_concurrency_limits} == {"dagster/schedule_name", "hub/agency", "hub/writes"}
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.run_monitoring_enabled
         assert instance.event_log_storage.supports_global_concurrency_limits

@@ -24,7 +24,8 @@ from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy.disclosure import TABLE_RULES
 from hub_assets.privacy.governance import graph_refusals, load_governance, refusals, use_case_min_cell_size
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
-from hub_assets.privacy.release import load_release_before_current, read_public_table
+from hub_assets.privacy.release import (current_publication, load_release_before_current, publication_before_current,
+                                        read_public_table)
 from hub_assets.privacy.protect import audit_release
 from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
@@ -69,7 +70,9 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
                     yield _result(rule.name, key, rule.problems(table, mart.spec, threshold, base),
                                   min_cell_size=threshold, rounding_base=base)
             if AUDIT_CHECK in wanted:
-                audit = audit or audit_release(published, previous, threshold)
+                audit = audit or audit_release(published, previous, threshold,
+                                               current_publication(hub.paths.public, threshold),
+                                               publication_before_current(hub.paths.public, threshold))
                 yield _result(AUDIT_CHECK, key, audit.failures_of(mart.name), **audit.metadata())
 
     return _checks

@@ -47,7 +47,7 @@ def adult_justice(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         ARREST_DATE=as_dates(arrest), BOOKING_DATE=as_dates(arrest + (rng.random(m) < 0.3)),
         BOOKING_NO=pl.format("B{}", pl.Series(rng.permutation(m) + 26_000_000).cast(pl.String)),
         CHARGE_CATEGORY=pl.Series(category), CHARGE_LEVEL=pl.Series(level), RELEASE_TYPE=pl.Series(release))
-    # Monthly extracts, the first year's gathered into half-years.
+    # Extracts by half-year, the last one partial (to the end of September 2026).
     drop = (pl.when(pl.col("ARREST_DATE") < pl.lit(date(2025, 7, 1))).then(pl.lit("2025-06"))
             .when(pl.col("ARREST_DATE") < pl.lit(date(2026, 1, 1))).then(pl.lit("2025-12"))
             .when(pl.col("ARREST_DATE") < pl.lit(date(2026, 7, 1))).then(pl.lit("2026-06"))

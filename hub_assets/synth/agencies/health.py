@@ -16,7 +16,7 @@ from hub_assets.synth.programs import program
 from hub_assets.synth.timeline import age_at, as_dates, day_numbers, days
 
 FIRST, LAST = date(2025, 1, 1), date(2026, 6, 30)  # service dates in the drops
-# (category, procedure, diagnosis, lines' share) by visit kind; the procedure depends on age.
+# (procedure, diagnosis) pairs a dental or vision visit is billed with; well-child codes depend on age.
 DENTAL = [("D0120", "Z01.20"), ("D1120", "Z01.20"), ("D1206", "Z29.3"), ("D0150", "Z01.20"), ("D1351", "Z01.20")]
 VISION = [("99173", "Z01.00"), ("92004", "Z01.00"), ("92014", "Z01.01"), ("V2020", "H52.13"), ("V2100", "H52.13")]
 NPIS = [f"1{n:09d}" for n in (234567893, 356712049, 467829130, 578930241, 689041352, 790152463, 801263574)]

@@ -49,7 +49,7 @@ def social_services(city: pl.DataFrame, rng: np.random.Generator) -> pl.DataFram
         .then(pl.lit("CHILD")).otherwise(pl.lit("OTHER_RELATIVE")),
         HOUSEHOLD_SIZE=pl.len().over("CASE_NO"), SPELL_START=pl.col("start").cast(pl.Date),
         SPELL_END=pl.col("end").cast(pl.Date))
-    # Quarterly extracts of the spells that began in the quarter; the first covers the first year.
+    # Quarterly extracts of the spells that began in the quarter; the first covers all before July 2025.
     cut = (pl.when(pl.col("SPELL_START") < pl.lit(date(2025, 7, 1))).then(pl.lit("2025Q2"))
            .otherwise(pl.format("{}Q{}", pl.col("SPELL_START").dt.year(), pl.col("SPELL_START").dt.quarter())))
     rows = rows.with_columns(drop_file=pl.format("fia_benefits_{}.csv", cut), event_date=pl.col("SPELL_START"))
