@@ -292,12 +292,12 @@ def test_subpopulations_are_defined_once_per_person_and_school_year(built):
     assert first == [("2019-20",)]
 
 
-def test_headline_rates_by_subpopulation_count_a_youth_in_two_subpopulations_once_in_all(built):
-    # Students of 2025-26 (the latest school year): o3 only, in no subpopulation. Homelessness in
-    # the latest year: none. 'All' is a distinct count; no subpopulation row without its members.
+def test_headline_rates_by_subpopulation_compare_with_every_youth_measured(built):
+    # Students of 2025-26 (the latest school year): o3 only, in no subpopulation, so only the
+    # all-youth row; homelessness in the latest year: none.
     rows = _query(built, "select measure, subpopulation, youth, youth_in_measure from marts.headline_rates_by_subpopulation "
                          "where measure in ('homelessness', 'chronic_absence') order by 1, 2")
-    assert rows == [("chronic_absence", "All", 1, 0), ("homelessness", "All", 1, 0)]
+    assert rows == [("chronic_absence", "all_youth", 1, 0), ("homelessness", "all_youth", 1, 0)]
 
 
 def test_dbt_unit_tests_run_and_pass(built):

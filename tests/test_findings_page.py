@@ -62,7 +62,7 @@ PUBLIC_ZONE = {
     "subpopulations/headline_rates_by_subpopulation.csv": (
         "measure,period,subpopulation,youth,youth_suppressed,youth_in_measure,youth_in_measure_suppressed,"
         "rate,rate_suppressed\n"
-        "summer_participation,2025,All,6410,false,1640,false,0.2559,false\n"
+        "summer_participation,2025,all_youth,6410,false,1640,false,0.2559,false\n"
         "summer_participation,2025,foster_care,80,false,20,false,0.25,false\n"
         "summer_participation,2025,young_parent,25,false,,true,,true\n"
         "summer_participation,2025,homelessness,285,false,60,false,0.2105,false\n"),

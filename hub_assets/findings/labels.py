@@ -26,7 +26,7 @@ VALUES = {
     "BLACK": "Black", "WHITE": "White", "HISPANIC": "Hispanic/Latino", "ASIAN": "Asian",
     "AIAN": "American Indian/Alaska Native", "NHPI": "Native Hawaiian/Pacific Islander",
     "MULTI": "Two or more races", "OTHER": "Another race",
-    "foster_care": "Foster youth", "homelessness": "Youth experiencing homelessness",
+    "all_youth": "All youth", "foster_care": "Foster youth", "homelessness": "Youth experiencing homelessness",
     "public_housing": "Public-housing youth", "justice_involved": "Justice-involved youth",
     "young_parent": "Young parents", "chronic_absence": "Chronically absent students",
     "involved": "Known to child welfare, juvenile services, homeless services or public housing",

@@ -27,6 +27,7 @@ OUTCOMES = {
     "earnings": ("earnings in the six months after the summer", "dollars"),
 }
 PROGRAMME_ORDER = ["youthworks", "summer_programmes", "family_league"]
+ALL_YOUTH = "all_youth"  # everyone the measure covers, in any subpopulation or none
 DIMENSION_ORDER = ["all", "sex", "race_ethnicity", "age_band", "system_involvement"]
 
 
@@ -136,12 +137,12 @@ def subpopulations_section(tables: list[PublicTable]) -> str:
     table = _table(tables, "headline_rates_by_subpopulation")
     if table is None:
         return '<p class="missing">Not published yet.</p>'
-    parts = ['<p class="note">A young person can belong to several of these groups; "all" counts '
-             "each once. Group membership counts the period measured or any earlier year.</p>"]
+    parts = ['<p class="note">A young person can belong to several of these groups or none; "all youth" '
+             "counts everyone measured once. Group membership counts the period measured or any earlier year.</p>"]
     for measure in sorted({r["measure"] for r in table.rows}, key=natural_key):
         rows = [r for r in table.rows if r["measure"] == measure]
-        everyone = next((r for r in rows if r["subpopulation"] == "All"), None)
-        groups = sorted((r for r in rows if r["subpopulation"] != "All"), key=lambda r: natural_key(r["subpopulation"]))
+        everyone = next((r for r in rows if r["subpopulation"] == ALL_YOUTH), None)
+        groups = sorted((r for r in rows if r["subpopulation"] != ALL_YOUTH), key=lambda r: natural_key(r["subpopulation"]))
         period = rows[0].get("period")
         heading = f"{value_text(measure)} ({period})" if period else value_text(measure)
         parts.append(f"<h3>{escape(heading)}</h3>")

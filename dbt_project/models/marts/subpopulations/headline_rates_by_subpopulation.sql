@@ -1,6 +1,6 @@
 -- Each use case's headline rate for each subpopulation (int_subpopulations) against all youth
--- in the same population ('All', each youth counted once: a youth can be in several
--- subpopulations). Membership: in the subpopulation in the period's school year or any earlier one.
+-- in the same population ('all_youth': everyone measured, in any subpopulation or none, each
+-- counted once; a youth can be in several subpopulations). Membership: in the subpopulation in the period's school year or any earlier one.
 --   summer_participation: enrolled students (school year before summer Y) who took part in a
 --     summer programme in summer Y, for the latest summer on file;
 --   homelessness: students (latest school year) identified as experiencing homelessness;
@@ -101,7 +101,7 @@ measured as (
 
 grouped as (
 
-    select measured.measure, measured.period, measured.person_key, measured.in_measure, 'All' as subpopulation
+    select measured.measure, measured.period, measured.person_key, measured.in_measure, 'all_youth' as subpopulation
     from measured
     union all
     select distinct measured.measure, measured.period, measured.person_key, measured.in_measure, subpopulations.subpopulation
