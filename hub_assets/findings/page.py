@@ -248,7 +248,7 @@ def render_findings_page(public_dir: Path, generated_at: datetime | None = None,
         elif use_case == "programme_outcomes":
             body = outcomes_section(found)
         elif use_case == "subpopulations":
-            body = subpopulations_section(found) + use_case_section(found)
+            body = subpopulations_section(found) + "".join(data_table(t, open_=False) for t in found)
         else:
             body = use_case_section(found)
         sections.append(f'<section id="{escape(use_case)}"><h2>{escape(title)}</h2>{body}</section>')
