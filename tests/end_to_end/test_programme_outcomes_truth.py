@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from hub_assets.synth import generate_city
-from tests.end_to_end.conftest import run_hub_cli
+from .conftest import run_hub_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("programme_outcomes_build")]
 
