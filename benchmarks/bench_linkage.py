@@ -102,11 +102,13 @@ def incremental_worker(records_path: Path, out: Path, n_new: int) -> dict:
     """Hold out the n_new latest records, link the rest, then attach them; then re-link all,
     once under each pending-review policy (review.py): ``hold`` (the default) keeps apart the
     people the attach queued for review, ``merge`` lets the model merge them unseen."""
+    from hub_assets.linkage.cluster import RULES
     from hub_assets.linkage.incremental import attach_new_records
     from hub_assets.linkage.keys import key_stability
     from hub_assets.linkage.pipeline import full_relink
     from hub_assets.linkage.prepare import prepare_records
     from hub_assets.linkage.quality import truth_metrics
+    from hub_assets.linkage.refusals import attach_rules
     from hub_assets.linkage.review import DECISION_SCHEMA, kept_apart
 
     records = pl.read_parquet(records_path)
@@ -115,10 +117,13 @@ def incremental_worker(records_path: Path, out: Path, n_new: int) -> dict:
     new_tokens = records.sort("drop_id").tail(n_new)["record_token"]
     before = prepared.filter(~pl.col("unique_id").is_in(new_tokens.implode()))
     no_keys = pl.DataFrame(schema={"record_token": pl.String, "person_key": pl.String})
-    base = full_relink(before, model, no_keys).keys
+    base_run = full_relink(before, model, no_keys)
+    base = base_run.keys
 
     start = time.perf_counter()
-    attached = attach_new_records(prepared, base, model)
+    # As operations.link does: the refusal rules the base re-link decided (refusals.attach_rules).
+    decided = {rule: rule in base_run.rules for rule in RULES}
+    attached = attach_new_records(prepared, base, model, rules=attach_rules(prepared, decided))
     attach_seconds = time.perf_counter() - start
     after_attach = pl.concat([base, attached.keys])
     truth = out / "truth_tokens.parquet"
@@ -180,17 +185,36 @@ def run_size(target: int, seed: int, workdir: Path, incremental: bool) -> dict:
     return row
 
 
+def _when(row: dict, results: dict) -> str:
+    return (row.get("run_at") or results["at"])[:16].replace("T", " ")
+
+
+def _commit() -> str | None:
+    """The code's commit (with ``+`` when tracked files have changes), so each row says what ran."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=ROOT).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty else "")
+
+
 def render(results: dict) -> str:
-    lines = ["# Linkage benchmark", "", f"Run {results['at']} on {results['machine']}.", "",
-             "| records | prepare | train | load | block + predict | cluster | keys | total s | rec/s | "
-             "peak RSS MB | plain Splink s | ratio | cluster P | cluster R | pairwise P | pairwise R |",
-             "|" + "---|" * 16]
+    lines = ["# Linkage benchmark", "", f"Last run {results['at']} on {results['machine']}. Each size "
+             "keeps the figures of the run that last measured it: its time (UTC) and the code's commit "
+             "are in the first column.", "",
+             "| run, commit | records | prepare | train | load | block + predict | cluster | keys | total s | "
+             "rec/s | peak RSS MB | plain Splink s | ratio | cluster P | cluster R | pairwise P | pairwise R |",
+             "|" + "---|" * 17]
     for row in results["sizes"]:
         h, s, t = row["hub"], dict(row["hub"]["seconds"]), row["hub"]["truth"]
         # runs before blocking moved inside predict timed the two separately
         s.setdefault("block_and_predict", s.get("block", 0) + s.get("predict", 0))
+        commit = f", {row['commit'][:7]}" if row.get("commit") else ""
         lines.append(
-            f"| {row.get('label') or format(row['records'], ',')} | " + " | ".join(f"{s.get(k, 0):.1f}" for k in
+            f"| {_when(row, results)}{commit} | {row.get('label') or format(row['records'], ',')} | " + " | ".join(f"{s.get(k, 0):.1f}" for k in
                                                    ("prepare", "train", "load", "block_and_predict",
                                                     "cluster", "keys"))
             + f" | {h['total_seconds']:.1f} | {h['records_per_second']:,.0f} | {h['peak_rss_mb']:,.0f} | "
@@ -200,7 +224,8 @@ def render(results: dict) -> str:
     for row in results["sizes"]:
         if "incremental" in row:
             inc = row["incremental"]
-            lines += ["", f"## Incremental attach ({inc['new_records']:,} new of {inc['records']:,})", "",
+            lines += ["", f"## Incremental attach ({inc['new_records']:,} new of {inc['records']:,}; "
+                      f"run {_when(row, results)})", "",
                       f"- attach {inc['incremental_attach_seconds']:.1f} s vs full re-link "
                       f"{inc['full_relink_seconds']:.1f} s ({inc['attach_over_full']:.1%})",
                       f"- key stability: incremental {inc['key_stability_incremental']:.4%}, "
@@ -251,6 +276,7 @@ def main() -> None:
         for size in args.sizes:
             run = run_size(size, args.seed, Path(tmp), size in args.incremental_at)
             run["run_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            run["commit"] = _commit()
             results["sizes"] = sorted([*results["sizes"], run], key=lambda s: s["target_records"])
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2, default=str))

@@ -153,7 +153,7 @@ def test_public_asset_releases_a_safe_table_and_its_checks_pass(tmp_path, hub):
     assert "Community statistical area" in (folder / "data_dictionary.md").read_text()
 
 
-def test_checks_fail_when_the_published_table_is_tampered_with(tmp_path, hub):
+def test_checks_fail_when_the_published_table_is_tampered_with(tmp_path, hub, exact_publication):
     defs = _defs(_manifest(tmp_path), hub)
     with dg.DagsterInstance.ephemeral() as instance:
         assert _run(defs, instance).success

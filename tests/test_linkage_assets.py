@@ -61,6 +61,9 @@ def test_person_keys_then_spine_first_full_then_incremental(hub, instance):
     result = _materialize(hub, instance, ["linkage/person_keys"])
     meta = result.asset_materializations_for_node("linkage__person_keys")[0].metadata
     assert meta["mode"].value == "incremental" and meta["attached"].value == 10
+    with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:  # the full re-link's decisions
+        applied = {rule for rule, on in con.sql("select rule, applied from refusal_rules").fetchall() if on}
+    assert applied and set(meta["refusals"].value) == applied  # the attach applied the same rules
     after = _keys(hub)
     assert all(after[t] == k for t, k in before.items())  # nobody moved
     assert set(after) == set(later["record_token"])

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from hub_assets.linkage.blocking import PREDICTION_RULES, NO_DOB_SURNAME_SLIP, block_pairs
+from hub_assets.linkage.blocking import NO_DOB_FIRST_NAME_SLIP, NO_DOB_SURNAME_SLIP, PREDICTION_RULES, block_pairs
 from hub_assets.linkage.prepare import prepare_records
 from hub_assets.linkage.settings import linkage_settings
 from hub_assets.linkage.train import make_linker
@@ -32,3 +32,10 @@ def test_the_surname_slip_rule_leaves_pairs_that_both_have_a_dob_to_the_dob_rule
     assert _blocked_by(SCHOOL, with_dob) == []
     hyphenated = {**WAGE, "last_name": "JOHNSON-BELL"}
     assert _blocked_by(SCHOOL, hyphenated) == [PREDICTION_RULES.index(NO_DOB_SURNAME_SLIP)]
+
+
+def test_a_record_without_dob_and_a_first_name_typo_is_still_scored():
+    # The surname-slip rule with the names' roles exchanged: MYA / MIA, same surname and ZIP.
+    slipped = {**WAGE, "first_name": "MIA", "last_name": "JOHNSON"}
+    assert _blocked_by(SCHOOL, slipped) == [PREDICTION_RULES.index(NO_DOB_FIRST_NAME_SLIP)]
+    assert _blocked_by(SCHOOL, {**slipped, "dob": "2011-09-30"}) == []  # both dated: the DOB rules' call

@@ -6,6 +6,7 @@ import re
 import socket
 
 import dagster as dg
+import duckdb
 import polars as pl
 import pytest
 
@@ -71,3 +72,26 @@ def test_model_asset_metadata_shows_its_charts_as_inline_images(hub, instance, n
     again = dg.materialize([linkage_model], resources={"hub": hub}, instance=instance)
     meta = again.asset_materializations_for_node("linkage__model")[0].metadata
     assert "data:image/png;base64," in meta["threshold_chart"].value
+
+
+def test_model_metadata_shows_the_links_each_refusal_rule_refused_in_the_last_linkage(hub, instance, no_network):
+    records, _ = people(150, seed=5)  # twins: one surname, DOB and address, two first names
+    write_identity_db(hub.paths.identity_db, records)
+    assert dg.materialize([linkage_model, person_keys], selection=["linkage/person_keys"],
+                          resources={"hub": hub}, instance=instance).success
+    with duckdb.connect(str(hub.paths.identity_db), read_only=True) as con:
+        stored = dict(con.sql("select rule, count(*) from refused_links group by rule").fetchall())
+        applied = dict(con.sql("select rule, applied from refusal_rules").fetchall())
+    assert stored.get("first_name", 0) > 0  # the twins' links, refused
+
+    result = dg.materialize([linkage_model], resources={"hub": hub}, instance=instance)
+    meta = result.asset_materializations_for_node("linkage__model")[0].metadata
+    shown = meta["refusals"].value
+    assert {rule: row["refused_full"] for rule, row in shown.items() if row["refused_full"]} == stored
+    assert {rule: row["applied"] for rule, row in shown.items()} == applied
+    assert meta["refused_links"].value == sum(stored.values())
+    table = meta["refusal_rules"].value
+    assert "| first_name | auto | yes |" in table
+    encoded = re.search(r"\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", meta["refusals_chart"].value).group(1)
+    width, height = _png_size(base64.b64decode(encoded))
+    assert width > 300 and height > 100

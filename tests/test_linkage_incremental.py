@@ -6,9 +6,11 @@ from datetime import date
 import polars as pl
 import pytest
 
+from hub_assets.linkage.cluster import ALL_RULES
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink
 from hub_assets.linkage.prepare import prepare_records
+from hub_assets.linkage.refusals import applied_rules, attach_rules, rule_evidence
 from linkage_people import NICKNAMES, people, trained_model
 
 
@@ -34,10 +36,10 @@ def linked():
     return records, keys, model
 
 
-def _attach(linked, *new):
+def _attach(linked, *new, **options):
     records, keys, model = linked
     everyone = pl.concat([records, pl.DataFrame(list(new))], how="vertical_relaxed")
-    return attach_new_records(prepare_records(everyone, NICKNAMES), keys, model)
+    return attach_new_records(prepare_records(everyone, NICKNAMES), keys, model, **options)
 
 
 def test_new_record_joins_the_existing_person_it_matches(linked):
@@ -77,6 +79,31 @@ def test_record_matching_two_existing_people_is_queued_not_merged(linked):
     # attached to the strongest candidate so it is counted once; existing keys untouched
     assert dict(result.keys.iter_rows())["new_5"] == row["attached_key"]
     assert set(result.keys["record_token"]) == {"new_5"}
+
+
+def test_an_attach_applies_the_refusal_rules_a_full_relink_applies(linked):
+    """A new record that agrees with an existing person on everything but a wholly different DOB
+    scores as a match; whether it joins that person is the DOB rule's call, as in a re-link."""
+    records, keys, _ = linked
+    existing = records.filter(pl.col("record_token") == "tok_000000").to_dicts()[0]
+    again = {**existing, "record_token": "new_7", "record_id": "new_7", "source": "rec_parks",
+             "dob": date(1995, 11, 28)}
+    person = keys.filter(pl.col("record_token") == "tok_000000")["person_key"][0]
+
+    refused = _attach(linked, again, rules=ALL_RULES)
+    assert dict(refused.keys.iter_rows())["new_7"] != person
+    assert refused.refused.filter(pl.col("unique_id_l") == "new_7")["rule"].to_list() == ["dob"]
+    allowed = _attach(linked, again, rules=ALL_RULES - {"dob"})
+    assert dict(allowed.keys.iter_rows())["new_7"] == person and allowed.refused.height == 0
+
+    # Which rules: the policy's on and off, and for auto the last full re-link's decision.
+    prepared = prepare_records(records, NICKNAMES)
+    auto = {rule: "auto" for rule in ALL_RULES}
+    decided = {rule: rule != "dob" for rule in ALL_RULES}
+    assert attach_rules(prepared, decided, auto) == ALL_RULES - {"dob"}
+    assert attach_rules(prepared, decided, auto | {"dob": "on", "sex": "off"}) == ALL_RULES - {"sex"}
+    # No re-link has decided yet: tested on the records, as a re-link would.
+    assert attach_rules(prepared, {}, auto) == applied_rules(rule_evidence(prepared, auto))
 
 
 def test_candidate_selection_keeps_every_existing_record_splink_would_block_with(linked):

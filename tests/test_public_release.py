@@ -185,8 +185,8 @@ def test_a_release_that_fails_its_audit_changes_nothing_public(tmp_path, hub, mo
         _write_marts(hub, participants_in_d=7)
         protect_with_audit = release_step.protect_with_audit
 
-        def leaky(marts, threshold, previous):
-            _, audit_result = protect_with_audit(marts, threshold, previous)
+        def leaky(marts, threshold, previous, previous_publication):
+            _, audit_result = protect_with_audit(marts, threshold, previous, previous_publication)
             return {m.name: publish(cells, m.spec, 0, m.name) for m, cells in marts}, audit_result
 
         monkeypatch.setattr(release_step, "protect_with_audit", leaky)
@@ -231,6 +231,32 @@ def test_earlier_releases_stay_readable_and_the_previous_one_is_loaded(tmp_path,
     assert set(previous) == {SUMMER, CROSSOVER}
     assert previous[SUMMER].filter(pl.col("neighbourhood") == "D")["participants"].to_list() == [120]
     assert ">120<" in (hub.paths.public / "findings" / "index.html").read_text()
+
+
+def test_a_release_after_the_rounding_base_changed_is_audited_against_the_previous_at_its_own_base(
+        tmp_path, hub, monkeypatch):
+    """Each release records the base it was published with; the next release's audit reads the
+    previous one at that base (read at the new base, the previous counts contradict each other)."""
+    def use_base(base: int) -> None:
+        path = tmp_path / f"governance-{base}.yaml"
+        path.write_text(GOVERNANCE_FILE.read_text().replace("rounding_base: 5", f"rounding_base: {base}"))
+        monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(path))
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        use_base(5)
+        assert _release(hub, tmp_path, instance).success
+        first = (hub.paths.public / "current").resolve()
+        _write_marts(hub, participants_in_d=123)
+        use_base(10)
+        result = _release(hub, tmp_path, instance)
+    assert result.success, [e.message for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    second = (hub.paths.public / "current").resolve()
+    records = [json.loads((f / "release.json").read_text()) for f in (first, second)]
+    assert [r["rounding_base"] for r in records] == [5, 10] and records[1]["previous_release"] == first.name
+    check = _release_check(result)
+    assert check.passed and check.metadata["audit_changes_compared"].value > 0
+    assert load_previous_release(hub.paths.public)[SUMMER].filter(
+        pl.col("neighbourhood") == "D")["participants"].to_list() == [120]  # 123 at base 10
 
 
 # --- totals: summed only along dimensions declared exclusive -----------------------------------

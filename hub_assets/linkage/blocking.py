@@ -28,7 +28,9 @@ agencies' data carries (see docs/linkage.md for the counts, written by
    the day or month of birth;
 12. same first five or last four digits of the SSN and first letter of last name — an SSN with
    one digit mistyped or two swapped (an exact SSN is rule 6) on a record whose first name
-   and DOB are corrupted too (FEBRL1: 3 of the 5 true pairs no other rule scored).
+   and DOB are corrupted too (FEBRL1: 3 of the 5 true pairs no other rule scored);
+13. same last name, ZIP and first letter of first name, one side without a DOB — rule 7 for a
+   slip in the first name instead of the surname (NICHOOAS / NICHOLAS).
 
 Measured alternatives (``blocking_counts.json``, docs/linkage.md): ``first + last`` alone and
 ``last + first initial + ZIP`` each add a little recall (missing DOB plus a move, or plus a
@@ -54,6 +56,11 @@ NO_DOB_SURNAME_SLIP = ("l.first_name = r.first_name and l.zip = r.zip "
                        "and substr(l.last_name, 1, 1) = substr(r.last_name, 1, 1) "
                        "and (l.dob is null or r.dob is null)")
 
+# Rule 13: NO_DOB_SURNAME_SLIP with the names' roles exchanged.
+NO_DOB_FIRST_NAME_SLIP = ("l.last_name = r.last_name and l.zip = r.zip "
+                          "and substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1) "
+                          "and (l.dob is null or r.dob is null)")
+
 PREDICTION_RULES = [
     block_on("dob", "substr(last_name, 1, 1)"),
     block_on("dob", "substr(first_name, 1, 1)"),
@@ -68,6 +75,7 @@ PREDICTION_RULES = [
     block_on("first_name", "zip", "birth_year"),
     block_on("substr(ssn, 1, 5)", "substr(last_name, 1, 1)"),
     block_on("substr(ssn, 6, 4)", "substr(last_name, 1, 1)"),
+    NO_DOB_FIRST_NAME_SLIP,
 ]
 
 # The same rules as equality keys in polars, so an incremental attach can pick the existing
@@ -100,6 +108,10 @@ BLOCKING_KEYS = [
     _same(pl.col("first_name"), pl.col("zip"), pl.col("birth_year")),
     _same(pl.col("ssn").str.slice(0, 5), _initial("last_name")),
     _same(pl.col("ssn").str.slice(5, 4), _initial("last_name")),
+    ([pl.col("last_name"), pl.col("zip"), _initial("first_name"), pl.col("dob").is_null()],
+     [pl.col("last_name"), pl.col("zip"), _initial("first_name"), pl.lit(True)]),
+    ([pl.col("last_name"), pl.col("zip"), _initial("first_name"), pl.lit(True)],
+     [pl.col("last_name"), pl.col("zip"), _initial("first_name"), pl.col("dob").is_null()]),
 ]
 
 # EM estimates the m of every comparison except the ones a rule holds fixed, so two rules
@@ -137,6 +149,7 @@ CANDIDATE_RULES = {
     "first + zip + birth year": PREDICTION_RULES[10],
     "ssn first five + last initial": PREDICTION_RULES[11],
     "ssn last four + last initial": PREDICTION_RULES[12],
+    "last + zip + first initial, one DOB missing": NO_DOB_FIRST_NAME_SLIP,
     "address": block_on("address"),
 }
 

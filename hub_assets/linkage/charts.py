@@ -1,7 +1,7 @@
 """The linkage model's charts, drawn so that they need nothing from outside the hub.
 
-Splink's match-weight and m/u charts, and a threshold chart (links, precision and recall at each
-candidate threshold), are rendered to PNG by ``vl-convert`` (Vega and Vega-Lite compiled into
+Splink's match-weight and m/u charts, a threshold chart (links, precision and recall at each
+candidate threshold) and a refusals chart (links each refusal rule kept out of a person), are rendered to PNG by ``vl-convert`` (Vega and Vega-Lite compiled into
 the package: no browser, no CDN) and shown in the ``linkage/model`` asset's metadata as Markdown
 images with the PNG inline (``data:`` URI; the Dagster UI's Markdown allows ``data:`` image
 sources). Splink's own charts are also written as HTML with the Vega scripts bundled inline, for
@@ -42,9 +42,11 @@ def render_png(spec: dict, scale: float = SCALE) -> bytes:
 
 
 def write_model_charts(linker, directory: Path, pairs: pl.DataFrame | None = None,
-                       estimates: pl.DataFrame | None = None) -> dict[str, Chart]:
+                       estimates: pl.DataFrame | None = None,
+                       refusals: pl.DataFrame | None = None) -> dict[str, Chart]:
     """Match weights and m/u (PNG and self-contained HTML) and, when the last linkage's scored
-    pairs are given, the threshold chart (PNG)."""
+    pairs are given, the threshold chart (PNG); when its refusals are given
+    (operations.refusal_summary), the refusals chart (PNG)."""
     directory.mkdir(parents=True, exist_ok=True)
     splink_charts = {
         "match_weights": ("Match weights", linker.visualisations.match_weights_chart()),
@@ -60,7 +62,31 @@ def write_model_charts(linker, directory: Path, pairs: pl.DataFrame | None = Non
         png = directory / "threshold.png"
         png.write_bytes(render_png(threshold_spec(pairs, estimates)))
         charts["threshold"] = Chart("Links, precision and recall by threshold", png)
+    if refusals is not None and refusals.height:
+        png = directory / "refusals.png"
+        png.write_bytes(render_png(refusals_spec(refusals)))
+        charts["refusals"] = Chart("Links refused by each rule", png)
     return charts
+
+
+def refusals_spec(summary: pl.DataFrame) -> dict:
+    """Vega-Lite: links each refusal rule kept out of a person in the last full re-link and in the
+    attaches since (``summary``: operations.refusal_summary), one bar per rule, rules the last
+    re-link did not apply marked as such."""
+    rows = [{"rule": row["rule"] + ("" if row["applied"] is not False else " (not applied)"),
+             "run": run, "links": row[f"refused_{key}"]}
+            for row in summary.iter_rows(named=True)
+            for key, run in (("full", "last full re-link"), ("attach", "attaches since"))]
+    return {
+        "title": "Links refused by each rule", "width": 420, "height": 24 * max(summary.height, 1),
+        "data": {"values": rows}, "mark": {"type": "bar"},
+        "encoding": {"y": {"field": "rule", "type": "nominal", "sort": None, "title": None},
+                     "x": {"field": "links", "type": "quantitative", "title": "links refused",
+                           "stack": True},
+                     "color": {"field": "run", "type": "nominal", "title": None,
+                               "scale": {"domain": ["last full re-link", "attaches since"],
+                                         "range": ["#2b6cb0", "#9aa5b1"]}}},
+        "config": {"font": "sans-serif"}}
 
 
 def threshold_spec(pairs: pl.DataFrame, estimates: pl.DataFrame | None = None,

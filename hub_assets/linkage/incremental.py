@@ -7,9 +7,10 @@ fraction of a full re-link, so only the existing records that share a blocking k
 new record (``candidate_records``) enter Splink, and the term-frequency tables are counted in
 polars over all records and registered, not rebuilt by Splink. New records linked to each
 other at the match threshold form groups (clustered as in cluster.py); a link from a group to
-an existing person counts only if the group could be that person by cluster.py's DOB, sex and
-first-name rules (so an attach never builds a person the next full re-link would split); then
-each group:
+an existing person counts only if the group could be that person by cluster.py's refusal rules
+(so an attach never builds a person the next full re-link would split). The rules are those a
+full re-link applies (refusals.py: the deployment's policy, with the last full re-link's
+``auto`` decisions), and the links they refuse are returned like a re-link's. Then each group:
 
 - matches no existing person  -> becomes a new person (new random key);
 - matches exactly one person  -> joins that person (takes its key);
@@ -26,16 +27,18 @@ re-delivered drop keep their key until the next full re-link re-evaluates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import polars as pl
 from splink import Linker
 
 from hub_assets.linkage.blocking import BLOCKING_KEYS
-from hub_assets.linkage.cluster import Facts, cluster_pairs, facts_compatible, merge_facts, record_facts
+from hub_assets.linkage.cluster import (REFUSED_SCHEMA, Facts, cluster_people, merge_facts, record_facts,
+                                       refusing_rule)
 from hub_assets.linkage.keys import fresh_keys
 from hub_assets.linkage.predict import PAIR_COLUMNS, PAIR_FLOOR
+from hub_assets.linkage.refusals import attach_rules
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 from hub_assets.linkage.train import make_linker
 
@@ -51,12 +54,20 @@ class Attachment:
     keys: pl.DataFrame  # record_token, person_key for the new records only
     review: pl.DataFrame  # REVIEW_SCHEMA
     pairs: pl.DataFrame  # scored pairs involving new records (unique_id_l/r, weight, prob)
+    # Links a refusal rule skipped (cluster.REFUSED_SCHEMA): between new records, and from a new
+    # record to the strongest-linked record of an existing person it cannot be.
+    refused: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REFUSED_SCHEMA))
+    rules: frozenset[str] = frozenset()  # the refusal rules applied
 
 
 def attach_new_records(prepared: pl.DataFrame, person_keys: pl.DataFrame, model: dict, *,
-                       threshold: float = MATCH_THRESHOLD, at: datetime | None = None) -> Attachment:
-    """``prepared``: every current record (prepare.py); ``person_keys``: the existing mapping."""
+                       threshold: float = MATCH_THRESHOLD, at: datetime | None = None,
+                       rules: frozenset[str] | None = None) -> Attachment:
+    """``prepared``: every current record (prepare.py); ``person_keys``: the existing mapping.
+    ``rules``: the refusal rules to apply, as the last full re-link applied them; by default the
+    deployment's policy tested on ``prepared`` (refusals.attach_rules)."""
     at = at or datetime.now(timezone.utc)
+    rules = attach_rules(prepared) if rules is None else rules
     # Semi and anti joins, not is_in filters: a hash join over a million tokens runs on every
     # core, and is_in took 1.6 s of a 6 s attach at 1M records.
     ids = prepared.select(pl.col("unique_id").alias("record_token"))
@@ -64,26 +75,32 @@ def attach_new_records(prepared: pl.DataFrame, person_keys: pl.DataFrame, model:
     known_ids = known.select(pl.col("record_token").alias("unique_id"))
     new = prepared.join(known_ids, on="unique_id", how="anti", maintain_order="left")
     if new.height == 0:
-        return Attachment(known.clear(), pl.DataFrame(schema=REVIEW_SCHEMA), _no_pairs())
+        return Attachment(known.clear(), pl.DataFrame(schema=REVIEW_SCHEMA), _no_pairs(), rules=rules)
 
     existing = prepared.join(known_ids, on="unique_id", how="semi", maintain_order="left")
     candidates = candidate_records(existing, new)
     linker = make_linker(new, model, table=NEW_TABLE, validate=False)
     pairs = _score_new(linker, prepared, candidates, new)
-    groups = cluster_pairs(new, pairs.filter(
+    within = cluster_people(new, pairs.filter(
         pl.col("unique_id_l").is_in(new["unique_id"].implode())
-        & pl.col("unique_id_r").is_in(new["unique_id"].implode())), threshold)
+        & pl.col("unique_id_r").is_in(new["unique_id"].implode())), threshold, rules=rules)
+    groups = within.clusters
     to_existing = _links_to_existing(pairs, new["unique_id"], known, threshold)
-    to_existing = _compatible_only(groups, to_existing, new, prepared, known)
-    return _decide(groups, to_existing, known, threshold, at, pairs)
+    to_existing, refused = _compatible_only(groups, to_existing, new, prepared, known, rules)
+    attachment = _decide(groups, to_existing, known, threshold, at, pairs)
+    attachment.refused = pl.concat([within.refused, refused])
+    attachment.rules = rules
+    return attachment
 
 
 def _compatible_only(groups: pl.DataFrame, to_existing: pl.DataFrame, new: pl.DataFrame,
-                     prepared: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
-    """Drop links from a new group to a person it cannot be (cluster.py's DOB, sex and
-    first-name rules), so an attach never makes a person the next full re-link would split."""
+                     prepared: pl.DataFrame, known: pl.DataFrame, rules: frozenset[str]
+                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Drop links from a new group to a person it cannot be (cluster.py's refusal rules, those
+    in ``rules``), so an attach never makes a person the next full re-link would split. Returns
+    the links kept and the links refused (REFUSED_SCHEMA)."""
     if to_existing.height == 0:
-        return to_existing
+        return to_existing, pl.DataFrame(schema=REFUSED_SCHEMA)
     group_of = dict(groups.iter_rows())
     group_facts: dict[str, Facts] = {}
     for token, facts in zip(new["unique_id"].to_list(), record_facts(new)):
@@ -94,9 +111,14 @@ def _compatible_only(groups: pl.DataFrame, to_existing: pl.DataFrame, new: pl.Da
     person_facts: dict[str, Facts] = {}
     for key, facts in zip(persons["person_key"].to_list(), record_facts(persons)):
         person_facts[key] = merge_facts(person_facts[key], facts) if key in person_facts else facts
-    keep = [facts_compatible(group_facts[group_of[token]], person_facts[key])
-            for token, key in to_existing.select("record_token", "person_key").iter_rows()]
-    return to_existing.filter(pl.Series(keep, dtype=pl.Boolean))
+    refusing = pl.Series("rule", [refusing_rule(group_facts[group_of[token]], person_facts[key], rules=rules)
+                                  for token, key in to_existing.select("record_token", "person_key").iter_rows()],
+                         dtype=pl.String)
+    judged = to_existing.with_columns(refusing)
+    refused = judged.filter(pl.col("rule").is_not_null()).select(
+        pl.col("record_token").alias("unique_id_l"), pl.col("other").alias("unique_id_r"),
+        "match_probability", "rule")
+    return judged.filter(pl.col("rule").is_null()).drop("rule"), refused
 
 
 def candidate_records(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
@@ -158,7 +180,8 @@ def _links_to_existing(pairs: pl.DataFrame, new_ids: pl.Series, known: pl.DataFr
                 "match_probability"),
     ])
     return (oriented.join(known, left_on="other", right_on="record_token")
-            .group_by("record_token", "person_key").agg(pl.col("match_probability").max()))
+            .group_by("record_token", "person_key")
+            .agg(pl.col("other").sort_by("match_probability").last(), pl.col("match_probability").max()))
 
 
 def _decide(groups: pl.DataFrame, to_existing: pl.DataFrame, known: pl.DataFrame,

@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import evaluate, evaluate_store, review, spine_delta, store
+from hub_assets.linkage import evaluate, evaluate_store, refusals, review, spine_delta, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.charts import write_model_charts
 from hub_assets.linkage.incremental import attach_new_records
@@ -82,12 +82,13 @@ def retrain(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:
         linker = make_linker(prepared, model)
         source = f"starter model (training on {prepared.height} records failed: {exc})"
     save_model(model, where.model)
-    charts = write_model_charts(linker, where.reports, *threshold_inputs(identity, where))
+    refused = refusal_summary(identity)
+    charts = write_model_charts(linker, where.reports, *threshold_inputs(identity, where), refusals=refused)
     sample = min(1.0, BLOCKING_SAMPLE_RECORDS / prepared.height)
     records = linker._input_tables_dict[next(iter(linker._input_tables_dict))]
     write_blocking_counts(measure_blocking(records, sample=sample), where.blocking_counts)
     return {"model": where.model, "charts": charts, "records": prepared.height,
-            "blocking_counts": where.blocking_counts,
+            "blocking_counts": where.blocking_counts, "refusals": refused,
             "prior": model.get("probability_two_random_records_match"), "source": source}
 
 
@@ -132,13 +133,18 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
         store.replace(identity, "clusters", result.clusters)
         store.replace(identity, "person_keys", result.keys)
         store.append(identity, "key_events", result.events)
+        store.replace(identity, "refusal_rules", refusals.evidence_frame(result.evidence, at))
+        store.replace(identity, "refused_links", _refused_rows(result.refused, "full", at))
         summary |= {"merges": int((result.events["event"] == "merge").sum()),
                     "splits": int((result.events["event"] == "split").sum()),
                     "pairs_kept_apart": len(kept.pairs),
                     # links each refusal rule skipped, and the anchor test behind each rule
                     "refusals": result.refusals, "refusal_rules": result.evidence}
     else:
-        attached = attach_new_records(prepared, previous, model, at=at)
+        decided = {rule: bool(applied) for rule, applied in
+                   store.read(identity, "refusal_rules").select("rule", "applied").iter_rows()}
+        attached = attach_new_records(prepared, previous, model, at=at,
+                                      rules=refusals.attach_rules(prepared, decided))
         current = prepared.select(pl.col("unique_id").alias("record_token"))
         # Keys of records no longer current go; the new records' keys are added. Every other
         # row stays as it is: rewriting all 435k rows (1M-row city) cost 7 s of index upkeep.
@@ -147,11 +153,39 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
         store.append(identity, "person_keys", attached.keys)
         store.append(identity, "linkage_pairs", attached.pairs)
         store.append(identity, "review_queue", attached.review)
-        summary |= {"attached": attached.keys.height, "queued_for_review": attached.review.height}
+        store.append(identity, "refused_links", _refused_rows(attached.refused, "attach", at))
+        summary |= {"attached": attached.keys.height, "queued_for_review": attached.review.height,
+                    "refusals": _per_rule(attached.refused, attached.rules)}
     summary["awaiting_review"] = review.pending(store.read(identity, "review_queue"),
                                                 store.read(identity, "review_decisions")).height
     summary["quality"] = report_quality(identity, where)
     return summary
+
+
+def _refused_rows(refused: pl.DataFrame, run: str, at: datetime) -> pl.DataFrame:
+    return refused.with_columns(pl.lit(run).alias("run"), pl.lit(at, dtype=pl.Datetime("us", "UTC")).alias("at"))
+
+
+def _per_rule(refused: pl.DataFrame, rules: frozenset[str]) -> dict[str, int]:
+    counts = dict(refused.group_by("rule").len().iter_rows())
+    return {rule: int(counts.get(rule, 0)) for rule in sorted(rules | set(counts))}
+
+
+def refusal_summary(identity: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """Per refusal rule: its mode, the anchor test and whether the last full re-link applied it,
+    and the links it refused there and in the attaches since; None before the first full
+    re-link. For the model's metadata (charts.refusals_spec)."""
+    if not store.table_exists(identity, "refusal_rules"):
+        return None
+    rules = store.read(identity, "refusal_rules").drop("at")
+    refused = store.read(identity, "refused_links")
+    counts = (refused.group_by("rule").agg((pl.col("run") == "full").sum().alias("refused_full"),
+                                           (pl.col("run") == "attach").sum().alias("refused_attach"))
+              if refused.height else pl.DataFrame(schema={"rule": pl.String, "refused_full": pl.UInt32,
+                                                          "refused_attach": pl.UInt32}))
+    every = pl.concat([rules.select("rule"), counts.select("rule")]).unique(maintain_order=True)
+    return (every.join(rules, on="rule", how="left").join(counts, on="rule", how="left")
+            .with_columns(pl.col("refused_full", "refused_attach").fill_null(0).cast(pl.Int64)))
 
 
 def report_quality(identity: duckdb.DuckDBPyConnection, where: LinkagePaths) -> dict:

@@ -29,6 +29,11 @@ name or DOB holds: where the rule is broken, that level's m is estimated from th
 Policy, per deployment, in ``governance.yaml`` under ``linkage: refusals:``: each rule ``on``
 (always refuse), ``off`` (never) or ``auto`` (the default: the test above; with fewer than
 ``MIN_ANCHORS`` anchor pairs there is no evidence against the rule, and it is applied).
+
+An incremental attach extends the people of the last full re-link, so it applies the same
+policy with that re-link's ``auto`` decisions (``attach_rules``): testing again on every attach
+would cost a good part of the attach's time, and a rule switched on or off between two full
+re-links would let an attach build people the re-link could not.
 """
 
 from __future__ import annotations
@@ -131,6 +136,29 @@ def rule_evidence(prepared: pl.DataFrame, policy: dict[str, str] | None = None) 
 
 def applied_rules(evidence: dict[str, RuleEvidence]) -> frozenset[str]:
     return frozenset(rule for rule, e in evidence.items() if e.applied)
+
+
+def evidence_frame(evidence: dict[str, dict], at) -> pl.DataFrame:
+    """``RuleEvidence.as_dict()`` per rule as rows of the identity store's ``refusal_rules``."""
+    return pl.DataFrame([{"rule": rule, "mode": e["mode"], "anchor_pairs": e["anchor_pairs"],
+                          "broken": e["broken"], "applied": e["applied"], "at": at}
+                         for rule, e in evidence.items()],
+                        schema={"rule": pl.String, "mode": pl.String, "anchor_pairs": pl.Int64,
+                                "broken": pl.Int64, "applied": pl.Boolean,
+                                "at": pl.Datetime("us", "UTC")})
+
+
+def attach_rules(prepared: pl.DataFrame, decided: dict[str, bool] | None = None,
+                 policy: dict[str, str] | None = None) -> frozenset[str]:
+    """The rules an incremental attach applies: ``on`` and ``off`` as the policy says; an ``auto``
+    rule as the last full re-link decided it (``decided``: rule -> applied), and tested on
+    ``prepared`` (every current record) only where no re-link has decided it yet."""
+    policy = load_policy() if policy is None else policy
+    decided = decided or {}
+    undecided = [r for r in RULES if policy[r] == "auto" and r not in decided]
+    tested = applied_rules(rule_evidence(prepared, policy)) if undecided else frozenset()
+    return frozenset(r for r in RULES if policy[r] == "on" or (
+        policy[r] == "auto" and (decided[r] if r in decided else r in tested)))
 
 
 # Which of a record's facts (cluster.Facts) each rule compares: both sides must hold them.

@@ -179,6 +179,10 @@ def location_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("zip").configure(label_for_charts="Same ZIP, different address"),
             cll.CustomLevel("substr(zip_l, 1, 4) = substr(zip_r, 1, 4)",
                             label_for_charts="Same first four digits of ZIP"),
+            # A ZIP keyed with a slip elsewhere (two digits swapped, one mistyped), as SSNs and
+            # DOBs are. Where a city's few ZIPs are close neighbours, random pairs are often
+            # one digit apart too, and u gives the level little weight.
+            cll.DamerauLevenshteinLevel("zip", 1).configure(label_for_charts="ZIP one digit mistyped or two swapped"),
             cll.ElseLevel(),
         ],
     )

@@ -5,7 +5,11 @@
 - ``person_keys``: record_token -> person_key (the answer);
 - ``key_events``: merges and splits of person keys (keys.py);
 - ``review_queue``: new records that matched more than one existing person (incremental.py);
-- ``review_decisions``: a reviewer's answer for a queued record, merge or keep apart (review.py).
+- ``review_decisions``: a reviewer's answer for a queued record, merge or keep apart (review.py);
+- ``refusal_rules``: each refusal rule's mode, anchor test and whether the last full re-link
+  applied it (refusals.py; an incremental attach applies the same);
+- ``refused_links``: the links a refusal rule kept out of a person, in the last full re-link
+  (``run`` = ``full``) and the attaches since (``attach``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ DDL = {
                     "best_probability DOUBLE, reason VARCHAR, queued_at TIMESTAMPTZ",
     "review_decisions": "record_token VARCHAR, decision VARCHAR, decided_by VARCHAR, note VARCHAR, "
                         "decided_at TIMESTAMPTZ",
+    "refusal_rules": 'rule VARCHAR, "mode" VARCHAR, anchor_pairs BIGINT, broken BIGINT, applied BOOLEAN, '
+                     '"at" TIMESTAMPTZ',
+    "refused_links": "unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE, rule VARCHAR, "
+                     'run VARCHAR, "at" TIMESTAMPTZ',
 }
 
 

@@ -104,7 +104,9 @@ def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
     k = k or default_k
     share = default_share if max_suppressed_share is None else max_suppressed_share
     readable = set(governance.schemas_for("analyst")) - NEVER_EXPORTED
-    allowed = set(chosen.sources) | set(governance.shared_sources)
+    # A source whose rule forbids analyst export (governance.yaml source_rules) is never in scope,
+    # whatever the agreement lists: no relation reaching it, and no person's systems naming it.
+    allowed = (set(chosen.sources) | set(governance.shared_sources)) - governance.never_exported
     if lineage is None:
         lineage = lineage_from_manifest(load_manifest(), set(governance.agencies))
     scope = in_scope(lineage, allowed)
@@ -121,7 +123,7 @@ def export_analyst(warehouse_db: Path, out: Path, governance, agreement: str,
                            "where table_catalog = ? order by all", [cat]).fetchall()
         wanted = [(s, t) for s, t in rows if s not in NEVER_EXPORTED and (s in readable or "*" in readable)
                   and (f"{s}.{t}" in scope or (s == "spine" and t in SPINE_TABLES and "spine" in allowed))]
-        people = _people_in_scope(con, cat, wanted, chosen.sources)
+        people = _people_in_scope(con, cat, wanted, set(chosen.sources) & allowed)
         result = _generalise(con, cat, people, k, share)
         con.register("qi", result.people.to_arrow())
         for schema, table in wanted:

@@ -4,7 +4,8 @@ An attacker holds every public table of a release (and of the release before). T
 are unknowns ``x``; what the attacker knows about them is linear:
 
 - a visible count ``r`` rounded to base ``b`` lies in ``[r - h, r + h]`` (``h = (b - 1) // 2``),
-  and above the threshold (smaller counts are never shown); a shown zero is exactly zero;
+  and above the threshold (smaller counts are never shown); a shown zero is exactly zero, and so
+  is a count that is no multiple of ``b``; each release is read at the base it recorded;
 - a suppressed count is at least 1 (zeros are shown), with no upper bound of its own;
 - each total equals the sum of its children, along every totalled dimension (``margins``);
 - a part is at most its whole, in every row (``PublishSpec.parts``, rates' numerators);
@@ -36,6 +37,7 @@ import polars as pl
 
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import ALL, TOTAL, margin_groups
+from hub_assets.privacy.relations import Relations
 from hub_assets.privacy.rounding import half_width
 
 Cell = tuple[str, int, str]  # (table, row, count column)
@@ -46,9 +48,10 @@ SEEDS = 3
 
 def coordinates(row: dict, dims: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """What a row counts: its dimension = value pairs, totals (summed, or a mart's distinct ``All``)
-    left out, a stacked pair unstacked."""
+    left out, a stacked pair unstacked. A stacked row whose value is ``all`` (a breakdown standing
+    for the whole population, as ``dimension = all, group_value = all``) counts what the totals count."""
     coords = {d: str(row[d]) for d in dims if row[d] not in (TOTAL, ALL) and d not in (STACK, STACKED)}
-    if STACK in dims and STACKED in dims and row[STACKED] != TOTAL:
+    if STACK in dims and STACKED in dims and row[STACKED] != TOTAL and str(row[STACKED]).lower() != ALL.lower():
         coords[str(row[STACK])] = str(row[STACKED])
     return tuple(sorted(coords.items()))
 
@@ -107,20 +110,26 @@ class Model:
         return near
 
 
-def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, base: int) -> Model:
-    """The attacker's system over ``tables`` (by name), each read at the base it was published with."""
+def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, base: int | None,
+                assumed_base: int = 1) -> Model:
+    """The attacker's system over ``tables`` (by name), published with ``threshold`` and rounding
+    ``base``; when the base was not recorded (None), each table is read at the base it shows
+    (``published_base`` of ``assumed_base``)."""
     model = Model()
     for name in sorted(tables):
         mart, table = tables[name]
         spec = mart.spec
         rows = table.to_dicts()
-        half = half_width(published_base(table, spec.counts, base))
+        table_base = base if base is not None else published_base(table, spec.counts, assumed_base)
         for i, row in enumerate(rows):
             where = ", ".join(f"{d}={row[d]}" for d in spec.dimensions) or "the table"
             coords = coordinates(row, spec.key_dimensions)
             for count in spec.counts:
                 hidden = bool(row.get(f"{count}_suppressed")) or row[count] is None
-                model.add((name, i, count), None if hidden else int(row[count]), threshold, half,
+                shown = None if hidden else int(row[count])
+                # A count that is no multiple of the base was not rounded: the reader takes it as exact.
+                half = half_width(table_base) if shown is None or shown % table_base == 0 else 0
+                model.add((name, i, count), shown, threshold, half,
                           f"{name}.{count} at {where}", (mart.use_case, count, coords))
         for parent, children in margin_groups(rows, spec.key_dimensions):
             for count in spec.counts:
@@ -128,14 +137,45 @@ def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], thresh
                 for child in children:
                     eq[model.index[(name, child, count)]] = eq.get(model.index[(name, child, count)], 0.0) - 1.0
                 model.equalities.append(eq)
+        for parent, children in all_groups(rows, spec):
+            for count in spec.counts:
+                whole = model.index[(name, parent, count)]
+                members = [model.index[(name, child, count)] for child in children]
+                model.at_most.extend({m: 1.0, whole: -1.0} for m in members)  # each group's people are among All's
+                eq = {whole: 1.0}
+                for m in members:
+                    eq[m] = eq.get(m, 0.0) - 1.0
+                model.at_most.append(eq)  # and All counts each of them once: at most the groups' sum
         for whole, part in spec.parts:
             for i, row in enumerate(rows):
                 w, p = model.index[(name, i, whole)], model.index[(name, i, part)]
                 model.at_most.append({p: 1.0, w: -1.0})
                 where = ", ".join(f"{d}={row[d]}" for d in spec.dimensions) or "the table"
                 model.parts.append((w, p, f"{name}.{whole} - {part} at {where}"))
+    for row, kind, _ in Relations(tables, lambda t, i, c: model.index[(t, i, c)]).rows():
+        (model.equalities if kind == "=" else model.at_most).append(row)
     _link_same_counts(model)
     return model
+
+
+def all_groups(rows: list[dict], spec) -> list[tuple[int, list[int]]]:
+    """Every ``All`` row (a distinct count over a dimension whose groups overlap) with the rows of
+    its groups: the rows that agree with it on every other dimension and name a group there."""
+    dims = spec.key_dimensions
+    out = []
+    for pos, dim in enumerate(dims):
+        if dim not in spec.overlapping:
+            continue
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for i, row in enumerate(rows):
+            if row[dim] not in (TOTAL, ALL):
+                groups[tuple(row[d] for j, d in enumerate(dims) if j != pos)].append(i)
+        for i, row in enumerate(rows):
+            if row[dim] == ALL:
+                members = groups.get(tuple(row[d] for j, d in enumerate(dims) if j != pos))
+                if members:
+                    out.append((i, members))
+    return out
 
 
 def _link_same_counts(model: Model) -> None:

@@ -49,6 +49,7 @@ class PublishSpec:
     # count of people too. From ``meta.publish.parts`` and every rate's [numerator, denominator].
     parts: tuple[tuple[str, str], ...] = ()
     overlapping: tuple[str, ...] = ()  # declared not exclusive: never summed, totals (``ALL``) from the mart
+    relations: tuple[str, ...] = ()  # linear relations between counts that hold by construction (``relations``)
 
     @classmethod
     def from_meta(cls, publish: dict, where: str) -> "PublishSpec":
@@ -89,8 +90,13 @@ class PublishSpec:
             unknown = [d for d in totalled if d not in dims or _label(d, dims)]
             if unknown:
                 raise ValueError(f"{where}: meta.publish.totals names {unknown}, which are not (non-label) dimensions")
+        from hub_assets.privacy.relations import parse as parse_relation  # relations reads TOTAL and ALL from here
+
+        relations = tuple(publish.get("relations") or ())
+        for text in relations:
+            parse_relation(str(text), where)
         return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where),
-                   overlapping=overlapping)
+                   overlapping=overlapping, relations=relations)
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ import polars as pl
 from hub_assets.privacy.attack import Cell, Solver, build_model, coordinates
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import _rate_scale, validate_cells
-from hub_assets.privacy.release_audit import ReleaseAudit, audit_tables
+from hub_assets.privacy.release_audit import Publication, ReleaseAudit, audit_tables
 from hub_assets.privacy.rounding import round_counts
 from hub_assets.privacy.suppression import cube, disclosure_settings, render, table_pattern
 
@@ -37,15 +37,18 @@ MAX_ROUNDS = 500
 
 
 def protect_release(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], threshold: int,
-                    previous: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+                    previous: Mapping[str, pl.DataFrame],
+                    previous_publication: Publication | None = None) -> dict[str, pl.DataFrame]:
     """Given every published mart's cells for this release and the previous release's public tables
-    (by mart name; empty when none), return the table to publish per mart name."""
-    tables, _ = protect_with_audit(marts, threshold, previous)
+    (by mart name; empty when none) with how they were published, return the table to publish per
+    mart name."""
+    tables, _ = protect_with_audit(marts, threshold, previous, previous_publication)
     return tables
 
 
 def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], threshold: int,
-                       previous: Mapping[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], ReleaseAudit]:
+                       previous: Mapping[str, pl.DataFrame], previous_publication: Publication | None = None
+                       ) -> tuple[dict[str, pl.DataFrame], ReleaseAudit]:
     """``protect_release`` and the audit its tables passed."""
     started = time.perf_counter()
     settings = disclosure_settings()
@@ -61,7 +64,7 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
         published = {name: round_counts(render(truth[name], by_name[name].spec, hidden[name]), by_name[name].spec,
                                         settings.rounding_base, scales[name]) for name in sorted(truth)}
         audit = audit_tables({n: (by_name[n], t) for n, t in published.items()}, earlier, threshold,
-                             settings.rounding_base, settings.protection_width, solver)
+                             settings.rounding_base, settings.protection_width, solver, previous_publication)
         if audit.ok:
             audit.rounds, audit.protection_seconds = rounds, time.perf_counter() - started
             return published, audit
@@ -73,10 +76,15 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
 
 
 def audit_release(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
-                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int) -> ReleaseAudit:
-    """The attacker audit over all tables of this release and the previous one."""
+                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int,
+                  publication: Publication | None = None,
+                  previous_publication: Publication | None = None) -> ReleaseAudit:
+    """The attacker audit over all tables of this release and the previous one, each read as it
+    was published (``publication``: by default this release with the settings in force)."""
     settings = disclosure_settings()
-    return audit_tables(published, previous, threshold, settings.rounding_base, settings.protection_width)
+    base = publication.rounding_base if publication and publication.rounding_base else settings.rounding_base
+    return audit_tables(published, previous, threshold, base, settings.protection_width,
+                        previous_publication=previous_publication)
 
 
 def _scales(mart: PublishedMart, cells: pl.DataFrame) -> dict[str, float | None]:

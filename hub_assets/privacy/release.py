@@ -28,6 +28,7 @@ from hub_assets.privacy.audit import sha256_file
 from hub_assets.privacy.formula import neutralise_formulas
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import ALL, TOTAL
+from hub_assets.privacy.release_audit import Publication
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -155,9 +156,10 @@ class Staged:
 
 
 def stage_tables(public_dir: Path, release_id: str, tables: Sequence[tuple[PublishedMart, pl.DataFrame]],
-                 threshold: int, changes: Sequence[str], agreements: dict[str, str]) -> Staged:
-    """Every public table, each use case's data dictionary and ``release.json``, in a new staging
-    folder (removed again if writing fails)."""
+                 threshold: int, changes: Sequence[str], agreements: dict[str, str], rounding_base: int) -> Staged:
+    """Every public table, each use case's data dictionary and ``release.json`` (with the threshold
+    and rounding base the tables were published with: the next release's audit reads them so),
+    in a new staging folder (removed again if writing fails)."""
     staging = stage_release(public_dir, release_id)
     try:
         written = {mart.name: write_files(staging, mart, table) for mart, table in tables}
@@ -167,7 +169,8 @@ def stage_tables(public_dir: Path, release_id: str, tables: Sequence[tuple[Publi
         digest = release_digest(written)
         previous = current_release(public_dir)
         record = {"release_id": release_id, "previous_release": previous.name if previous else None,
-                  "digest": digest, "min_cell_size": threshold, "agreements": agreements,
+                  "digest": digest, "min_cell_size": threshold, "rounding_base": rounding_base,
+                  "agreements": agreements,
                   "tables": {m.name: {"use_case": m.use_case, "sha256": written[m.name].digest,
                                       "rows": written[m.name].rows,
                                       "suppressed_cells": written[m.name].suppressed_cells} for m in marts}}
@@ -222,10 +225,33 @@ def load_previous_release(public_dir: Path) -> dict[str, pl.DataFrame]:
 def load_release_before_current(public_dir: Path) -> dict[str, pl.DataFrame]:
     """The tables of the release the current one followed (what the current one was audited
     against), by mart name; empty when the current release is the first."""
+    return _tables(_before_current(public_dir))
+
+
+def _before_current(public_dir: Path) -> Path | None:
     current = current_release(public_dir)
     record = json.loads((current / RELEASE_FILE).read_text()) if current else {}
     before = record.get("previous_release")
-    return _tables(Path(public_dir) / RELEASES / before) if before else {}
+    return Path(public_dir) / RELEASES / before if before else None
+
+
+def publication_of(folder: Path | None, threshold: int) -> Publication | None:
+    """How the release in ``folder`` was published, from its ``release.json`` (``threshold`` and no
+    recorded base when it predates recording them); None when there is no release."""
+    if folder is None or not (folder / RELEASE_FILE).is_file():
+        return None
+    record = json.loads((folder / RELEASE_FILE).read_text())
+    return Publication(int(record.get("min_cell_size", threshold)), record.get("rounding_base"))
+
+
+def current_publication(public_dir: Path, threshold: int) -> Publication | None:
+    """How the release now public was published (what a new release is audited against)."""
+    return publication_of(current_release(public_dir), threshold)
+
+
+def publication_before_current(public_dir: Path, threshold: int) -> Publication | None:
+    """How the release before the current one was published."""
+    return publication_of(_before_current(public_dir), threshold)
 
 
 def _tables(folder: Path | None) -> dict[str, pl.DataFrame]:

@@ -36,6 +36,15 @@ from hub_assets.privacy.manifest import PublishedMart
 Interval = tuple[float, float]
 
 
+@dataclass(frozen=True)
+class Publication:
+    """How a release was published (its ``release.json``): the threshold, and the rounding base
+    (None for a release that did not record it: then read off its tables)."""
+
+    min_cell_size: int
+    rounding_base: int | None
+
+
 @dataclass
 class ReleaseAudit:
     """What the attacker audit found; ``exposed`` are the cells of this release to protect further."""
@@ -102,15 +111,19 @@ def _num(x: float) -> str:
 
 def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, rounding_base: int,
-                 protection_width: int, solver: Solver | None = None) -> ReleaseAudit:
+                 protection_width: int, solver: Solver | None = None,
+                 previous_publication: Publication | None = None) -> ReleaseAudit:
     """The audit (module docstring); ``solver`` may be shared by successive audits of one
-    protection, which then solve again only the components that changed."""
+    protection, which then solve again only the components that changed. The previous release is
+    read with the threshold and rounding base it was published with (``previous_publication``;
+    when not given, this release's threshold and the base its tables show)."""
     started = time.perf_counter()
     audit = ReleaseAudit(threshold, protection_width, tables=len(published), previous_tables=len(previous))
     solver = solver or Solver()
     solves, witnessed = solver.solves, solver.witnessed
     new = build_model(published, threshold, rounding_base)
-    old = build_model(previous, threshold, rounding_base) if previous else Model()
+    before = previous_publication or Publication(threshold, None)
+    old = build_model(previous, before.min_cell_size, before.rounding_base, rounding_base) if previous else Model()
     pairs = _counterparts(new, published, old, previous)
     # A suppressed cell needs the protection width (and cannot be exact); a shown cell seen in
     # both releases needs only not to be exact.

@@ -5,9 +5,11 @@ append, delimiter, encoding, date format), which of its columns identify a perso
 style, and which columns are content, with their types and code sets. A content column the
 agency assigns as an identifier (an enrollment, household, registration or employer ID) says so
 (``identifier: token`` or ``identifier: drop``): it reaches the warehouse only as a keyed token,
-or not at all. The ingest asset, its
-pandera schema, its sensor, its checks, the synthetic generator and the dbt sources are all
-derived from it, so adding an agency is one YAML file plus one dbt staging folder.
+or not at all. It also names the agency's steward (``owner``), how its staging model renames
+and deduplicates (``staging``), how its rows become service episodes (``episodes``) and how the
+synthetic city plays it (``synth``). The ingest asset, its pandera schema, its sensor, its
+checks, the synthetic generator, governance's list of agencies and every generated dbt file
+(``dbt_project/scripts/generate_staging.py``) are derived from it.
 """
 
 from __future__ import annotations
@@ -233,6 +235,10 @@ class AgencySource:
     synth: Synth | None = None  # filled from the name when the declaration has no synth block
     staging: Staging = field(default_factory=Staging)
     episodes: Episodes | None = None  # None: the rows are events, not services
+
+    def __post_init__(self) -> None:
+        if self.synth is None:  # built in code rather than read: the behaviour named after the agency
+            object.__setattr__(self, "synth", Synth(program=self.name))
 
     @property
     def staging_columns(self) -> list[str]:

@@ -1,6 +1,7 @@
 -- One row per birth in vital records, with the mother's age at the birth and what followed:
 -- the mother's own education (City Schools enrolment) and employment (wages) in the year after
--- the birth, and the child's prenatal care and early-childhood (Head Start / pre-K) enrolment.
+-- the birth, and the child's prenatal care, early-childhood (Head Start / pre-K) enrolment and
+-- preventive care paid by Medicaid (well-child, dental and vision visits).
 -- Young parents are mothers aged 24 or under at the birth; older mothers are kept as the
 -- comparison group. The birth date is the first of the child's birth month (the warehouse holds
 -- no birth days).
@@ -78,6 +79,18 @@ child_early_childhood as (
 
 ),
 
+child_preventive_care as (
+
+    select
+        person_key as child_person_key,
+        bool_or(program = 'WELL_CHILD') as child_had_well_child_visit,
+        bool_or(program = 'DENTAL') as child_had_dental_visit,
+        bool_or(program = 'VISION') as child_had_vision_care
+    from ({{ agency_episodes('health') }}) as claims
+    group by person_key
+
+),
+
 final as (
 
     select
@@ -96,10 +109,14 @@ final as (
         coalesce(child_early_childhood.child_in_head_start, false) as child_in_head_start,
         coalesce(child_early_childhood.child_in_pre_k, false) as child_in_pre_k,
         coalesce(child_early_childhood.child_in_head_start or child_early_childhood.child_in_pre_k, false)
-            as child_in_early_childhood
+            as child_in_early_childhood,
+        coalesce(child_preventive_care.child_had_well_child_visit, false) as child_had_well_child_visit,
+        coalesce(child_preventive_care.child_had_dental_visit, false) as child_had_dental_visit,
+        coalesce(child_preventive_care.child_had_vision_care, false) as child_had_vision_care
     from dated
     left join mother_after_birth using (child_person_key)
     left join child_early_childhood using (child_person_key)
+    left join child_preventive_care using (child_person_key)
 
 )
 

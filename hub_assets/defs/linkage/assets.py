@@ -10,6 +10,7 @@ nightly job). Both write to identity.duckdb, so both run in the writer pool.
 from typing import Literal
 
 import dagster as dg
+import polars as pl
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.resources import WRITER_POOL, HubResource
@@ -29,7 +30,8 @@ class LinkageConfig(dg.Config):
 
 
 @dg.asset(key=MODEL_KEY, group_name="linkage", pool=WRITER_POOL, deps=IDENTITY_KEYS,
-          description="Trained Splink model (JSON) with its match-weight, m/u and threshold charts.")
+          description="Trained Splink model (JSON) with its match-weight, m/u, threshold and "
+                      "refusals charts, and the links each refusal rule refused in the last linkage.")
 def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
     where = operations.LinkagePaths.of(hub.paths)
     with hub.identity() as con:
@@ -45,7 +47,29 @@ def linkage_model(context: dg.AssetExecutionContext, hub: HubResource) -> dg.Mat
         "records": summary["records"],
         "probability_two_random_records_match": float(summary["prior"] or 0.0),
         "model_source": summary["source"],
+        **_refusals(summary["refusals"]),
     })
+
+
+def _refusals(summary: pl.DataFrame | None) -> dict:
+    """Links each refusal rule kept out of a person in the last full re-link and the attaches
+    since, with the rule's mode and anchor test (operations.refusal_summary); nothing before the
+    first linkage."""
+    if summary is None:
+        return {}
+    counts = {row["rule"]: {"refused_full": row["refused_full"], "refused_attach": row["refused_attach"],
+                            "applied": row["applied"], "mode": row["mode"]}
+              for row in summary.iter_rows(named=True)}
+    lines = ["| rule | mode | applied | anchor pairs breaking it | refused, last full re-link | "
+             "refused, attaches since |", "|---|---|---|---|---|---|"]
+    for row in summary.iter_rows(named=True):
+        test = f"{row['broken']:,} of {row['anchor_pairs']:,}" if row["anchor_pairs"] is not None else ""
+        applied = {True: "yes", False: "no", None: "always"}[row["applied"]]
+        lines.append(f"| {row['rule']} | {row['mode'] or 'reviewers'} | {applied} | {test} | "
+                     f"{row['refused_full']:,} | {row['refused_attach']:,} |")
+    return {"refusals": dg.MetadataValue.json(counts),
+            "refused_links": int(summary["refused_full"].sum() + summary["refused_attach"].sum()),
+            "refusal_rules": dg.MetadataValue.md("\n".join(lines))}
 
 
 def _against_truth(quality: dict) -> dict[str, float]:

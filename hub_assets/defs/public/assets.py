@@ -23,11 +23,11 @@ from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.findings import write_findings_page
 from hub_assets.privacy import audit
 from hub_assets.privacy.disclosure import table_problems
-from hub_assets.privacy.governance import load_governance, refusals
+from hub_assets.privacy.governance import load_governance, refusals, use_case_min_cell_size
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
 from hub_assets.privacy.protect import protect_with_audit
-from hub_assets.privacy.release import (discard, load_previous_release, meaning_changes, plain_words, stage_tables,
-                                        switch_to, write_public_table)
+from hub_assets.privacy.release import (current_publication, discard, load_previous_release, meaning_changes,
+                                        plain_words, stage_tables, switch_to, write_public_table)
 from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
 FINDINGS_KEY = dg.AssetKey(["public", "findings_report"])
@@ -59,6 +59,9 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
         release_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + context.run_id[:8]
         manifest, governance, threshold = load_manifest(), load_governance(), min_cell_size()
         use_cases = sorted({m.use_case for m in marts})
+        # A source held to a stricter threshold (governance.yaml source_rules) raises it for the
+        # release that carries a table reaching it.
+        threshold = max([threshold, *(use_case_min_cell_size(governance, manifest, u) for u in use_cases)])
         refused = [p for use_case in use_cases for p in refusals(governance, manifest, use_case)]
         if refused:
             yield _verdict(False, refused, release_id=release_id)
@@ -72,7 +75,8 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
                 context.log.info(f"{name}: columns not in meta.publish stay in the warehouse: {columns}")
         base = disclosure_settings().rounding_base
         try:  # every table of the release together, against the release now public
-            tables, result = protect_with_audit(cells, threshold, load_previous_release(hub.paths.public))
+            tables, result = protect_with_audit(cells, threshold, load_previous_release(hub.paths.public),
+                                                current_publication(hub.paths.public, threshold))
         except ValueError as error:
             yield _verdict(False, [str(error)], release_id=release_id)
             raise dg.Failure(description=f"The release cannot be protected: {error}") from error
@@ -85,7 +89,7 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
         agreements = {u: governance.agreement_for(u).id for u in use_cases}
         changes = meaning_changes(base)
         staged = stage_tables(hub.paths.public, release_id, [(m, tables[m.name]) for m in marts], threshold,
-                              changes, agreements)
+                              changes, agreements, base)
         try:  # the page from the same in-memory release, into the same staging folder
             page = write_findings_page(staged.folder, notes=plain_words(threshold, changes), release_id=release_id)
             with hub.warehouse() as con:  # audited before it is switched in: no release goes out unrecorded

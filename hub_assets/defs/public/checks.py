@@ -22,9 +22,10 @@ from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
 from hub_assets.defs.public.assets import public_key
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy.disclosure import TABLE_RULES
-from hub_assets.privacy.governance import graph_refusals, load_governance, refusals
+from hub_assets.privacy.governance import graph_refusals, load_governance, refusals, use_case_min_cell_size
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
-from hub_assets.privacy.release import load_release_before_current, read_public_table
+from hub_assets.privacy.release import (current_publication, load_release_before_current, publication_before_current,
+                                        read_public_table)
 from hub_assets.privacy.protect import audit_release
 from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
 
@@ -52,7 +53,8 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
                for key in by_key for n, d in DISCLOSURE_CHECKS.items()],
     )
     def _checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
-        threshold = min_cell_size()
+        # The use case's tables meet the strictest threshold of any source they reach.
+        threshold = max(min_cell_size(), use_case_min_cell_size(load_governance(), load_manifest(), use_case))
         base = disclosure_settings().rounding_base
         selected = context.selected_asset_check_keys
         with hub.warehouse(read_only=True) as con:
@@ -68,7 +70,9 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
                     yield _result(rule.name, key, rule.problems(table, mart.spec, threshold, base),
                                   min_cell_size=threshold, rounding_base=base)
             if AUDIT_CHECK in wanted:
-                audit = audit or audit_release(published, previous, threshold)
+                audit = audit or audit_release(published, previous, threshold,
+                                               current_publication(hub.paths.public, threshold),
+                                               publication_before_current(hub.paths.public, threshold))
                 yield _result(AUDIT_CHECK, key, audit.failures_of(mart.name), **audit.metadata())
 
     return _checks

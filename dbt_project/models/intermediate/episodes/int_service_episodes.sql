@@ -6,6 +6,18 @@
 
 with
 
+adult_justice as (
+
+{{ agency_episodes('adult_justice') }}
+
+),
+
+behavioral_health as (
+
+{{ agency_episodes('behavioral_health') }}
+
+),
+
 child_welfare as (
 
 {{ agency_episodes('child_welfare') }}
@@ -21,6 +33,12 @@ city_schools as (
 early_childhood as (
 
 {{ agency_episodes('early_childhood') }}
+
+),
+
+health as (
+
+{{ agency_episodes('health') }}
 
 ),
 
@@ -42,6 +60,12 @@ public_housing as (
 
 ),
 
+social_services as (
+
+{{ agency_episodes('social_services') }}
+
+),
+
 wage_records as (
 
 {{ agency_episodes('wage_records') }}
@@ -50,12 +74,16 @@ wage_records as (
 
 unioned as (
 
-    select * from child_welfare
+    select * from adult_justice
+    union all select * from behavioral_health
+    union all select * from child_welfare
     union all select * from city_schools
     union all select * from early_childhood
+    union all select * from health
     union all select * from hmis
     union all select * from juvenile_services
     union all select * from public_housing
+    union all select * from social_services
     union all select * from wage_records
 
 ),

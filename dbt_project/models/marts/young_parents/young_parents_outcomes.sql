@@ -1,6 +1,7 @@
 -- Births by the mother's age band at the birth (young parents: 24 or under; 25+ kept for
 -- comparison) and birth year: the mother's enrolment and work in the year after the birth, and
--- the child's prenatal care and Head Start / pre-K enrolment. A mother with two births in a year
+-- the child's prenatal care, Head Start / pre-K enrolment and Medicaid-paid well-child, dental
+-- and vision care. A mother with two births in a year
 -- can fall in two age bands; the row mother_age_band = 'All' counts her once.
 
 with
@@ -27,10 +28,15 @@ final as (
         count(distinct child_person_key) filter (where child_in_early_childhood) as children_in_early_childhood,
         count(distinct child_person_key) filter (where child_in_head_start) as children_in_head_start,
         count(distinct child_person_key) filter (where child_in_pre_k) as children_in_pre_k,
+        count(distinct child_person_key) filter (where child_had_well_child_visit) as children_with_well_child_visit,
+        count(distinct child_person_key) filter (where child_had_dental_visit) as children_with_dental_visit,
+        count(distinct child_person_key) filter (where child_had_vision_care) as children_with_vision_care,
         {{ rate('count(distinct child_person_key) filter (where prenatal_care_first_trimester)', 'count(distinct child_person_key)') }}
             as first_trimester_care_rate,
         {{ rate('count(distinct child_person_key) filter (where child_in_early_childhood)', 'count(distinct child_person_key)') }}
-            as early_childhood_rate
+            as early_childhood_rate,
+        {{ rate('count(distinct child_person_key) filter (where child_had_well_child_visit)', 'count(distinct child_person_key)') }}
+            as well_child_visit_rate
     from births
     {{ group_by_with_all(['child_birth_year'], ['mother_age_band']) }}
 
