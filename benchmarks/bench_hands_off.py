@@ -263,7 +263,7 @@ def _release_settled(instance, t0: float, settle: float) -> float | None:
     findings = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(FINDINGS))
     if findings is None or findings.timestamp < t0:
         return None
-    release_runs = [r for r in runs if r["stage"] == "release"]
+    release_runs = [r for r in runs if r["stage"] in ("release", "build and release")]
     if not release_runs or any(r["status"] != "SUCCESS" for r in runs):
         return None
     last_end = max(r["ended"] for r in runs) + t0

@@ -123,9 +123,9 @@ def test_concurrent_drops_settle_with_no_failed_run(daemon_hub, wave):
               if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
     assert failed == [], f"failed runs: {failed}"
 
-    from hub_assets.defs.resources import hub_resource
+    from hub_assets.defs.resources import HubResource
 
-    key = hub_resource().key()
+    key = HubResource(data_dir=str(paths.root), secret_key=TEST_SECRET_KEY).key()
     for agency in wave:
         drop_id = drops_of(agency)[-2].name
         assert read_outcome(paths, agency, drop_id)["outcome"] == "accepted", agency

@@ -20,7 +20,8 @@ from hub_assets.settings import DBT_PROJECT_DIR
 from hub_assets.sources.declaration import load_agencies
 
 DBT = str(Path(sys.executable).parent / "dbt")
-USE_CASES = {"summer_engagement", "student_homelessness", "crossover_youth", "opportunity_youth", "young_parents"}
+USE_CASES = {"summer_engagement", "student_homelessness", "crossover_youth", "opportunity_youth", "young_parents",
+             "programme_outcomes", "subpopulations"}
 
 
 def _scratch_module():
@@ -75,14 +76,14 @@ RAW = {
         _rows("city_schools", "y1", 1, drop="cps_2025-02", loaded_at=_date("2025-02-05"), school_year="2024-25", school_id="S1",
               school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"), mckinney_vento=True),
         _rows("city_schools", "y2", 2, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
-              grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False),
+              grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False, days_enrolled=80, days_attended=60),
         _rows("city_schools", "y4", 3, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="05", entry_date=_date("2024-08-26"), mckinney_vento=False),
         _rows("city_schools", "y5", 4, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
-              grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False),
+              grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False, days_enrolled=100, days_attended=95),
         # y2 moved to S2 in January, after the HMIS stay: a student of two schools in one year.
         _rows("city_schools", "y2", 6, school_year="2024-25", school_id="S2", school_name="Canton High",
-              grade="07", entry_date=_date("2025-01-06"), mckinney_vento=False),
+              grade="07", entry_date=_date("2025-01-06"), mckinney_vento=False, days_enrolled=60, days_attended=60),
         _rows("city_schools", "o3", 5, school_year="2025-26", school_id="S2", school_name="Canton High",
               grade="12", entry_date=_date("2025-08-25"), mckinney_vento=False),
     ],
@@ -274,6 +275,30 @@ def test_young_parents_and_their_childrens_services(built):
 
 
 # --- the project itself ---------------------------------------------------------------------------
+
+def test_subpopulations_are_defined_once_per_person_and_school_year(built):
+    # 2024-25: y1 McKinney-Vento and y2 in HMIS (homelessness); y2 attended 120 of 140 days at
+    # two schools (86%: chronic absence, though 100% at the second); y5 95 of 100 (not chronic);
+    # y4 on a housing roster; c1's placement is still open (foster care every year since 2019-20);
+    # m1 gave birth at 22 in June 2024 (a young parent from 2023-24 on). c2's intake was in 2023-24.
+    rows = _query(built, "select person_key, subpopulation from intermediate.int_subpopulations "
+                         "where school_year = '2024-25' order by 1, 2")
+    assert rows == [("pk_c1", "foster_care"), ("pk_m1", "young_parent"), ("pk_y1", "homelessness"),
+                    ("pk_y2", "chronic_absence"), ("pk_y2", "homelessness"), ("pk_y4", "public_housing")]
+    assert _query(built, "select school_year from intermediate.int_subpopulations "
+                         "where person_key = 'pk_c2'") == [("2023-24",)]
+    first = _query(built, "select min(school_year) from intermediate.int_subpopulations where person_key = 'pk_c1' "
+                          "and subpopulation = 'foster_care'")
+    assert first == [("2019-20",)]
+
+
+def test_headline_rates_by_subpopulation_compare_with_every_youth_measured(built):
+    # Students of 2025-26 (the latest school year): o3 only, in no subpopulation, so only the
+    # all-youth row; homelessness in the latest year: none.
+    rows = _query(built, "select measure, subpopulation, youth, youth_in_measure from marts.headline_rates_by_subpopulation "
+                         "where measure in ('homelessness', 'chronic_absence') order by 1, 2")
+    assert rows == [("chronic_absence", "all_youth", 1, 0), ("homelessness", "all_youth", 1, 0)]
+
 
 def test_dbt_unit_tests_run_and_pass(built):
     results = json.loads((built[1] / "run_results.json").read_text())["results"]
