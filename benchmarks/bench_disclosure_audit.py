@@ -1,11 +1,12 @@
 """Benchmark: the attacker audit on a built hub, against every public table at once.
 
-Three figures per city:
+Figures per city:
 - ``per_table_exact``: each mart published on its own with exact counts (per-table suppression
   only), attacked jointly: what a reader could recover without joint protection and rounding;
 - ``published``: the public tables ``hub run`` released (and the release before, where kept),
   attacked jointly: what the blocking check sees;
-- ``protect``: the time to protect every use case's tables together from the marts, all rounds.
+- ``protected``: every mart protected together from the marts with the code and settings of now,
+  as the release step does (all rounds), then attacked jointly; its time is ``protect_seconds``.
 
 Works on a copy of the warehouse (never locks or changes the original). Writes
 ``benchmarks/results/disclosure_audit.json`` and ``.md``, one entry per ``--label``.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -44,6 +46,7 @@ def main() -> None:
     from hub_assets.privacy.release_audit import audit_tables
     from hub_assets.privacy.suppression import disclosure_settings, publish
 
+    started_load = os.getloadavg()[0]  # the machine may be shared: times grow with its load
     settings = disclosure_settings()
     threshold = settings.min_cell_size
     marts = published_marts(load_manifest())
@@ -62,23 +65,26 @@ def main() -> None:
     previous = {n: (published[n][0], t) for n, t in load_release_before_current(public).items() if n in published}
     released = audit_tables(published, previous, threshold, settings.rounding_base, settings.protection_width)
 
-    protect = {}
-    for use_case in sorted({m.use_case for m in marts}):
-        started = time.perf_counter()
-        _, audit = protect_with_audit([(m, c) for m, c in cells if m.use_case == use_case], threshold, {})
-        protect[use_case] = {"seconds": round(time.perf_counter() - started, 2), "rounds": audit.rounds,
-                             "suppressed_cells": len(audit.suppressed), "lp_solves": audit.solves}
+    started = time.perf_counter()
+    tables, protection = protect_with_audit(cells, threshold, {})
+    protect = {"seconds": round(time.perf_counter() - started, 2), "rounds": protection.rounds,
+               "suppressed_cells": len(protection.suppressed), "lp_solves": protection.solves}
+    protected = audit_tables({m.name: (m, tables[m.name]) for m, _ in cells}, {}, threshold,
+                             settings.rounding_base, settings.protection_width)
 
     entry = {"label": args.label, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+             "load_average_1min": [round(load, 1) for load in (started_load, os.getloadavg()[0])],
              "data_dir": str(args.data_dir), "min_cell_size": threshold, "rounding_base": settings.rounding_base,
              "protection_width": settings.protection_width,
              "per_table_exact": {k: per_table_exact.metadata()[k] for k in KEYS},
              "per_table_exact_first_failures": per_table_exact.failures[:10],
              "published": {k: released.metadata()[k] for k in KEYS},
              "published_failures": released.failures[:10],
-             "protect": protect, "protect_seconds": round(sum(p["seconds"] for p in protect.values()), 2)}
+             "protected": {k: protected.metadata()[k] for k in KEYS}, "protected_failures": protected.failures[:10],
+             "protect": protect, "protect_seconds": protect["seconds"]}
     write(entry)
-    print(json.dumps({k: entry[k] for k in ("label", "per_table_exact", "published", "protect_seconds")}, indent=2))
+    print(json.dumps({k: entry[k] for k in ("label", "per_table_exact", "published", "protected", "protect_seconds")},
+                     indent=2))
 
 
 def write(entry: dict) -> None:
@@ -95,8 +101,10 @@ def write(entry: dict) -> None:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in entries:
-        for what in ("per_table_exact", "published"):
-            f = e[what]
+        for what in ("per_table_exact", "published", "protected"):
+            f = e.get(what)
+            if f is None:  # an entry from before the protected figures were recorded
+                continue
             lines.append(
                 f"| {e['label']} | {e['at']} | {what.replace('_', ' ')} | {f['audit_suppressed_cells']} | "
                 f"{f['audit_exactly_determined']} | {f['audit_narrower_than_protection_width']} | "
@@ -106,9 +114,14 @@ def write(entry: dict) -> None:
     lines += [
         "",
         "per table exact: each mart published on its own, exact counts, attacked jointly. published: the "
-        "released tables (rounded, protected together) and the release before, attacked jointly. "
-        "Protection time per city (all use cases, all rounds, from the marts): "
+        "released tables (rounded, protected together) and the release before, attacked jointly, as "
+        "`hub run` published them (with the code of its day). protected: every mart protected together "
+        "now, as the release step does, and attacked jointly. "
+        "Protection time per city (every table together, all rounds, from the marts): "
         + ", ".join(f"{e['label']} {e['protect_seconds']} s" for e in entries)
+        + ". Machine load (1-minute load "
+        "average at start and end, 2 cores): "
+        + ", ".join(f"{e['label']} {e['load_average_1min']}" for e in entries if "load_average_1min" in e)
         + ".",
         "",
         "Command: `.venv/bin/python benchmarks/bench_disclosure_audit.py --data-dir DIR --label NAME` "

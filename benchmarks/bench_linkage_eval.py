@@ -136,7 +136,9 @@ def run_set(name: str, make) -> dict:
         row = {"set": name, "description": evalset.description, "records": evalset.n_records,
                "true_pairs": evalset.true_pairs(), "threshold": MATCH_THRESHOLD,
                "hub": {**hub_scores, "seconds": hub["seconds"], "peak_rss_mb": hub["peak_rss_mb"],
-                       "warnings": [line for line in hub["stderr"].splitlines() if line.startswith("warning")],
+                       # the report file is in this run's temporary folder: keep its name only
+                       "warnings": [re.sub(r"listed by row in .*/", "listed by row in ", line)
+                                    for line in hub["stderr"].splitlines() if line.startswith("warning")],
                        "refusals": _refusals(pl.read_parquet(folder / "hub" / "refused.parquet"), truth,
                                              rules["applied"])},
                "plain_splink": {}}
@@ -199,9 +201,7 @@ def render(report: dict) -> str:
         lines.append(f"| {row['set']} | {', '.join(sorted(counts)) or 'none'} | " + " | ".join(cells) + " |")
     warnings = [(row["set"], w) for row in report["sets"] for w in row["hub"]["warnings"]]
     if warnings:
-        # The report file sits beside the output, in the run's temporary folder: name it only.
-        lines += ["", "## Values `hub link` set to null", ""] + [
-            f"- {s}: {re.sub(r'listed by row in .*/', 'listed by row in ', w)}" for s, w in warnings]
+        lines += ["", "## Values `hub link` set to null", ""] + [f"- {s}: {w}" for s, w in warnings]
     return "\n".join(lines) + "\n"
 
 

@@ -122,6 +122,50 @@ def test_every_run_is_audited_and_followed_by_the_governance_job(hub):
     assert [e["action"] for e in audit.read_log(hub.paths.root)] == ["materialisation", "materialisation"]
 
 
+def test_the_governance_job_waits_for_the_last_run_of_a_burst(hub):
+    """While another run is queued (the drop's build, after its ingest), the ended run is audited
+    but requests no governance run; the queued run, when it ends, requests it."""
+    @dg.asset
+    def thing() -> None:
+        return None
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([thing], instance=instance)
+        success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        queued = instance.create_run_for_job(dg.define_asset_job("next_build").resolve(
+            asset_graph=dg.Definitions(assets=[thing]).resolve_asset_graph()))  # created, not yet started
+
+        def sensed(run_id):
+            return audit_materialisations(dg.build_run_status_sensor_context(
+                sensor_name="audit_materialisations", dagster_event=success, dagster_instance=instance,
+                dagster_run=instance.get_run_by_id(run_id), resources={"hub": hub}))
+
+        waiting = sensed(result.run_id)
+        assert isinstance(waiting, dg.SkipReason) and "1 other run(s) queued" in waiting.skip_message
+        instance.report_run_canceled(queued)  # it ends; a later run's sensor evaluation finds nothing pending
+        later = dg.materialize([thing], instance=instance)
+        assert isinstance(sensed(later.run_id), dg.RunRequest)
+    assert len(audit.read_log(hub.paths.root)) == 2, "both runs audited"
+
+
+def test_an_ingest_run_leaves_the_governance_job_to_the_build_after_it(hub):
+    drops = dg.DynamicPartitionsDefinition(name="audit_drops")
+
+    @dg.asset(key=["raw", "toy"], partitions_def=drops)
+    def raw() -> None:
+        return None
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(drops.name, ["d1"])
+        result = dg.materialize([raw], instance=instance, partition_key="d1")
+        success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        skipped = audit_materialisations(dg.build_run_status_sensor_context(
+            sensor_name="audit_materialisations", dagster_event=success, dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id), resources={"hub": hub}))
+        assert isinstance(skipped, dg.SkipReason) and "ingest run" in skipped.skip_message
+    assert len(audit.read_log(hub.paths.root)) == 1, "its materialisation is audited all the same"
+
+
 def test_hub_audit_prints_the_most_recent_events(hub):
     from click.testing import CliRunner
 

@@ -122,20 +122,19 @@ def hub_defs(hub_data_dir) -> dg.Definitions:
 
 
 def test_everything_downstream_of_ingest_follows_its_upstream_and_one_sensor_evaluates_it(hub_defs):
-    from hub_assets.defs.automation.sensors import public_automation_sensor, warehouse_automation_sensor
+    from hub_assets.defs.automation.sensors import hub_automation_sensor
 
     graph = hub_defs.resolve_asset_graph()
     conditioned = {key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition}
     labels = {key: graph.get(key).automation_condition.get_label() for key in conditioned}
-    assert {key for key, label in labels.items() if label != "after_upstream"} == set()
+    dbt_models = {key for key in conditioned if "dbt" in graph.get(key).kinds}
+    assert {labels[key] for key in dbt_models} == {"after_linkage"}, "every use case waits for linkage"
+    assert {key for key in conditioned - dbt_models if labels[key] != "after_upstream"} == set()
     expected = {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview",
-                "public/summer_engagement_overview", "public/findings_report"}
+                "public/summer_engagement_overview", "public/findings_report", "staging/stg_hmis__enrollments"}
     assert {dg.AssetKey.from_user_string(k) for k in expected} <= conditioned
-    sensors = (warehouse_automation_sensor, public_automation_sensor)
-    targeted = [s.asset_selection.resolve(graph) & conditioned for s in sensors]
-    assert targeted[0] | targeted[1] == conditioned and not targeted[0] & targeted[1]
-    for sensor in sensors:
-        assert hub_defs.resolve_sensor_def(sensor.name).default_status == dg.DefaultSensorStatus.RUNNING
+    assert hub_automation_sensor.asset_selection.resolve(graph) >= conditioned
+    assert hub_defs.resolve_sensor_def(hub_automation_sensor.name).default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_weekly_public_release_and_nightly_relink_run_by_default(hub_defs):
@@ -227,14 +226,18 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
                         "DAGSTER_HOME": str(small_hub / ".dagster")}.items():
         monkeypatch.setenv(name, value)
     from hub_assets.definitions import defs as load_defs
-    from hub_assets.defs.automation.sensors import public_automation_sensor, warehouse_automation_sensor
+    from hub_assets.defs.automation.sensors import hub_automation_sensor
     from hub_assets.defs.resources import hub_resource
 
     defs = load_defs()
     with dg.DagsterInstance.get() as instance:
-        ticks = [AutomationSensorTicks(s, defs, instance)
-                 for s in (warehouse_automation_sensor, public_automation_sensor)]
-        assert [t.requested() for t in ticks] == [[], []], "a freshly built hub needs nothing"
+        ticks = [AutomationSensorTicks(hub_automation_sensor, defs, instance)]
+        # The use cases alone, evaluated apart from linkage: they must not follow the drop by
+        # themselves, whatever sensor evaluates them.
+        use_cases = AutomationSensorTicks(dg.AutomationConditionSensorDefinition(
+            "use_cases_only", target=dg.AssetSelection.kind("dbt")), defs, instance)
+        assert [t.requested() for t in ticks] == [[]], "a freshly built hub needs nothing"
+        assert use_cases.requested() == []
         with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
             before = {t: summer_participants(con, t, 2026)
                       for t in ("marts.summer_engagement_overview", "public.summer_engagement_overview")}
@@ -253,8 +256,9 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
         again = drops_sensor(dg.build_sensor_context(instance=instance, resources=sensor_resources,
                                                     cursor=sensed.cursor))
         assert isinstance(again, dg.SkipReason) or not again.run_requests, "the drop is loaded once"
+        assert use_cases.requested() == [], "no use case is built from records not yet linked"
 
-        # Both automation sensors tick until nothing more is requested, each request run in order.
+        # The automation sensor ticks until nothing more is requested, each request run in order.
         launched: list[list[dg.AssetKey]] = []
         for _ in range(MAX_ROUNDS):
             round_requests = [t.requested() for t in ticks]
@@ -266,16 +270,17 @@ def test_a_new_drop_flows_to_the_spine_and_the_public_counts_by_itself(small_hub
                 execute(defs, instance, keys)
         else:
             pytest.fail(f"automation still requesting after {MAX_ROUNDS} rounds: {launched[-2:]}")
-        assert [t.requested() for t in ticks] == [[], []], "no churn once the hub is up to date"
+        assert [t.requested() for t in ticks] == [[]], "no churn once the hub is up to date"
 
     ran = Counter(key.to_user_string() for keys in launched for key in keys)
     assert [k for k, n in ran.items() if n > 1] == [], "no asset runs twice for one drop"
     assert {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview",
             "public/summer_engagement_overview", "public/findings_report"} <= set(ran), sorted(ran)
     assert "linkage/model" not in ran, "a drop attaches incrementally; retraining is scheduled"
-    first_run = {key.to_user_string() for key in launched[0]}
-    assert {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview"} <= first_run, \
-        "the use cases wait for the drop's person keys, in one warehouse run"
+    assert len(launched) == 1, "one run from linkage to the findings page"
+    one_run = {key.to_user_string() for key in launched[0]}
+    assert {"linkage/person_keys", "spine/person_spine", "marts/summer_engagement_overview",
+            "public/findings_report"} <= one_run
 
     with duckdb.connect(str(paths.identity_db), read_only=True) as con:
         token = con.execute("select record_token from records where source = ? and record_id = ?",

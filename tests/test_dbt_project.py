@@ -20,7 +20,8 @@ from hub_assets.settings import DBT_PROJECT_DIR
 from hub_assets.sources.declaration import load_agencies
 
 DBT = str(Path(sys.executable).parent / "dbt")
-USE_CASES = {"summer_engagement", "student_homelessness", "crossover_youth", "opportunity_youth", "young_parents"}
+USE_CASES = {"summer_engagement", "student_homelessness", "crossover_youth", "opportunity_youth", "young_parents",
+             "programme_outcomes", "subpopulations"}
 
 
 def _scratch_module():
@@ -78,14 +79,14 @@ RAW = {
               school_id="S1", school_name="Oldtown Elementary", grade="06", entry_date=_date("2024-08-26"),
               mckinney_vento=True),
         _rows("city_schools", "y2", 2, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
-              grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False),
+              grade="07", entry_date=_date("2024-08-26"), mckinney_vento=False, days_enrolled=80, days_attended=60),
         _rows("city_schools", "y4", 3, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
               grade="05", entry_date=_date("2024-08-26"), mckinney_vento=False),
         _rows("city_schools", "y5", 4, school_year="2024-25", school_id="S1", school_name="Oldtown Elementary",
-              grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False),
+              grade="06", entry_date=_date("2024-08-26"), mckinney_vento=False, days_enrolled=100, days_attended=95),
         # y2 moved to S2 in January, after the HMIS stay: a student of two schools in one year.
         _rows("city_schools", "y2", 6, school_year="2024-25", school_id="S2", school_name="Canton High",
-              grade="07", entry_date=_date("2025-01-06"), mckinney_vento=False),
+              grade="07", entry_date=_date("2025-01-06"), mckinney_vento=False, days_enrolled=60, days_attended=60),
         _rows("city_schools", "o3", 5, school_year="2025-26", school_id="S2", school_name="Canton High",
               grade="12", entry_date=_date("2025-08-25"), mckinney_vento=False),
     ],
@@ -281,6 +282,33 @@ def test_young_parents_and_their_childrens_services(built):
 
 # --- the project itself ---------------------------------------------------------------------------
 
+def test_subpopulations_are_defined_once_per_person_and_school_year(built):
+    # 2024-25: y1 McKinney-Vento and y2 in HMIS (homelessness); y2 attended 120 of 140 days at
+    # two schools (86%: chronic absence, though 100% at the second); y5 95 of 100 (not chronic);
+    # y4 on a housing roster; c1's placement is still open (foster care every year since 2019-20);
+    # m1 gave birth at 22 in June 2024 (a young parent from 2023-24 on). c2's intake was in 2023-24.
+    rows = _query(built, "select person_key, subpopulation from intermediate.int_subpopulations "
+                         "where school_year = '2024-25' order by 1, 2")
+    assert rows == [("pk_c1", "foster_care"), ("pk_m1", "young_parent"), ("pk_y1", "homelessness"),
+                    ("pk_y2", "chronic_absence"), ("pk_y2", "homelessness"), ("pk_y4", "public_housing")]
+    assert _query(built, "select school_year from intermediate.int_subpopulations "
+                         "where person_key = 'pk_c2'") == [("2023-24",)]
+    first = _query(built, "select min(school_year) from intermediate.int_subpopulations where person_key = 'pk_c1' "
+                          "and subpopulation = 'foster_care'")
+    assert first == [("2019-20",)]
+
+
+def test_headline_rates_by_subpopulation_compare_with_every_youth_measured(built):
+    # Students of 2025-26 (the latest school year): o3 only, in no subpopulation, so only the
+    # all-youth row; homelessness in the latest year: none.
+    rows = _query(
+        built,
+        "select measure, subpopulation, youth, youth_in_measure from marts.headline_rates_by_subpopulation "
+        "where measure in ('homelessness', 'chronic_absence') order by 1, 2",
+    )
+    assert rows == [("chronic_absence", "all_youth", 1, 0), ("homelessness", "all_youth", 1, 0)]
+
+
 def test_dbt_unit_tests_run_and_pass(built):
     results = json.loads((built[1] / "run_results.json").read_text())["results"]
     unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
@@ -296,8 +324,11 @@ def test_models_land_in_verbatim_schemas(built):
 
 def test_every_mart_is_published_with_a_valid_spec(built):
     manifest = _manifest(built)
-    marts = [n for n in manifest["nodes"].values()
-             if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")]
+    marts = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")
+    ]
     assert {m["original_file_path"].split("/")[2] for m in marts} == USE_CASES
     for mart in marts:
         meta = mart["config"]["meta"]
@@ -350,7 +381,8 @@ def test_dagster_materialises_dbt_models_into_the_hubs_warehouse(built, monkeypa
         con.execute("drop view staging.stg_spine__person_crosswalk")
     key = dg.AssetKey(["staging", "stg_spine__person_crosswalk"])
     result = dg.materialize(
-        [hub_dbt_models], selection=[key],
+        [hub_dbt_models],
+        selection=[key],
         resources={"dbt": dbt_resource(), "hub": HubResource(data_dir=str(data_dir))},
     )
     assert result.success
@@ -373,7 +405,8 @@ def test_an_agency_yet_to_send_a_drop_is_an_empty_source_not_a_failed_build(buil
         con.execute("drop table raw.youthworks")  # as on a hub where YouthWorks has sent nothing yet
     key = dg.AssetKey(["staging", "stg_youthworks__placements"])
     result = dg.materialize(
-        [hub_dbt_models], selection=[key],
+        [hub_dbt_models],
+        selection=[key],
         resources={"dbt": dbt_resource(), "hub": HubResource(data_dir=str(data_dir))},
     )
     assert result.success
@@ -386,8 +419,9 @@ def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
     from hub_assets.settings import GOVERNANCE_FILE
 
     governance = yaml.safe_load(GOVERNANCE_FILE.read_text())
-    allowed = {a["use_case"]: set(a["sources"]) | set(governance.get("shared_sources", []))
-               for a in governance["agreements"]}
+    allowed = {
+        a["use_case"]: set(a["sources"]) | set(governance.get("shared_sources", [])) for a in governance["agreements"]
+    }
     manifest = _manifest(built)
 
     def sources_of(unique_id: str, seen: set) -> set[str]:
@@ -408,10 +442,14 @@ def test_each_use_case_reaches_only_the_sources_its_agreement_lists(built):
 
 # --- staging checks -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("column, bad, test, failing_row", [
-    ("household_token", "null", "not_null_columns", ("household_token", 1)),
-    ("project_type", "'XX'", "accepted_values_columns", ("project_type", "XX", 1)),
-])
+
+@pytest.mark.parametrize(
+    "column, bad, test, failing_row",
+    [
+        ("household_token", "null", "not_null_columns", ("household_token", 1)),
+        ("project_type", "'XX'", "accepted_values_columns", ("project_type", "XX", 1)),
+    ],
+)
 def test_a_bad_value_in_a_declared_column_fails_its_staging_check_by_name(built, column, bad, test, failing_row):
     """Each staging model's required columns and coded columns (from the agency declaration) are
     checked by one test each, which names the column (and the value) that broke it."""
@@ -420,8 +458,11 @@ def test_a_bad_value_in_a_declared_column_fails_its_staging_check_by_name(built,
         [(token, value)] = con.execute(f"select record_token, {column} from raw.hmis limit 1").fetchall()
         con.execute(f"update raw.hmis set {column} = {bad} where record_token = ?", [token])
     try:
-        result = _dbt(["test", "-s", f"stg_hmis__enrollments,test_name:{test}",
-                       "--store-failures", "--target-path", str(target)], data_dir, target)
+        result = _dbt(
+            ["test", "-s", f"stg_hmis__enrollments,test_name:{test}", "--store-failures", "--target-path", str(target)],
+            data_dir,
+            target,
+        )
         assert result.returncode == 1, result.stdout[-3000:]
         results = json.loads((target / "run_results.json").read_text())["results"]
         failures = [r for r in results if r["status"] == "fail"]

@@ -48,6 +48,23 @@ PUBLIC_ZONE = {
     "student_homelessness/homelessness_by_school.csv": (
         "school,students_flagged,students_flagged_suppressed,added_by_hmis,added_by_hmis_suppressed\n"
         "School 101,45,false,12,false\nSchool 202,,true,,true\n"),
+    "programme_outcomes/programme_outcome_estimates.csv": (
+        "programme,outcome,summer_year,dimension,group_value,youth_compared,youth_compared_suppressed,"
+        "participants,participants_suppressed,effect,effect_suppressed,effect_lower,effect_lower_suppressed,"
+        "effect_upper,effect_upper_suppressed,naive_difference,naive_difference_suppressed\n"
+        "youthworks,attendance_rate,2025,all,all,1715,false,180,false,4.0,false,1.0,false,7.0,false,5.75,false\n"
+        "youthworks,chronic_absence,2025,all,all,1715,false,180,false,-21.9,false,-26.4,false,-17.4,false,-39.9,false\n"
+        "youthworks,earnings,2025,all,all,1015,false,115,false,642.04,false,-53.3,false,1030.7,false,500.9,false\n"
+        "youthworks,attendance_rate,2025,sex,F,850,false,95,false,4.2,false,2.1,false,6.3,false,6.1,false\n"
+        "youthworks,attendance_rate,2025,race_ethnicity,NHPI,15,false,,true,,true,,true,,true,,true\n"
+        "family_league,attendance_rate,2025,all,all,4490,false,15,false,,false,,false,,false,,false\n"),
+    "subpopulations/headline_rates_by_subpopulation.csv": (
+        "measure,period,subpopulation,youth,youth_suppressed,youth_in_measure,youth_in_measure_suppressed,"
+        "rate,rate_suppressed\n"
+        "summer_participation,2025,all_youth,6410,false,1640,false,0.2559,false\n"
+        "summer_participation,2025,foster_care,80,false,20,false,0.25,false\n"
+        "summer_participation,2025,young_parent,25,false,,true,,true\n"
+        "summer_participation,2025,homelessness,285,false,60,false,0.2105,false\n"),
 }
 
 
@@ -86,7 +103,7 @@ def test_summer_story_has_every_topic_and_other_use_cases_their_headlines(tmp_pa
 
 def test_page_degrades_gracefully_without_a_public_zone(tmp_path):
     html = render_findings_page(tmp_path / "public")  # does not exist yet
-    assert html.count("Not published yet") == 5
+    assert html.count("Not published yet") == 7
     assert "<svg" not in html
 
 
@@ -138,6 +155,7 @@ def test_findings_page_renders_charts_in_headless_chromium(tmp_path):
             assert hatched.count() >= 5
             assert "url(#hatch-" in (hatched.first.get_attribute("fill") or "")
             assert page.locator("svg.chart text.value.suppressed").count() == hatched.count()
+            assert page.get_by_text("attendance next school year was 4.0 points higher").is_visible()
             canton = page.locator("table.data tr", has_text="Canton")
             assert "suppressed" in canton.inner_text() and "\t0\t" not in canton.inner_text()
 
@@ -166,7 +184,7 @@ def test_given_the_public_zone_the_page_reads_only_its_current_release(tmp_path)
 
     html = render_findings_page(public)
     assert ">57<" in html and ">41<" not in html  # r2's crossover figure, not r1's
-    assert "from 7 public tables" in html  # neither releases/ nor current/ read as a use case
+    assert "from 9 public tables" in html  # neither releases/ nor current/ read as a use case
     assert (public / "crossover_youth" / "crossover_summary.csv").read_text().startswith("crossover_youth,")
 
 
@@ -220,10 +238,58 @@ def test_privacy_shaped_tables_chart_the_latest_period_without_totals(tmp_path):
     assert ">50<" not in chart and "Total" not in chart  # 2024 and the margin stay out
     gender = html.split('id="summer-gender"')[1].split('id="summer-race"')[0]
     assert "<svg" in gender and "Total:" not in gender.split("</svg>")[0]
-    assert "Participation rate by sex" in gender
+    assert "Participation rate by gender" in gender
     gaps = html.split('id="summer-gaps"')[1].split("</section>")[0]
     gap_chart = gaps.split("<svg")[1].split("</svg>")[0]
     # Lagging groups, largest shortfall first; a group at or above the city rate is no gap.
-    assert gap_chart.index("neighbourhood: Canton") < gap_chart.index("race_ethnicity: WHITE")
-    assert "sex: F" not in gap_chart
+    assert gap_chart.index("Neighbourhood: Canton") < gap_chart.index("Race/ethnicity: White")
+    assert "Gender: Female" not in gap_chart
     assert "1 groups are too small to show (suppressed)" in gaps  # counted, not hidden
+
+
+def test_programme_outcomes_read_as_plain_sentences(tmp_path):
+    html = render_findings_page(make_public_zone(tmp_path))
+    section = html.split('id="programme_outcomes"')[1].split("</section>")[0]
+    assert ("Participants&#x27; attendance next school year was 4.0 points higher (95% interval 1.0 to 7.0) "
+            "than similar students who did not take part.") in section.replace(
+                " Compared with all students, without adjusting for who takes part, the difference would read 5.8", "")
+    assert "share chronically absent next school year was 21.9 points lower" in section
+    # An interval spanning zero is said to be so; dollars read as dollars.
+    assert "earnings in the six months after the summer was $642 higher (95% interval -$53 to $1,031)" in section
+    assert "not clearly different from no effect" in section
+    assert "Too few participants to estimate the effect on attendance next school year." in section
+    # By group: human words; a suppressed subgroup says so rather than showing a number.
+    table = section.split("Effects by group")[1]
+    assert "<td>Female</td>" in table and "Native Hawaiian/Pacific Islander" in table
+    assert table.split("Native Hawaiian/Pacific Islander")[1].split("</tr>")[0].count("suppressed") >= 2
+    assert "attendance_rate" not in section.split("<table")[0]
+
+
+def test_subpopulations_compared_with_all_youth_in_words(tmp_path):
+    html = render_findings_page(make_public_zone(tmp_path))
+    section = html.split('id="subpopulations"')[1].split("</section>")[0]
+    assert "Took part in a summer programme (2025)" in section
+    assert ("All youth: 26%; foster youth 25%, youth experiencing homelessness 21%; "
+            "1 group too small to show (suppressed).") in section
+    chart = section.split("<svg")[1].split("</svg>")[0]
+    assert "Foster youth" in chart and "foster_care" not in chart
+
+
+def test_labels_are_words_and_tables_sort_naturally(tmp_path):
+    public = tmp_path / "public"
+    (public / "crossover_youth").mkdir(parents=True)
+    (public / "crossover_youth" / "crossover_youth_by_group.csv").write_text(
+        "dimension,group_value,crossover_youth,crossover_youth_suppressed\n"
+        "age_band_at_first_contact,14-15,30,false\nage_band_at_first_contact,5-10,20,false\n"
+        "age_band_at_first_contact,0-4,15,false\nrace_ethnicity,BLACK,50,false\nrace_ethnicity,WHITE,15,false\n")
+    (public / "crossover_youth" / "by_week.csv").write_text(
+        "week,youth,youth_suppressed\nweek 10,30,false\nweek 2,20,false\nweek 1,15,false\n")
+    html = render_findings_page(public)
+    assert "age_band_at_first_contact" not in html and "Age at first contact" in html
+    assert "Black" in html and "BLACK" not in html
+    weeks = html.split("by_week.csv")[0].split("<svg")[-1]  # the chart, then the data table
+    assert weeks.index(">week 1<") < weeks.index(">week 2<") < weeks.index(">week 10<")
+    table = html.split("by_week.csv")[1]
+    assert table.index(">week 1<") < table.index(">week 2<") < table.index(">week 10<")
+    ages = html.partition("Age at first contact")[2]
+    assert ages.index("0-4") < ages.index("5-10") < ages.index("14-15")

@@ -38,7 +38,11 @@ def test_shipped_config_limits_the_writer_pool_and_queues_runs(tmp_path, open_sh
         assert concurrency.pool_config.pool_granularity.value == "op"
         queue = concurrency.run_queue_config
         assert queue.max_concurrent_runs == 3
-        assert {limit["key"] for limit in queue.tag_concurrency_limits} == {"dagster/schedule_name", "hub/agency"}
+        assert {limit["key"] for limit in queue.tag_concurrency_limits} == {
+            "dagster/schedule_name",
+            "hub/agency",
+            "hub/writes",
+        }
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.run_monitoring_enabled
         assert instance.event_log_storage.supports_global_concurrency_limits
@@ -90,9 +94,10 @@ def _drop_file_name(agency_name: str) -> str:
 
 def _writer_windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float, float, str]]:
     starts, ends = {}, {}
-    for record in instance.get_records_for_run(run_id, of_type={
-            dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS,
-            dg.DagsterEventType.STEP_FAILURE}).records:
+    for record in instance.get_records_for_run(
+        run_id,
+        of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE},
+    ).records:
         entry = record.event_log_entry
         target = starts if entry.dagster_event_type == dg.DagsterEventType.STEP_START else ends
         target[entry.step_key] = entry.timestamp
@@ -114,10 +119,17 @@ def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_pat
 
     worker, go = tmp_path / "worker.py", tmp_path / "go"
     worker.write_text(WORKER)
-    procs = {name: subprocess.Popen([sys.executable, str(worker), name, _drop_file_name(name), str(go)],
-                                    cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-             for name in CONCURRENT_AGENCIES}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, str(worker), name, _drop_file_name(name), str(go)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in CONCURRENT_AGENCIES
+    }
     time.sleep(1)  # let every worker import; they wait for `go` anyway
     go.touch()
     outputs = {name: p.communicate(timeout=240) for name, p in procs.items()}
@@ -135,9 +147,12 @@ def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_pat
         for (s1, e1, a), (s2, e2, b) in itertools.combinations(sorted(windows), 2):
             assert e1 <= s2 or e2 <= s1, f"{a} and {b} wrote at the same time"
         # ... and it really was contended: some step waited for the duckdb_writer slot.
-        blocked = [r for r in run_ids for rec in instance.get_records_for_run(
-            r, of_type=dg.DagsterEventType.ENGINE_EVENT).records
-            if f"blocked by limit for pool {WRITER_POOL}" in (rec.event_log_entry.message or "")]
+        blocked = [
+            r
+            for r in run_ids
+            for rec in instance.get_records_for_run(r, of_type=dg.DagsterEventType.ENGINE_EVENT).records
+            if f"blocked by limit for pool {WRITER_POOL}" in (rec.event_log_entry.message or "")
+        ]
         assert blocked, "no step ever waited for the writer slot: the test did not contend"
         assert instance.event_log_storage.get_concurrency_info(WRITER_POOL).slot_count == 1
 

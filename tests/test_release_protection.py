@@ -211,3 +211,95 @@ def test_every_count_is_rounded_and_every_rate_comes_from_the_rounded_counts():
     for row in shown.iter_rows(named=True):
         assert row["participation_rate"] == round(row["enrolled_participants"] / row["enrolled_youth"], 4)
     assert set(table["participants_short"].drop_nulls()) <= {0.0, 5.0, 10.0}  # a count, rounded like one
+
+
+# --- Relations between tables beyond margins (meta.publish.relations) ---------------------------
+
+RELATIONS = {
+    "overview": ["provider_participations == sum(summer_participants_by_provider.participants)",
+                 "participants_in_two_or_more == sum(summer_providers_per_youth.participants, providers_used >= 2)",
+                 "sum(summer_participants_by_provider.participants_only_this_provider) == "
+                 "sum(summer_providers_per_youth.participants, providers_used == 1)"],
+    "by_provider": ["participants == participants_only_this_provider + participants_also_elsewhere"],
+}
+
+
+def _providers(relations: bool) -> list[tuple[PublishedMart, pl.DataFrame]]:
+    """Four providers of one summer: Family League's 8 youth also served elsewhere are hidden in
+    its own table, and 302 youth used one provider, 34 two (the issue's attack, in miniature)."""
+    def declared(kind: str) -> dict:
+        return {"relations": RELATIONS[kind]} if relations else {}
+    overview = _mart("summer_engagement_overview", ["summer_year"],
+                     ["participants", "provider_participations", "participants_in_two_or_more"], exclusive=[],
+                     parts={"participants": ["participants_in_two_or_more"]}, **declared("overview"))
+    by_provider = _mart(
+        "summer_participants_by_provider",
+        ["summer_year", "provider"],
+        ["participants", "participants_only_this_provider", "participants_also_elsewhere"],
+        exclusive=[],
+        parts={"participants": ["participants_only_this_provider", "participants_also_elsewhere"]},
+        **declared("by_provider"),
+    )
+    per_youth = _mart(
+        "summer_providers_per_youth", ["summer_year", "providers_used"], ["participants"], exclusive=["providers_used"]
+    )
+    return [
+        (
+            overview,
+            pl.DataFrame(
+                {
+                    "summer_year": [2026],
+                    "participants": [336],
+                    "provider_participations": [370],
+                    "participants_in_two_or_more": [34],
+                }
+            ),
+        ),
+        (
+            by_provider,
+            pl.DataFrame(
+                {
+                    "summer_year": [2026] * 4,
+                    "provider": ["family_league", "rec_parks", "summer_funding", "youthworks"],
+                    "participants": [55, 100, 110, 105],
+                    "participants_only_this_provider": [47, 85, 85, 85],
+                    "participants_also_elsewhere": [8, 15, 25, 20],
+                }
+            ),
+        ),
+        (per_youth, pl.DataFrame({"summer_year": [2026, 2026], "providers_used": [1, 2], "participants": [302, 34]})),
+    ]
+
+
+def test_a_count_recovered_only_through_the_relations_between_three_tables_fails_then_is_protected(exact_publication):
+    """Family League's youth also served elsewhere (8): hidden in its table with their complement,
+    and recovered as 8 from how many providers each youth used (302 used one) and the other
+    providers' shown counts. Without the declared relations the audit's reader misses it."""
+    wanted = (
+        "summer_participants_by_provider.participants_also_elsewhere at summer_year=2026, "
+        "provider=family_league is determined exactly (it is 8)"
+    )
+    own = {m.name: (m, publish(c, m.spec, THRESHOLD, m.name)) for m, c in _providers(relations=True)}
+    assert own["summer_participants_by_provider"][1]["participants_also_elsewhere_suppressed"][0]
+    assert all(recoverable_suppressed(t, m.spec, THRESHOLD) == [] for m, t in own.values())
+    blind = {m.name: (m, own[m.name][1]) for m, _ in _providers(relations=False)}
+    assert audit_release(blind, {}, THRESHOLD).ok  # margins and parts alone give nothing away
+    before = audit_release(own, {}, THRESHOLD)
+    assert any(wanted in f for f in before.failures), before.failures
+
+    marts = _providers(relations=True)
+    tables = protect_release(marts, THRESHOLD, {})
+    after = audit_release({m.name: (m, tables[m.name]) for m, _ in marts}, {}, THRESHOLD)
+    assert after.ok, after.failures
+    assert min(hi - lo for lo, hi in after.suppressed.values()) >= 3
+
+
+def test_an_all_row_lies_between_its_largest_group_and_the_sum_of_its_groups(exact_publication):
+    """A student at two schools counts at both; the mart's All row counts them once. A reader
+    knows All is at least each school's count and at most their sum, and nothing tighter."""
+    schools = _mart("student_homelessness_by_school", ["school_year", "school_id"], ["students"], exclusive=[])
+    cells = pl.DataFrame({"school_year": ["2025"] * 3, "school_id": ["A", "B", "All"], "students": [12, 15, 24]})
+    full = cube(cells, schools.spec, schools.name)
+    table = render(full, schools.spec, {"students": {full["school_id"].to_list().index("All")}})
+    audit = audit_release({schools.name: (schools, table)}, {}, THRESHOLD)
+    assert audit.suppressed == {"student_homelessness_by_school.students at school_year=2025, school_id=All": (15, 27)}

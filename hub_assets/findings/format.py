@@ -20,5 +20,15 @@ def format_value(value: object, is_rate: bool = False) -> str:
 
 
 def humanise(name: str) -> str:
-    text = name.replace("_", " ").strip()
+    """A column or table name in words: the label when there is one, else spaced out."""
+    from hub_assets.findings.labels import name_label, value_label
+
+    text = name_label(name) or value_label(name) or name.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def value_text(value: object) -> str:
+    """A dimension's value in words (codes as labels)."""
+    from hub_assets.findings.labels import value_label
+
+    return value_label(value) or format_value(value)

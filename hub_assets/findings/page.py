@@ -9,15 +9,16 @@ plain-words notes on what a shown figure means (``privacy.release.plain_words``)
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
 from hub_assets.findings.charts import Bar, bar_chart, column_chart
-from hub_assets.findings.format import format_value, humanise
-from hub_assets.findings.tables import RANK, PublicTable, load_public_tables
+from hub_assets.findings.format import format_value, humanise, value_text
+from hub_assets.findings.labels import natural_key
+from hub_assets.findings.outcomes import outcomes_section, subpopulations_section
+from hub_assets.findings.tables import LONG_FORMAT_KEYS, RANK, PublicTable, load_public_tables
 
 USE_CASES = {
     "summer_engagement": "Summer Engagement Ecosystem",
@@ -25,6 +26,8 @@ USE_CASES = {
     "crossover_youth": "Crossover youth (foster care and juvenile services)",
     "opportunity_youth": "Opportunity youth (16–24, neither in school nor working)",
     "young_parents": "Young parents and their children's early-childhood services",
+    "programme_outcomes": "Are programmes benefitting children as intended?",
+    "subpopulations": "Foster, homeless, public-housing and justice-involved youth against all youth",
 }
 _SMALL_TABLE_ROWS = 12
 _MARGINS = {"total"}  # margin rows, any case
@@ -72,15 +75,15 @@ def _cell_html(table: PublicTable, row: dict, column: str) -> str:
         return '<td class="num"><span class="suppressed">suppressed</span></td>'
     if column in table.measures:
         return f'<td class="num">{escape(format_value(cell.value, column in table.rates))}</td>'
-    return f"<td>{escape(format_value(cell.value))}</td>"
+    return f"<td>{escape(_label(cell.value, column, dates=False))}</td>"
 
 
 def data_table(table: PublicTable, open_: bool) -> str:
     columns = table.dimensions + table.measures
     head = "".join(f"<th>{escape(humanise(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(_cell_html(table, r, c) for c in columns) + "</tr>"
-                   for r in table.rows)
-    return (f'<details{" open" if open_ else ""}><summary>Table: {escape(humanise(table.name))}'
+                   for r in _natural(table.rows, table.dimensions))
+    return (f'<details{" open" if open_ else ""}><summary>Table: {escape(title(table.name))}'
             f' ({len(table.rows)} rows, <code>{escape(table.use_case)}/{escape(table.path.name)}'
             f'</code>)</summary><table class="data"><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></details>")
@@ -121,20 +124,25 @@ def _gap_rows(table: PublicTable, rows: list[dict], measure: str) -> tuple[list[
 
 
 def _natural(rows: list[dict], dims: list[str]) -> list[dict]:
-    """Bands in numeric order (5-10, 11-13, 14-15 ...), words after numbers."""
+    """Bands in numeric order (5-10, 11-13, 14-15 ...), week 2 before week 10, words after
+    numbers, and the ``Total`` / ``All`` rows last."""
     def key(row: dict) -> tuple:
-        out = []
-        for d in dims:
-            text = str(row.get(d, ""))
-            digits = "".join(itertools.takewhile(str.isdigit, text))
-            out.append((0, int(digits), text) if digits else (1, 0, text.lower()))
-        return tuple(out)
+        return tuple((str(row.get(d)).lower() in _MARGINS or row.get(d) == _ALL, natural_key(row.get(d)))
+                     for d in dims)
     return sorted(rows, key=key)
 
 
-def _label(value: object) -> str:
-    text = format_value(value)
-    return text[5:] if len(text) == 10 and text[4] == "-" else text  # dates as MM-DD
+def title(name: str) -> str:
+    """A table name in words: "crossover youth by age_band_at_first_contact" -> "... by age at first contact"."""
+    first, *rest = name.split(" by ")
+    return " by ".join([humanise(first), *(humanise(part).lower() for part in rest)])
+
+
+def _label(value: object, dim: str = "", dates: bool = True) -> str:
+    if dim.lower() in LONG_FORMAT_KEYS and isinstance(value, str):
+        return humanise(value)  # the name of a breakdown: "age at first contact"
+    text = value_text(value)
+    return text[5:] if dates and len(text) == 10 and text[4] == "-" else text  # dates as MM-DD
 
 
 def _bars(table: PublicTable, rows: list[dict], dims: list[str], measure: str,
@@ -143,7 +151,7 @@ def _bars(table: PublicTable, rows: list[dict], dims: list[str], measure: str,
     for row in rows:
         cell = table.cell(row, measure)
         value = float(cell.value) if isinstance(cell.value, (int, float)) else None
-        label = ": ".join(_label(row.get(d)) for d in dims)
+        label = ": ".join(_label(row.get(d), d) for d in dims)
         bars.append(Bar(label, value, cell.suppressed))
     if sort_desc:
         bars.sort(key=lambda b: (b.suppressed, b.value is None, -(b.value or 0)))
@@ -153,13 +161,7 @@ def _bars(table: PublicTable, rows: list[dict], dims: list[str], measure: str,
 def _in_time_order(rows: list[dict], dims: list[str]) -> list[dict]:
     """Weeks in calendar order, whatever order the table came in. Week columns arrive as text
     when the table carries a ``Total`` row, so "10" must still sort after "9"."""
-    def as_number(value: object) -> tuple:
-        try:
-            return (0, float(value), "")
-        except (TypeError, ValueError):
-            return (1, 0.0, str(value))
-
-    return sorted(rows, key=lambda row: tuple(as_number(row.get(d)) for d in dims))
+    return _natural(rows, dims)
 
 
 def _chart_measures(table: PublicTable, topic: str | None, small: bool) -> list[str]:
@@ -189,11 +191,11 @@ def table_figures(table: PublicTable, topic: str | None = None) -> str:
             shown, note = _gap_rows(table, rows, measure) if topic == "gaps" else (rows, "")
             # A split long table is named "<table> by <breakdown>": say "by age band", not "by group".
             along = table.name.split(" by ")[-1] if " by " in table.name else " and ".join(dims)
-            title = f"{humanise(measure)} by {humanise(along).lower()}"
+            heading = f"{humanise(measure)} by {humanise(along).lower()}"
             sort_desc = not over_time and topic != "gaps" and not small
             bars = _bars(table, shown, dims, measure, sort_desc)
             draw = column_chart if over_time else bar_chart
-            parts.append(f"<h4>{escape(title)}</h4>" + draw(title, bars, measure in table.rates))
+            parts.append(f"<h4>{escape(heading)}</h4>" + draw(heading, bars, measure in table.rates))
             if note:
                 parts.append(f'<p class="note">{escape(note)}</p>')
     open_ = topic == "gaps" or len(table.rows) <= _SMALL_TABLE_ROWS
@@ -220,13 +222,13 @@ def summer_section(tables: list[PublicTable]) -> str:
         parts += [table_figures(t, key) for t in claimed[key]]
     if others:
         parts.append("<h3>More summer figures</h3>")
-        parts += [f"<h4>{escape(humanise(t.name))}</h4>" + table_figures(t) for t in others]
+        parts += [f"<h4>{escape(title(t.name))}</h4>" + table_figures(t) for t in others]
     return "".join(parts)
 
 
 def use_case_section(tables: list[PublicTable]) -> str:
     ordered = sorted(tables, key=lambda t: (bool(t.dimensions) and len(t.rows) > 1, t.name))
-    return "".join(f"<h3>{escape(humanise(t.name))}</h3>" + table_figures(t) for t in ordered)
+    return "".join(f"<h3>{escape(title(t.name))}</h3>" + table_figures(t) for t in ordered)
 
 
 def render_findings_page(public_dir: Path, generated_at: datetime | None = None,
@@ -243,6 +245,10 @@ def render_findings_page(public_dir: Path, generated_at: datetime | None = None,
             body = '<p class="missing">Not published yet.</p>'
         elif use_case == "summer_engagement":
             body = summer_section(found)
+        elif use_case == "programme_outcomes":
+            body = outcomes_section(found)
+        elif use_case == "subpopulations":
+            body = subpopulations_section(found) + "".join(data_table(t, open_=False) for t in found)
         else:
             body = use_case_section(found)
         sections.append(f'<section id="{escape(use_case)}"><h2>{escape(title)}</h2>{body}</section>')

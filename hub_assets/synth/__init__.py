@@ -2,8 +2,9 @@
 
 ``OUT/landing/<agency>/<file>`` holds the drops, each in its agency's declared format;
 ``OUT/truth/`` holds who everyone really is (persons), which person each agency record is
-(records), which person each file row is (rows), the planted bad rows (problems) and headline
-facts computed from the truth (facts.json). Same seed, same bytes.
+(records), which person each file row is (rows), the planted bad rows (problems), headline
+facts computed from the truth (facts.json) and the planted programme effects
+(programme_effects.csv). Same seed, same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hub_assets.sources.declaration import AgencySource, load_agencies
 from hub_assets.synth.cohorts import add_cohorts
 from hub_assets.synth.drops import build_drops, write_drop
 from hub_assets.synth.facts import write_facts
+from hub_assets.synth.outcomes import plant_outcomes
 from hub_assets.synth.population import build_population
 from hub_assets.synth.programs import program_for
 from hub_assets.synth.ssn import assign_ssns
@@ -51,13 +53,15 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0,
     records, rows, problems, counts, n_files = [], [], [], {}, 0
     agencies = load_agencies() if agencies is None else agencies
     programs = {agency.name: program_for(agency) for agency in agencies}  # every one known before any is drawn
+    # One generator per agency, seeded from its name, so adding an agency does not change the
+    # others' drops.
+    rngs = {agency.name: np.random.default_rng([seed, agency_seed(agency.name)]) for agency in agencies}
+    program_rows = {agency.name: programs[agency.name](people, rngs[agency.name]) for agency in agencies}
+    # Programme selection and effects are planted across agencies once every agency's rows exist.
+    program_rows, effects = plant_outcomes(people, program_rows, np.random.default_rng([seed, 0, 1]))
     for agency in agencies:
-        # One generator per agency, seeded from its name, so adding an agency does not change the
-        # others' drops.
-        agency_rng = np.random.default_rng([seed, agency_seed(agency.name)])
-        program_rows = programs[agency.name](people, agency_rng)
-        drops = build_drops(agency, program_rows, people, agency_rng, noise_scale, agency.synth.case,
-                            ssn_rng=np.random.default_rng([seed, agency_seed(agency.name), 0]))
+        drops = build_drops(agency, program_rows[agency.name], people, rngs[agency.name], noise_scale,
+                            agency.synth.case, ssn_rng=np.random.default_rng([seed, agency_seed(agency.name), 0]))
         for name, frame in drops.files.items():
             write_drop(agency, frame, out / "landing" / agency.name / name)
         n_files += len(drops.files)
@@ -72,6 +76,7 @@ def generate_city(persons: int, seed: int, out: Path, noise_scale: float = 1.0,
     rows_df.write_parquet(truth / "rows.parquet")
     pl.concat(problems).write_parquet(truth / "problems.parquet")
     write_facts(people, rows_df, truth)
+    effects.write_csv(truth / "programme_effects.csv")
     seconds = time.perf_counter() - started
     youth = int(people["is_youth"].sum())
     lines = [f"synthetic city (seed {seed}): {youth} youth + {people.height - youth} adult mothers, "

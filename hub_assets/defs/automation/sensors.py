@@ -1,42 +1,37 @@
-"""The automation sensors that evaluate ``AFTER_UPSTREAM`` and launch the runs.
+"""The automation sensor that evaluates the conditions downstream of ingest and launches the runs.
 
-Two sensors, split where the flow naturally pauses, not by tool:
+One sensor over everything conditioned: linkage, the spine, every dbt model, the public tables,
+the findings page and the identifier scan. In one evaluation a new drop's ``raw/<agency>``
+update requests linkage, and the conditions downstream see that linkage *will be* requested, so
+the spine, the use cases (``AFTER_LINKAGE``: they wait for the person keys) and the public
+release all join the same request: one run per batch of drops, steps in dependency order, one
+run worker started. Split into sensors, each part waited for the run before it to end and for
+its own tick, and a run worker to start, before starting.
 
-- ``warehouse_automation_sensor``: linkage, the spine and every dbt model. They must be in one
-  sensor: a drop updates ``raw/<agency>`` and ``identity/<agency>`` together, and only one
-  evaluation sees that the spine *will be* rebuilt this tick. Split by tool (dbt apart), the dbt
-  sensor ran the agency's use cases at once on the un-linked records, then again after the spine
-  (measured with ``tests/test_automation_chain.py``). Together, a drop gives one run, in order.
-- ``public_automation_sensor``: the public tables, the findings page and the identifier scan:
-  the release, after the marts it reads have finished.
+Its runs carry ``hub/writes: warehouse``, as every ingest run does (``defs/sources/sensors.py``);
+the instance runs one run with that tag at a time (``deploy/dagster.yaml``). Steps already take
+turns on the DuckDB writer pool, but a drop's ingest step could otherwise slip in between
+linkage and the use cases of a run already under way, putting records without a person key in
+front of them.
 
-Both run by default: a new drop flows through with nobody pressing a button. They evaluate every
-5 s (Dagster's sensor loop runs every 5 s at best): an evaluation that requests nothing costs
-little, and each wait for one is on the path from a landed file to its release
-(``benchmarks/bench_hands_off.py``).
+It evaluates every 5 s (Dagster's sensor loop runs every 5 s at best): an evaluation that
+requests nothing costs little, and each wait for one is on the path from a landed file to its
+release (``benchmarks/bench_hands_off.py``).
 """
 
 import dagster as dg
 
-WAREHOUSE_BUILD = (dg.AssetSelection.groups("linkage", "spine")
-                   | dg.AssetSelection.kind("dbt"))
-RELEASE = dg.AssetSelection.all() - WAREHOUSE_BUILD
+WRITES_WAREHOUSE = {"hub/writes": "warehouse"}
+"""Run tag of every run that writes the warehouse's tables from landing: one such run at a time."""
+
 AUTOMATION_INTERVAL_SECONDS = 5
 
-warehouse_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "warehouse_automation_sensor",
-    target=WAREHOUSE_BUILD,
+hub_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "hub_automation_sensor",
+    target=dg.AssetSelection.all(),
+    run_tags=WRITES_WAREHOUSE,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
-    description="After a drop is ingested: incremental linkage, the person spine and the dbt "
-                "staging, intermediate and use-case models, in one run.",
-)
-
-public_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "public_automation_sensor",
-    target=RELEASE,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
-    description="After the marts change: the disclosure-controlled public tables, the findings "
-                "page and the identifier scan.",
+    description="After drops are ingested: incremental linkage, the person spine, the dbt models, "
+                "the public tables, the findings page and the identifier scan, in one run.",
 )

@@ -7,7 +7,8 @@
   ``marts/<mart>`` (the warehouse relation's own name).
 - Groups: a mart's group is its use case (its folder under ``models/marts/``); other models are
   in ``staging`` or ``intermediate``.
-- Models update after their upstream assets (the hub's shared automation condition).
+- Models update after the spine, never on a raw table alone (``AFTER_LINKAGE``): records reach a
+  use case only once linkage has keyed them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
+from hub_assets.defs.automation.conditions import AFTER_LINKAGE
 
 # Code references stay off: other parts (the public assets) ask this translator for keys without a
 # DbtProject, which code references would require.
@@ -54,4 +55,4 @@ class HubDbtTranslator(DagsterDbtTranslator):
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         if dbt_resource_props["resource_type"] == "source":
             return None
-        return AFTER_UPSTREAM
+        return AFTER_LINKAGE

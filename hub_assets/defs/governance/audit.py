@@ -1,7 +1,9 @@
 """The audit trail in Dagster, and governance after every build.
 
 - Two run sensors (success and failure) log every materialisation of every run to ``audit.log``
-  and then request ``governance_after_build``: the identifier scan and ``governance/audit_log``.
+  and then request ``governance_after_build``: the identifier scan and ``governance/audit_log``
+  (once no other run is queued or in progress: the last run of a burst requests it; after a
+  successful ingest run, the automation run that always follows it does).
   So the scan runs after every build, even one where a public release was refused (within that
   run it is skipped, being downstream of the refused asset).
 - ``governance/audit_log`` brings ``audit.events`` up to date from ``audit.log`` and checks that
@@ -57,13 +59,40 @@ def log_run(instance: dg.DagsterInstance, run_id: str, data_dir) -> int:
     return len(new)
 
 
+def runs_still_to_finish(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Other runs queued or in progress, the governance job's own excepted."""
+    busy = instance.get_run_records(filters=dg.RunsFilter(statuses=[
+        dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED]))
+    return [r.dagster_run.run_id for r in busy
+            if r.dagster_run.run_id != run_id and r.dagster_run.job_name != governance_after_build.name]
+
+
+def _only_ingest(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """A run that loaded agency drops and nothing else (automation always builds on after it)."""
+    keys = run.asset_selection or {
+        r.event_log_entry.asset_materialization.asset_key
+        for r in instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records}
+    return bool(keys) and all(k.path[0] in ("raw", "identity") for k in keys)
+
+
 def _after_run(context, hub: HubResource):
     run = context.dagster_run
     n = log_run(context.instance, run.run_id, hub.paths.root)
     context.log.info(f"audited {n} materialisations of run {run.run_id}")
-    if run.job_name != governance_after_build.name and n:
-        return dg.RunRequest(run_key=f"governance-after-{run.run_id}")
-    return dg.SkipReason("nothing materialised, or the run was the governance job itself")
+    if run.job_name == governance_after_build.name or not n:
+        return dg.SkipReason("nothing materialised, or the run was the governance job itself")
+    # The scan covers the warehouse as it is, not one run: while other runs are on their way (a
+    # drop's ingest, then its build and release), the last of them to end requests it, rather
+    # than each queueing a governance run in front of the release.
+    if run.status == dg.DagsterRunStatus.SUCCESS and _only_ingest(context.instance, run):
+        return dg.SkipReason("an ingest run: the automation run that follows it (linkage to the release) "
+                             "requests the governance job")
+    pending = runs_still_to_finish(context.instance, run.run_id)
+    if pending:
+        return dg.SkipReason(f"{len(pending)} other run(s) queued or in progress; the governance job "
+                             "follows the last of them")
+    return dg.RunRequest(run_key=f"governance-after-{run.run_id}")
 
 
 @dg.run_status_sensor(

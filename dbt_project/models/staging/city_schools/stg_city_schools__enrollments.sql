@@ -33,6 +33,8 @@ renamed as (
         cast(entry_date as date) as entry_date,
         cast(exit_date as date) as exit_date,
         cast(mckinney_vento as boolean) as mckinney_vento,
+        cast(days_enrolled as bigint) as days_enrolled,
+        cast(days_attended as bigint) as days_attended,
         race_ethnicity,
         neighbourhood
     from source

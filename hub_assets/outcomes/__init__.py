@@ -1,0 +1,1 @@
+"""Programme outcomes against a comparison group: the estimator the warehouse calls."""
