@@ -19,13 +19,14 @@ import pytest
 from local_servers import free_port, stop_process_group
 
 from hub_assets.defs.ops.instance import ensure_dagster_home
+from hub_assets.privacy.governance import load_governance
 from hub_assets.settings import PROJECT_ROOT
 from hub_assets.sources.declaration import load_agencies
 
 pytestmark = pytest.mark.xdist_group("webserver")
 
-USE_CASES = ("summer_engagement", "student_homelessness", "crossover_youth",
-             "opportunity_youth", "young_parents")
+# Every use case governance.yaml has an agreement for: each must be built and published.
+USE_CASES = tuple(sorted(load_governance().agreements))
 STARTUP_TIMEOUT_S = 240  # loading the code location parses dbt; slower on a busy 2-core box
 
 ASSETS_QUERY = """
