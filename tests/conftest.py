@@ -71,6 +71,9 @@ def valid_row(source: AgencySource, i: int) -> dict[str, str]:
             row[block.full_name] = f"{last} {first} Q"
         if block.dob:  # a second person in the row (a mother) is a generation older
             born = date(2008, 1, 1) if block is source.primary else date(1985, 1, 1)
+            youngest = source.plausibility.ages.get(block.role, (0, 0))[0]
+            if youngest >= 16:  # an adults-only agency (adult bookings): born early enough to be taken
+                born = date(2024 - youngest - 4, 1, 1)
             # Births spread over three years only, so every row stays inside each agency's declared
             # age range (YouthWorks takes 13-24 in the summer of 2024) however many rows are asked for.
             row[block.dob] = (born + timedelta(days=37 * (i % 30))).strftime(fmt)

@@ -57,17 +57,17 @@ def test_folders_pipes_and_hard_links_in_an_agency_folder_are_refused_and_report
 
 def test_undeclared_agency_folders_and_stray_files_in_landing_are_reported(hub, write_drop):
     write_drop("hmis", "hmis_enrollments_2024_09.csv", n=3)
-    (hub.paths.landing / "behavioral_health").mkdir()
-    (hub.paths.landing / "behavioral_health" / "bh_2024.csv").write_text("a,b\n1,2\n")
+    (hub.paths.landing / "community_outreach").mkdir()
+    (hub.paths.landing / "community_outreach" / "outreach_2024.csv").write_text("a,b\n1,2\n")
     (hub.paths.landing / "loose_file.csv").write_text("a,b\n1,2\n")
 
     refused = report_landing_root(hub.paths, [s.name for s in load_agencies()])
 
-    assert [(u.agency, u.file_name) for u in refused] == [("(landing)", "behavioral_health/"),
+    assert [(u.agency, u.file_name) for u in refused] == [("(landing)", "community_outreach/"),
                                                           ("(landing)", "loose_file.csv")]
     assert "no agency is declared" in refused[0].reason
     text = report(hub)
-    assert "| (landing) | behavioral_health/ | no agency is declared" in text
+    assert "| (landing) | community_outreach/ | no agency is declared" in text
     assert "| (landing) | loose_file.csv | is not inside an agency's folder" in text
 
 

@@ -105,7 +105,14 @@ def test_shipped_postgres_config_records_and_reads_back_a_run(postgres_server, t
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
         instance.upgrade()  # migrations on an already-current schema must be a no-op
         queue = instance.get_concurrency_config().run_queue_config
-        assert queue.max_concurrent_runs == 6 and len(queue.tag_concurrency_limits) == 2
+        assert queue.max_concurrent_runs == 6
+        # The same run-tag limits as the embedded default: one run per schedule, per agency, and
+        # one run at a time writing the warehouse.
+        assert {limit["key"] for limit in queue.tag_concurrency_limits} == {
+            "dagster/schedule_name",
+            "hub/agency",
+            "hub/writes",
+        }
         assert instance.global_op_concurrency_default_limit == 1
 
         result = dg.materialize([postgres_smoke], instance=instance)

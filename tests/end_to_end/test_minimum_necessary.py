@@ -38,8 +38,10 @@ def test_no_agency_assigned_identifier_is_in_any_warehouse_table(built_hub):
         drop_ids = {r[0] for r in con.execute("select drop_id from drops").fetchall()}
     # The declared identifiers of every agency that has them were received and kept back.
     declared = {(s.name, c.file_name) for s in load_agencies() for c in s.content if c.identifier}
-    assert declared == {("hmis", "enrollment_id"), ("hmis", "household_id"), ("rec_parks", "registration_id"),
-                        ("public_housing", "household_id"), ("wage_records", "employer_id")}
+    assert declared == {("adult_justice", "booking_no"), ("behavioral_health", "encounter_id"),
+                        ("health", "clm_id"), ("hmis", "enrollment_id"), ("hmis", "household_id"),
+                        ("public_housing", "household_id"), ("rec_parks", "registration_id"),
+                        ("social_services", "case_no"), ("wage_records", "employer_id")}
     assert set(held.select("agency", "column_name").unique().rows()) == declared
     values = {v.upper() for v in held["value"]} | {d.upper() for d in drop_ids}
     forbidden = identifier_column_names()
