@@ -303,3 +303,28 @@ def test_an_all_row_lies_between_its_largest_group_and_the_sum_of_its_groups(exa
     table = render(full, schools.spec, {"students": {full["school_id"].to_list().index("All")}})
     audit = audit_release({schools.name: (schools, table)}, {}, THRESHOLD)
     assert audit.suppressed == {"student_homelessness_by_school.students at school_year=2025, school_id=All": (15, 27)}
+
+
+
+def test_an_unchanged_release_republished_over_itself_is_the_same_tables():
+    """A week with no new data publishes what it published before. Comparing the release with the
+    previous one solves the shown cells too, and an interval seen in passing (over the solutions
+    found so far) is only inside a cell's true interval: read as the whole interval, it made a
+    shown difference (participants less those served only here) look narrow and hid a cell that
+    the first release showed."""
+    overview, by_provider, per_youth = (m for m, _ in _providers(relations=True))
+    also, only = [12, 11, 4, 10], [55, 33, 25, 57]
+    two = sum(also) // 2
+    marts = [(overview, pl.DataFrame({"summer_year": [2026], "participants": [sum(only) + two],
+                                      "provider_participations": [sum(also) + sum(only)],
+                                      "participants_in_two_or_more": [two]})),
+             (by_provider, pl.DataFrame({"summer_year": [2026] * 4,
+                                         "provider": ["family_league", "rec_parks", "summer_funding", "youthworks"],
+                                         "participants": [a + o for a, o in zip(also, only, strict=True)],
+                                         "participants_only_this_provider": only,
+                                         "participants_also_elsewhere": also})),
+             (per_youth, pl.DataFrame({"summer_year": [2026, 2026], "providers_used": [1, 2],
+                                       "participants": [sum(only), two]}))]
+    first = protect_release(marts, THRESHOLD, {})
+    again = protect_release(marts, THRESHOLD, first, Publication(THRESHOLD, 5))
+    assert {n: _csv(t) for n, t in again.items()} == {n: _csv(t) for n, t in first.items()}

@@ -41,6 +41,12 @@ from hub_assets.privacy.relations import Relations
 from hub_assets.privacy.rounding import half_width
 
 Cell = tuple[str, int, str]  # (table, row, count column)
+
+
+class Span(tuple):
+    """An interval seen over the solutions found so far, not solved for: the true interval
+    contains it, so it proves a cell wide enough but bounds nothing from outside."""
+
 STACK, STACKED = "dimension", "group_value"
 EPS = 1e-6
 SEEDS = 3
@@ -266,7 +272,7 @@ class Solver:
         for key, objective, needed in targets:
             span = self._span(objective, local)
             if span is not None and span[1] - span[0] >= needed:
-                out[key] = span
+                out[key] = Span(span)
                 self.witnessed += 1
             else:
                 out[key] = self._extremes(h, objective, model.labels[next(iter(objective))], local)

@@ -23,6 +23,7 @@ The two releases are two systems of the same kind; nothing ties a cell's old cou
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hub_assets.privacy.attack import Cell, Model, Solver, build_model, components
+from hub_assets.privacy.attack import Cell, Model, Solver, Span, build_model, components
 from hub_assets.privacy.manifest import PublishedMart
 
 Interval = tuple[float, float]
@@ -181,32 +182,48 @@ def _counterparts(new: Model, published, old: Model, previous) -> dict[int, int]
     return {v: old_at[key] for key, v in at(published, new).items() if key in old_at}
 
 
-def _differences(solver: Solver, model: Model, cells: dict, threshold: int, width: int) -> dict:
+def _differences(solver: Solver, model: Model, cells: dict, threshold: int, protection_width: int) -> dict:
     """The interval of each part subtracted from its whole that may be a small count of people.
 
     Solved only where it could fail: ``whole = difference + part``, so the difference is at least
     as wide as the whole's interval less the part's (and the other way round); where that already
     reaches the protection width, or the difference cannot lie in 1..threshold, no solve is needed.
     A difference whose two counts are both shown is read off their published intervals (their
-    table's suppression solved it with the counts taken as exact; rounding only widens it)."""
-    def interval(v: int) -> Interval:
-        return cells[v] if v in cells else (model.lower[v], model.upper[v])
+    table's suppression solved it with the counts taken as exact; rounding only widens it).
+
+    Only bounds known to hold decide that a difference needs no solve: a cell's interval seen over
+    witness points (``Span``) lies inside its true interval, so it stands in for the true one only
+    where a narrower interval is the cautious reading (a lower bound on a width)."""
+    def published(v: int) -> Interval:
+        return model.lower[v], model.upper[v]
+
+    def outer(v: int) -> Interval:  # contains the true interval
+        return published(v) if v not in cells or isinstance(cells[v], Span) else cells[v]
+
+    def inner(v: int) -> Interval:  # inside the true interval
+        return cells.get(v, published(v))
+
+    def width(interval: Interval) -> float:
+        return interval[1] - interval[0]
+
+    def wider_by(a: Interval, b: Interval) -> float:  # a lower bound on (true width of a) - (true width of b)
+        return width(a) - width(b) if math.isfinite(width(b)) else -math.inf
 
     out, wanted = {}, {}
     for k, (w, p, _) in enumerate(model.parts):
-        (w_lo, w_hi), (p_lo, p_hi) = interval(w), interval(p)
+        both_shown = model.shown[w] is not None and model.shown[p] is not None
+        (w_lo, w_hi), (p_lo, p_hi) = (published(w), published(p)) if both_shown else (outer(w), outer(p))
         low, high = w_lo - p_hi, w_hi - p_lo
         if low > threshold or high < 1:
             continue
-        if model.shown[w] is not None and model.shown[p] is not None:
+        if both_shown:
             out[("difference", k)] = (low, high)
             continue
-        w_width, p_width = w_hi - w_lo, p_hi - p_lo
-        at_least = max(w_width - p_width if model.shown[w] is None else 0,
-                       p_width - w_width if model.shown[p] is None else 0)
-        if at_least >= width:
+        at_least = max(wider_by(inner(w), outer(p)) if model.shown[w] is None else 0,
+                       wider_by(inner(p), outer(w)) if model.shown[p] is None else 0)
+        if at_least >= protection_width:
             continue
-        wanted[("difference", k)] = ({w: 1.0, p: -1.0}, width)
+        wanted[("difference", k)] = ({w: 1.0, p: -1.0}, protection_width)
     out.update(_solve(solver, model, wanted))
     return out
 
