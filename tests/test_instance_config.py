@@ -159,3 +159,27 @@ def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_pat
     with duckdb.connect(str(hub_data_dir / "warehouse.duckdb"), read_only=True) as con:
         for name in CONCURRENT_AGENCIES:
             assert con.execute(f"select count(*) from raw.{name}").fetchone()[0] == 40
+
+
+def test_a_read_only_attach_waits_for_another_process_writing_the_store(tmp_path):
+    """A check that attaches the warehouse while another process writes it waits, as an open does,
+    instead of failing on "Could not set lock"."""
+    from hub_assets.defs.resources import attach_read_only
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table t as select 1 as n")
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(warehouse)!r})\n"
+        "con.execute('insert into t values (2)')\n"
+        "print('holding', flush=True)\n"
+        "time.sleep(3)\n"
+        "con.close()\n")], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "holding"
+    with duckdb.connect(str(tmp_path / "identity.duckdb")) as con:
+        with pytest.raises(duckdb.IOException, match="Could not set lock"):
+            con.execute(f"attach '{warehouse}' as direct (read_only)")
+        attach_read_only(con, warehouse, "wh")
+        assert con.execute("select count(*) from wh.t").fetchone()[0] == 2
+    assert writer.wait(timeout=30) == 0

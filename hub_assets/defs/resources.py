@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
 
 from hub_assets.settings import HubPaths, private_files
 from hub_assets.sources.tokens import resolve_secret_key
+
+T = TypeVar("T")
 
 WRITER_POOL = "duckdb_writer"
 LOCK_WAIT_SECONDS = 600.0
@@ -70,10 +73,19 @@ def _connect(path: Path, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]
 
 
 def _open_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    return _waiting(lambda: duckdb.connect(str(path), read_only=read_only))
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
+    """Attach another store to ``con`` read-only, waiting as an open does while a writer holds it."""
+    _waiting(lambda: con.execute(f"attach '{path}' as {alias} (read_only)"))
+
+
+def _waiting(open_: Callable[[], T]) -> T:
     deadline, pause = time.monotonic() + LOCK_WAIT_SECONDS, 0.1
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return open_()
         except duckdb.IOException as error:
             if "Could not set lock" not in str(error) or time.monotonic() >= deadline:
                 raise

@@ -6,7 +6,7 @@ import dagster as dg
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.linkage.assets import PERSON_KEYS_KEY
-from hub_assets.defs.resources import WRITER_POOL, HubResource
+from hub_assets.defs.resources import WRITER_POOL, HubResource, attach_read_only
 from hub_assets.linkage import operations
 from hub_assets.linkage.spine import IDENTIFIER_COLUMNS
 
@@ -64,7 +64,7 @@ def person_keys_are_unique(hub: HubResource) -> dg.AssetCheckResult:
 def every_record_mapped_once(hub: HubResource) -> dg.AssetCheckResult:
     # One query with the warehouse attached read-only: tokens only, never copied out of DuckDB.
     with hub.identity(read_only=True) as identity:
-        identity.execute(f"attach '{hub.paths.warehouse_db}' as wh (read_only)")
+        attach_read_only(identity, hub.paths.warehouse_db, "wh")
         unmapped, repeated, extra = identity.execute("""
             with walk_rows as (
                 select t.record_token, count(w.person_key) as n
