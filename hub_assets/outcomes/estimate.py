@@ -24,6 +24,12 @@ non-participants get no estimate.
 The naive difference (participants' mean minus the mean of every youth in the comparison
 population, participants included), with its own 95% interval, is returned beside it: it is what
 the data say without adjustment.
+
+For a yes/no outcome (every value 0 or 100: chronic absence, enrolment, work) the participants'
+mean and the naive difference are not returned. They are shares of groups of people: 7.69 among
+about 25 participants is 2 of 26, which names a count of 2 and undoes the rounding of the
+published participants. The adjusted estimate, its interval and the weighted comparison mean rest
+on fitted propensities and a regression, not on a count, and are returned.
 """
 
 from __future__ import annotations
@@ -84,8 +90,13 @@ def _propensity(df: pd.DataFrame) -> np.ndarray:
     return np.full(len(df), share)
 
 
-def _effect(df: pd.DataFrame) -> dict:
-    """Step 3 and the naive difference on one group of the weighted frame."""
+SHARE_VALUES = (0.0, 100.0)  # a yes/no outcome, in points
+COUNT_SHARES = ("naive_difference", "naive_lower", "naive_upper", "participant_mean")
+
+
+def _effect(df: pd.DataFrame, yes_no: bool = False) -> dict:
+    """Step 3 and the naive difference on one group of the weighted frame (without the figures
+    that are shares of people when the outcome is yes/no)."""
     treated, control = df[df["participant"] == 1], df[df["participant"] == 0]
     if len(treated) < MIN_GROUP or len(control) < MIN_GROUP:
         return _empty()
@@ -101,7 +112,8 @@ def _effect(df: pd.DataFrame) -> dict:
     out = {"estimate": fit.params["participant"], "lower": lower, "upper": upper, "naive_difference": naive,
            "naive_lower": naive - 1.959964 * se, "naive_upper": naive + 1.959964 * se,
            "participant_mean": treated["outcome"].mean(), "comparison_mean": comparison}
-    return {k: (None if v is None or not np.isfinite(v) else float(v)) for k, v in out.items()}
+    return {k: (None if v is None or not np.isfinite(v) or (yes_no and k in COUNT_SHARES) else float(v))
+            for k, v in out.items()}
 
 
 def estimate(rows: list[dict]) -> list[dict]:
@@ -110,12 +122,13 @@ def estimate(rows: list[dict]) -> list[dict]:
     if not rows:
         return []
     df = _frame(rows)
+    yes_no = bool(df["outcome"].isin(SHARE_VALUES).all())
     # One BLAS thread: the fits are small, and on a busy machine threads only contend.
     with threadpool_limits(limits=1):
         p = _propensity(df) if df["participant"].nunique() > 1 else np.full(len(df), CLIP)
         df["weight"] = np.where(df["participant"] == 1, 1.0, p / (1 - p))
-        out = [{"dimension": "all", "group_value": "all", **_effect(df)}]
+        out = [{"dimension": "all", "group_value": "all", **_effect(df, yes_no)}]
         for dimension, column in SUBGROUPS:
             for value, group in df.groupby(column, sort=True):
-                out.append({"dimension": dimension, "group_value": str(value), **_effect(group)})
+                out.append({"dimension": dimension, "group_value": str(value), **_effect(group, yes_no)})
     return out
