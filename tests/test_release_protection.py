@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from contextlib import nullcontext
 
 import polars as pl
@@ -328,3 +329,33 @@ def test_an_unchanged_release_republished_over_itself_is_the_same_tables():
     first = protect_release(marts, THRESHOLD, {})
     again = protect_release(marts, THRESHOLD, first, Publication(THRESHOLD, 5))
     assert {n: _csv(t) for n, t in again.items()} == {n: _csv(t) for n, t in first.items()}
+
+
+def test_a_gap_to_the_city_wide_rate_says_nothing_the_rounded_counts_do_not():
+    """Two summers' groups whose exact counts differ by one youth but round alike publish the same
+    gaps table: the gap and the shortfall are computed again from the published figures (each
+    breakdown's Total row as the city-wide rate), not from the exact counts, whose rate to two
+    decimals would tell 41 from 42 participants of 100."""
+    from hub_assets.privacy.manifest import load_manifest, published_marts
+
+    gaps = next(m for m in published_marts(load_manifest()) if m.name == "summer_engagement_gaps")
+    assert {rate for rate, _ in gaps.spec.recomputed} == {"rate_gap", "participants_short"}
+
+    def cells(participants_in_n1: int) -> pl.DataFrame:
+        enrolled, participants = [100, 120, 150], [participants_in_n1, 30, 75]
+        city = sum(participants) / sum(enrolled)
+        pairs = list(zip(participants, enrolled, strict=True))
+        return pl.DataFrame({
+            "summer_year": [2026] * 3, "dimension": ["neighbourhood"] * 3, "group_value": ["N1", "N2", "N3"],
+            "enrolled_youth": enrolled, "enrolled_participants": participants,
+            "participation_rate": [p / e for p, e in pairs], "rate_gap": [city - p / e for p, e in pairs],
+            "participants_short": [max(math.ceil(city * e) - p, 0) for p, e in pairs]})
+
+    one, other = (protect_release([(gaps, cells(n))], THRESHOLD, {})[gaps.name] for n in (41, 42))
+    assert _csv(one) == _csv(other)
+    n2 = one.filter(pl.col("group_value") == "N2").row(0, named=True)
+    total = one.filter(pl.col("group_value") == "Total").row(0, named=True)
+    assert n2["enrolled_participants"] == 30 and n2["enrolled_youth"] == 120  # rounded to base 5
+    assert n2["rate_gap"] == round(total["participation_rate"] - n2["participation_rate"], 4) > 0
+    assert n2["participants_short"] == math.ceil(120 * total["enrolled_participants"] / total["enrolled_youth"]) - 30
+    assert total["participants_short"] == 0

@@ -51,6 +51,9 @@ class PublishSpec:
     parts: tuple[tuple[str, str], ...] = ()
     overlapping: tuple[str, ...] = ()  # declared not exclusive: never summed, totals (``ALL``) from the mart
     relations: tuple[str, ...] = ()  # linear relations between counts that hold by construction (``relations``)
+    # (rate, SQL expression): a derived figure the publisher computes again from the published
+    # table (rounded counts, recomputed rates, its Total rows), so it says nothing they do not.
+    recomputed: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_meta(cls, publish: dict, where: str) -> PublishSpec:
@@ -96,8 +99,13 @@ class PublishSpec:
         relations = tuple(publish.get("relations") or ())
         for text in relations:
             parse_relation(str(text), where)
+        recomputed = tuple((str(rate), str(sql)) for rate, sql in (publish.get("recomputed") or {}).items())
+        unknown = [rate for rate, _ in recomputed if rate not in {r for r, _, _ in rates}]
+        if unknown:
+            raise ValueError(f"{where}: meta.publish.recomputed names {unknown}, which are not rates of the table "
+                             "(a recomputed figure is hidden with the counts of its rate)")
         return cls(dims, counts, tuple(rates), totalled, _part_whole(publish, rates, counts, where),
-                   overlapping=overlapping, relations=relations)
+                   overlapping=overlapping, relations=relations, recomputed=recomputed)
 
     @property
     def labels(self) -> tuple[str, ...]:

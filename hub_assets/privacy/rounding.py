@@ -8,13 +8,16 @@ same), zero stays zero, and a published ``r`` means the true count lies in
 ``[r - half, r + half]`` with ``half = (base - 1) // 2``. Rates are recomputed from the rounded
 numerator and denominator, so a rate tells a reader nothing the rounded counts do not.
 
-A derived column that is not a plain ratio of its counts (e.g. a gap to a city-wide rate) cannot be
-recomputed from the rounded counts here; it is coarsened instead: whole numbers are rounded like
-counts, fractions to two decimal places.
+A derived column that is not a plain ratio of its counts (e.g. a gap to a city-wide rate) is
+computed again from the published table by the SQL expression its mart declares
+(``meta.publish.recomputed``: over the rounded counts, the recomputed rates and the table's Total
+rows), so it too says nothing the published counts do not. One declared without an expression is
+coarsened: whole numbers are rounded like counts, fractions to two decimal places.
 """
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 
 from hub_assets.privacy.margins import PublishSpec
@@ -36,10 +39,13 @@ def round_counts(table: pl.DataFrame, spec: PublishSpec, base: int, scales: dict
     ``scales`` gives each rate's scale (1 for a proportion, 100 for a percentage, None when the
     rate is not a plain ratio of its numerator and denominator)."""
     if base <= 1:
-        return table
+        return _recompute(table, spec)
     out = table.with_columns(
         ((pl.col(c) + base // 2) // base * base).cast(pl.Int64).alias(c) for c in spec.counts)
+    recomputed = dict(spec.recomputed)
     for rate, num, den in spec.rates:
+        if rate in recomputed:
+            continue
         hidden = pl.col(f"{rate}_suppressed")
         scale = scales.get(rate)
         if scale is not None:
@@ -49,7 +55,19 @@ def round_counts(table: pl.DataFrame, spec: PublishSpec, base: int, scales: dict
         else:
             value = pl.col(rate).round(2)
         out = out.with_columns(pl.when(hidden).then(None).otherwise(value).cast(table.schema[rate]).alias(rate))
-    return out
+    return _recompute(out, spec)
+
+
+def _recompute(table: pl.DataFrame, spec: PublishSpec) -> pl.DataFrame:
+    """Each declared derived figure computed again, in declared order, from the table as published;
+    hidden wherever its rate is."""
+    for rate, sql in spec.recomputed:
+        with duckdb.connect() as con:
+            con.register("published", table.with_row_index("_row"))
+            value = con.sql(f'select ({sql}) as value from published order by "_row"').pl()["value"]
+        table = table.with_columns(
+            pl.when(pl.col(f"{rate}_suppressed")).then(None).otherwise(value).cast(table.schema[rate]).alias(rate))
+    return table
 
 
 def _whole_numbers(column: pl.Series) -> bool:
