@@ -143,6 +143,22 @@ RAW = {
         _rows("early_childhood", "k2", 1, program_type="EARLY_HEAD_START", program_year="2025-26", site="EHS Canton",
               enroll_date=_date("2025-09-02")),
     ],
+    # o1's household on TANF in 2024 and o2's on SNAP in 2025; o1 booked in May 2025, c1 only
+    # after the opportunity-youth period (2025Q4) ended.
+    "social_services": [
+        _rows("social_services", "o1", 1, case_token="cs1", relationship="CHILD", program="TANF",
+              spell_start=_date("2024-03-01"), spell_end=_date("2024-09-30"), household_size=3),
+        _rows("social_services", "o2", 2, case_token="cs2", relationship="HEAD", program="SNAP",
+              spell_start=_date("2025-02-01"), household_size=1),
+    ],
+    "adult_justice": [
+        _rows("adult_justice", "o1", 1, booking_token="bk1", arrest_date=_date("2025-05-10"),
+              booking_date=_date("2025-05-10"), charge_category="PROPERTY", charge_level="MISDEMEANOR",
+              release_type="ROR"),
+        _rows("adult_justice", "c1", 2, booking_token="bk2", arrest_date=_date("2026-02-01"),
+              booking_date=_date("2026-02-01"), charge_category="DRUG", charge_level="MISDEMEANOR",
+              release_type="BAIL"),
+    ],
 }
 
 
@@ -271,6 +287,14 @@ def test_opportunity_youth_are_neither_enrolled_nor_working(built):
                             from marts.opportunity_youth_by_group where dimension = 'all'""")
     # o1, c1, c2 are neither; o2 and m1 worked in 2025; o3 enrolled.
     assert rows == [("2025Q4", 6, 1, 2, 3)]
+
+
+def test_opportunity_youth_by_what_began_before_the_period_ended(built):
+    rows = _query(built, """select group_value, youth_16_24, opportunity_youth from marts.opportunity_youth_by_group
+                            where dimension = 'prior_involvement' order by group_value""")
+    # o1: TANF in 2024 and a booking in May 2025; o2: SNAP, working; c1's booking came after the
+    # period, so c1 is with c2, o3 and m1 among those with neither.
+    assert rows == [("benefits_and_adult_booking", 1, 1), ("household_benefits", 1, 0), ("neither", 4, 2)]
 
 
 def test_young_parents_and_their_childrens_services(built):
