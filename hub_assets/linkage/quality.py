@@ -30,9 +30,10 @@ import polars as pl
 
 from hub_assets.linkage import evaluate
 from hub_assets.linkage.error_model import predict_count_error
+from hub_assets.linkage.predict import PAIR_FLOOR
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 
-UNCERTAIN_LOW = 0.5
+UNCERTAIN_LOW = PAIR_FLOOR  # the band starts where pairs start being stored
 AGE_BANDS = [(0, 5, "0-5"), (6, 10, "6-10"), (11, 13, "11-13"), (14, 17, "14-17"),
              (18, 24, "18-24"), (25, 200, "25+")]
 GROUPINGS = (("source", "source"), ("age band", "age_band"), ("race/ethnicity", "race_ethnicity"))

@@ -35,6 +35,7 @@ import yaml
 
 from hub_assets.privacy import audit
 from hub_assets.privacy.export_scope import in_scope, lineage_from_manifest
+from hub_assets.privacy.governance import DEFAULT_MIN_CELL_SIZE
 from hub_assets.privacy.k_anonymity import Generalised, k_anonymise
 from hub_assets.privacy.manifest import load_manifest
 
@@ -49,7 +50,7 @@ QI_REPLACEMENTS = {"birth_year": "birth_period", "birth_month": None, "sex": "se
 # Ages and birth dates computed from someone's birth (age, age_band_at_first_contact,
 # mother_age_at_birth, child_birth_year, birth_date): finer than a generalised birth period.
 BIRTH_DERIVED = re.compile(r"(^|_)(age|aged)(_|$)|(^|_)birth_(date|year|month)$")
-DEFAULT_K = 11  # min_cell_size (10) + 1: no class smaller than the smallest count the public may see
+DEFAULT_K = DEFAULT_MIN_CELL_SIZE + 1  # no class smaller than the smallest count the public may see
 DEFAULT_MAX_SUPPRESSED = 0.05
 
 
@@ -79,7 +80,7 @@ def export_settings(governance_file: Path | None = None) -> tuple[int, float]:
     path = Path(governance_file or os.environ.get("HUB_GOVERNANCE_FILE") or GOVERNANCE_FILE)
     raw = yaml.safe_load(path.read_text()) or {}
     section = raw.get("analyst_export") or {}
-    min_cell = int((raw.get("disclosure") or {}).get("min_cell_size", DEFAULT_K - 1))
+    min_cell = int((raw.get("disclosure") or {}).get("min_cell_size", DEFAULT_MIN_CELL_SIZE))
     k = int(section.get("k", min_cell + 1))
     share = float(section.get("max_suppressed_share", DEFAULT_MAX_SUPPRESSED))
     if k < 2 or not 0 <= share < 1:

@@ -26,6 +26,7 @@ from hub_assets.settings import data_dir as default_data_dir
 from hub_assets.sources.declaration import load_agencies
 
 VERDICT_FILE = Path("reports") / "governance_lineage.json"  # under the data directory
+DEFAULT_MIN_CELL_SIZE = 10  # disclosure.min_cell_size when governance.yaml does not set it
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def parse_governance(raw: dict, sources=None) -> Governance:
     if pending_review not in POLICIES:
         raise ValueError(f"governance.yaml: linkage.pending_review_at_relink must be "
                          f"{' or '.join(POLICIES)}, not {pending_review!r}")
-    min_cell = int(disclosure.get("min_cell_size", 10))
+    min_cell = int(disclosure.get("min_cell_size", DEFAULT_MIN_CELL_SIZE))
     return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles, min_cell, pending_review,
                       _source_rules(raw.get("source_rules") or {}, agencies, min_cell))
 
