@@ -289,12 +289,14 @@ def test_opportunity_youth_are_neither_enrolled_nor_working(built):
     assert rows == [("2025Q4", 6, 1, 2, 3)]
 
 
-def test_opportunity_youth_by_what_began_before_the_period_ended(built):
-    rows = _query(built, """select group_value, youth_16_24, opportunity_youth from marts.opportunity_youth_by_group
-                            where dimension = 'prior_involvement' order by group_value""")
-    # o1: TANF in 2024 and a booking in May 2025; o2: SNAP, working; c1's booking came after the
-    # period, so c1 is with c2, o3 and m1 among those with neither.
-    assert rows == [("benefits_and_adult_booking", 1, 1), ("household_benefits", 1, 0), ("neither", 4, 2)]
+def test_opportunity_youth_by_what_they_were_involved_in_earlier(built):
+    rows = dict((r[0], r[1:]) for r in _query(built, """
+        select earlier_involvement, youth_16_24, opportunity_youth from marts.opportunity_youth_by_earlier_involvement"""))
+    # o1: TANF in 2024 and a booking in May 2025 (disconnected); o2: SNAP, working; c1: foster care
+    # (its booking came after the period) and juvenile intake, disconnected; c2: juvenile intake,
+    # disconnected; m1 a young parent, working; o3 none, enrolled.
+    assert rows == {"All": (6, 3), "household_benefits": (2, 1), "adult_booking": (1, 1), "foster_care": (1, 1),
+                    "justice_involved": (2, 2), "young_parent": (1, 0), "none": (1, 0)}
 
 
 def test_young_parents_and_their_childrens_services(built):

@@ -35,7 +35,7 @@ ROUTES = {
     "hard_coded": ("marts/student_homelessness/homelessness_side_hard_coded.sql", "student_homelessness",
                    "raw.child_welfare", "homelessness_side_hard_coded"),
     "quoted": ("marts/opportunity_youth/opportunity_side_quoted.sql", "opportunity_youth",
-               "warehouse.raw.juvenile_services", "opportunity_side_quoted"),
+               "warehouse.raw.early_childhood", "opportunity_side_quoted"),
     "macro": ("marts/young_parents/young_parents_side_macro.sql", "young_parents",
               "warehouse.raw.child_welfare", "young_parents_side_macro"),
     "seed_post_hook": ("marts/summer_engagement/summer_side_seed.sql", "summer_engagement",
@@ -47,7 +47,7 @@ ROUTES = {
 SQL = {
     "source": UNCHECKED + "select count(*) as placements from {{ source('raw', 'child_welfare') }}",
     "hard_coded": UNCHECKED + "select count(*) as placements from raw.child_welfare",
-    "quoted": UNCHECKED + 'select count(*) as intakes from "warehouse"."raw"."juvenile_services"',
+    "quoted": UNCHECKED + 'select count(*) as enrolments from "warehouse"."raw"."early_childhood"',
     # Person keys joined to placement types and removal dates, through a macro-built relation.
     "macro": UNCHECKED + """
 with placements as (select * from {{ placements_relation() }}),

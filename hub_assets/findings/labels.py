@@ -15,7 +15,7 @@ NAMES = {
     "dimension": "breakdown",
     "week_of_summer": "week of summer", "summer_year": "summer", "school_year": "school year",
     "system_involvement": "system involvement", "subpopulation": "subpopulation",
-    "prior_involvement": "earlier involvement",
+    "earlier_involvement": "earlier involvement",
     "youth_in_measure": "youth counted", "youth_compared": "students compared",
     "effect": "estimated effect", "effect_lower": "95% interval from", "effect_upper": "95% interval to",
     "naive_difference": "unadjusted difference", "naive_lower": "unadjusted interval from",
@@ -36,8 +36,8 @@ VALUES = {
     "family_league": "Family League out-of-school time",
     "summer_participation": "Took part in a summer programme", "opportunity_youth": "Neither in school nor working",
     "FOSTER_CARE_FIRST": "Foster care first", "JUVENILE_FIRST": "Juvenile services first",
-    "household_benefits": "Household benefits (TANF/SNAP) before", "adult_booking": "An adult booking before",
-    "benefits_and_adult_booking": "Household benefits and an adult booking before", "neither": "Neither",
+    "household_benefits": "Household benefits (TANF/SNAP)", "adult_booking": "An adult booking",
+    "none": "None of these",
 }
 
 
