@@ -68,3 +68,11 @@ def test_column_tokens_equal_the_definition_for_keys_of_any_length():
         expected = [hmac.new(key, f"rec_parks|{rid}".encode(), hashlib.sha256).hexdigest() if rid else None
                     for rid in ids]
         assert record_tokens(key, "rec_parks", ids).to_list() == expected
+
+
+def test_a_resource_used_outside_a_run_keys_tokens_with_the_secret_not_the_variable_name(tmp_path, monkeypatch):
+    """The CLI and the drop sensors build the resource and call it directly: the EnvVar it holds
+    must resolve to the key, as it does inside a run."""
+    monkeypatch.setenv("HUB_SECRET_KEY", SECRET)
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    assert hub_resource().key() == SECRET.encode()

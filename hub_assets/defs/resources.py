@@ -57,7 +57,11 @@ class HubResource(dg.ConfigurableResource):
             yield con
 
     def key(self) -> bytes:
-        return resolve_secret_key(self.secret_key, self.paths)
+        # Inside a run Dagster has resolved the EnvVar to its value; a resource built and used
+        # directly (the CLI, sensors registering drops) still holds the EnvVar, whose text is the
+        # variable's name: resolve it here, or tokens would be keyed by the name.
+        configured = self.secret_key.get_value() if isinstance(self.secret_key, dg.EnvVar) else self.secret_key
+        return resolve_secret_key(configured, self.paths)
 
 
 @contextmanager
