@@ -290,8 +290,8 @@ def test_opportunity_youth_are_neither_enrolled_nor_working(built):
 
 
 def test_opportunity_youth_by_what_they_were_involved_in_earlier(built):
-    rows = dict((r[0], r[1:]) for r in _query(built, """
-        select earlier_involvement, youth_16_24, opportunity_youth from marts.opportunity_youth_by_earlier_involvement"""))
+    rows = {r[0]: r[1:] for r in _query(built, """select earlier_involvement, youth_16_24, opportunity_youth
+                                                   from marts.opportunity_youth_by_earlier_involvement""")}
     # o1: TANF in 2024 and a booking in May 2025 (disconnected); o2: SNAP, working; c1: foster care
     # (its booking came after the period) and juvenile intake, disconnected; c2: juvenile intake,
     # disconnected; m1 a young parent, working; o3 none, enrolled.
