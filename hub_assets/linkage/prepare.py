@@ -52,9 +52,8 @@ def load_nicknames(path: Path = NICKNAMES_FILE) -> pl.DataFrame:
 def minimum_ages() -> dict[str, int]:
     """Identity source -> the ``min_age`` its declaration gives (only sources that give one)."""
     from hub_assets.sources.declaration import load_agencies
-    from hub_assets.sources.split import identity_source
 
-    return {identity_source(agency, block): block.min_age for agency in load_agencies()
+    return {agency.identity_source(block): block.min_age for agency in load_agencies()
             for block in agency.identities if block.min_age is not None}
 
 

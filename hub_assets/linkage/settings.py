@@ -86,9 +86,8 @@ def last_name_comparison() -> cl.CustomComparison:
 def birth_surname_sources() -> list[str]:
     """Identity sources whose declared last name is the surname at birth."""
     from hub_assets.sources.declaration import load_agencies
-    from hub_assets.sources.split import identity_source
 
-    return sorted(identity_source(agency, block) for agency in load_agencies()
+    return sorted(agency.identity_source(block) for agency in load_agencies()
                   for block in agency.identities if block.surname_at_birth)
 
 

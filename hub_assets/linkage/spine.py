@@ -33,7 +33,7 @@ def agency_of_source() -> dict[str, str]:
     mapping = {}
     for source in load_agencies():
         for block in source.identities:
-            mapping[source.name if block.role == "person" else f"{source.name}_{block.role}"] = source.name
+            mapping[source.identity_source(block)] = source.name
     return mapping
 
 

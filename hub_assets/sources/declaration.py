@@ -252,6 +252,11 @@ class AgencySource:
     def primary(self) -> IdentityColumns:
         return self.identities[0]
 
+    def identity_source(self, block: IdentityColumns) -> str:
+        """The identity source a block's people are linked as: the agency's name for its main
+        person, ``<agency>_<role>`` for another person in the row (a birth record's mother)."""
+        return self.name if block.role == "person" else f"{self.name}_{block.role}"
+
     @property
     def expected_columns(self) -> list[str]:
         """Every column a drop must have, in the order the agency writes them."""

@@ -47,10 +47,6 @@ class Split:
     nulled: dict[str, int] = field(default_factory=dict)
 
 
-def identity_source(source: AgencySource, block: IdentityColumns) -> str:
-    return source.name if block.role == "person" else f"{source.name}_{block.role}"
-
-
 def race_expr(source: AgencySource) -> pl.Expr:
     if not source.race_column:
         return pl.lit(None, pl.String)
@@ -75,7 +71,7 @@ def _optional(col: str | None, expr) -> pl.Expr:
 def identity_records(source: AgencySource, block: IdentityColumns, accepted: pl.DataFrame, tokens: pl.DataFrame,
                      drop_id: str, loaded_at: datetime, cache: ValueCache | None = None) -> pl.DataFrame:
     """The block's standard identity records; ``tokens`` is its ``token_table`` (record_id -> token)."""
-    src = identity_source(source, block)
+    src = source.identity_source(block)
     # Names and addresses are regex chains and repeat across rows: standardised once per value.
     costly = select_by_distinct(accepted, {**_names(block),
                                            "address": _optional(block.address, standard_address)},
@@ -226,7 +222,7 @@ def split_drop(source: AgencySource, accepted: pl.DataFrame, key: bytes, drop_id
     """``cache`` carries standardised values from one drop of a batch to the next."""
     # Each distinct record ID is hashed once, for both its identity record and its content rows,
     # and once per batch: a snapshot agency resends most of its roster in every drop.
-    tokens = {block.role: _token_table(key, identity_source(source, block), accepted[block.record_id], cache)
+    tokens = {block.role: _token_table(key, source.identity_source(block), accepted[block.record_id], cache)
               for block in source.identities}
     records = pl.concat([identity_records(source, block, accepted, tokens[block.role], drop_id, loaded_at, cache)
                          for block in source.identities])

@@ -34,10 +34,6 @@ def _person_col(block: IdentityColumns) -> str:
     return "person_id" if block.role == "person" else f"{block.role}_person_id"
 
 
-def _source(agency: AgencySource, block: IdentityColumns) -> str:
-    return agency.name if block.role == "person" else f"{agency.name}_{block.role}"
-
-
 def build_drops(agency: AgencySource, rows: pl.DataFrame, persons: pl.DataFrame, rng: np.random.Generator,
                 noise_scale: float, case_habit: str, ssn_rng: np.random.Generator | None = None) -> AgencyDrops:
     records = []
@@ -51,7 +47,8 @@ def build_drops(agency: AgencySource, rows: pl.DataFrame, persons: pl.DataFrame,
         ident = noisy_identities(ids, persons, agency.noise, noise_scale, rng, maiden)
         if block.ssn:
             ident = keyed_ssns(ident, persons, agency.noise, noise_scale, ssn_rng or rng)
-        records.append(ident.select(pl.lit(_source(agency, block)).alias("source"), "record_id", "person_id", "noise"))
+        records.append(ident.select(pl.lit(agency.identity_source(block)).alias("source"), "record_id", "person_id",
+                                    "noise"))
         rows = rows.join(ident.drop("person_id", "is_duplicate_id", "noise").rename(lambda c, p=p: p + c),
                          left_on=f"{p}record_id", right_on=f"{p}record_id", how="left", maintain_order="left")
         rows = _addresses_at(rows, persons, pcol, p)
@@ -65,8 +62,8 @@ def build_drops(agency: AgencySource, rows: pl.DataFrame, persons: pl.DataFrame,
     truth_rows = rows.select(pl.lit(agency.name).alias("agency"), "drop_file", "row_number",
                              pl.col("person__record_id").alias("record_id"), *person_cols)
     drops_per_record = pl.concat([
-        rows.select(pl.lit(_source(agency, b)).alias("source"), pl.col(f"{b.role}__record_id").alias("record_id"),
-                    "drop_file")
+        rows.select(pl.lit(agency.identity_source(b)).alias("source"),
+                    pl.col(f"{b.role}__record_id").alias("record_id"), "drop_file")
         for b in agency.identities
     ]).group_by("source", "record_id").agg(drop_file=pl.col("drop_file").min(),
                                           drop_files=pl.col("drop_file").unique().sort())
