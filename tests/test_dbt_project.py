@@ -143,8 +143,8 @@ RAW = {
         _rows("early_childhood", "k2", 1, program_type="EARLY_HEAD_START", program_year="2025-26", site="EHS Canton",
               enroll_date=_date("2025-09-02")),
     ],
-    # o1's household on TANF in 2024 and o2's on SNAP in 2025; o1 booked in May 2025, c1 only
-    # after the opportunity-youth period (2025Q4) ended.
+    # o1's household on TANF in 2024 and o2's on SNAP in 2025; o1 booked in May 2025, c1 (born 2006)
+    # in February 2026.
     "social_services": [
         _rows("social_services", "o1", 1, case_token="cs1", relationship="CHILD", program="TANF",
               spell_start=_date("2024-03-01"), spell_end=_date("2024-09-30"), household_size=3),
@@ -289,16 +289,6 @@ def test_opportunity_youth_are_neither_enrolled_nor_working(built):
     assert rows == [("2025Q4", 6, 1, 2, 3)]
 
 
-def test_opportunity_youth_by_what_they_were_involved_in_earlier(built):
-    rows = {r[0]: r[1:] for r in _query(built, """select earlier_involvement, youth_16_24, opportunity_youth
-                                                   from marts.opportunity_youth_by_earlier_involvement""")}
-    # o1: TANF in 2024 and a booking in May 2025 (disconnected); o2: SNAP, working; c1: foster care
-    # (its booking came after the period) and juvenile intake, disconnected; c2: juvenile intake,
-    # disconnected; m1 a young parent, working; o3 none, enrolled.
-    assert rows == {"All": (6, 3), "household_benefits": (2, 1), "adult_booking": (1, 1), "foster_care": (1, 1),
-                    "justice_involved": (2, 2), "young_parent": (1, 0), "none": (1, 0)}
-
-
 def test_young_parents_and_their_childrens_services(built):
     rows = _query(built, """select mother_age_band, is_young_parent, mothers, mothers_working_after_birth,
                                    children_first_trimester_care, children_in_early_childhood
@@ -313,9 +303,12 @@ def test_subpopulations_are_defined_once_per_person_and_school_year(built):
     # two schools (86%: chronic absence, though 100% at the second); y5 95 of 100 (not chronic);
     # y4 on a housing roster; c1's placement is still open (foster care every year since 2019-20);
     # m1 gave birth at 22 in June 2024 (a young parent from 2023-24 on). c2's intake was in 2023-24.
+    # o1's household had TANF to September 2024 and o1 was booked in May 2025; o2's household has
+    # had SNAP since February 2025.
     rows = _query(built, "select person_key, subpopulation from intermediate.int_subpopulations "
                          "where school_year = '2024-25' order by 1, 2")
-    assert rows == [("pk_c1", "foster_care"), ("pk_m1", "young_parent"), ("pk_y1", "homelessness"),
+    assert rows == [("pk_c1", "foster_care"), ("pk_m1", "young_parent"), ("pk_o1", "household_benefits"),
+                    ("pk_o1", "justice_involved"), ("pk_o2", "household_benefits"), ("pk_y1", "homelessness"),
                     ("pk_y2", "chronic_absence"), ("pk_y2", "homelessness"), ("pk_y4", "public_housing")]
     assert _query(built, "select school_year from intermediate.int_subpopulations "
                          "where person_key = 'pk_c2'") == [("2023-24",)]
@@ -333,6 +326,16 @@ def test_headline_rates_by_subpopulation_compare_with_every_youth_measured(built
         "where measure in ('homelessness', 'chronic_absence') order by 1, 2",
     )
     assert rows == [("chronic_absence", "all_youth", 1, 0), ("homelessness", "all_youth", 1, 0)]
+
+
+def test_opportunity_youth_by_earlier_involvement_including_benefits_and_adult_bookings(built):
+    # Youth 16-24 in 2025Q4: o1 (TANF, an adult booking), c1 (foster care, juvenile intake) and c2
+    # (juvenile intake) are neither enrolled nor working; o2 (SNAP) and m1 (a young parent) work;
+    # o3 is enrolled.
+    rows = _query(built, "select subpopulation, youth, youth_in_measure from marts.headline_rates_by_subpopulation "
+                         "where measure = 'opportunity_youth' order by 1")
+    assert rows == [("all_youth", 6, 3), ("foster_care", 1, 1), ("household_benefits", 2, 1),
+                    ("justice_involved", 3, 3), ("young_parent", 1, 0)]
 
 
 def test_dbt_unit_tests_run_and_pass(built):

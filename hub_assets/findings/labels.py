@@ -15,7 +15,6 @@ NAMES = {
     "dimension": "breakdown",
     "week_of_summer": "week of summer", "summer_year": "summer", "school_year": "school year",
     "system_involvement": "system involvement", "subpopulation": "subpopulation",
-    "earlier_involvement": "earlier involvement",
     "youth_in_measure": "youth counted", "youth_compared": "students compared",
     "effect": "estimated effect", "effect_lower": "95% interval from", "effect_upper": "95% interval to",
     "naive_difference": "unadjusted difference", "naive_lower": "unadjusted interval from",
@@ -30,14 +29,13 @@ VALUES = {
     "all_youth": "All youth", "foster_care": "Foster youth", "homelessness": "Youth experiencing homelessness",
     "public_housing": "Public-housing youth", "justice_involved": "Justice-involved youth",
     "young_parent": "Young parents", "chronic_absence": "Chronically absent students",
-    "involved": "Known to child welfare, juvenile services, homeless services or public housing",
+    "involved": "Known to child welfare, juvenile or adult justice, homeless services or public housing",
     "not_involved": "Not known to those systems",
     "youthworks": "YouthWorks summer jobs", "summer_programmes": "Any summer programme",
     "family_league": "Family League out-of-school time",
     "summer_participation": "Took part in a summer programme", "opportunity_youth": "Neither in school nor working",
     "FOSTER_CARE_FIRST": "Foster care first", "JUVENILE_FIRST": "Juvenile services first",
-    "household_benefits": "Household benefits (TANF/SNAP)", "adult_booking": "An adult booking",
-    "none": "None of these",
+    "household_benefits": "Youth in households on TANF or SNAP",
 }
 
 

@@ -88,7 +88,7 @@ def outcomes_section(tables: list[PublicTable]) -> str:
         '<p class="note">Each programme\'s participants are compared with students of the same '
         "ages who did not take part, weighted to match them on age, gender, race/ethnicity, "
         "neighbourhood, the previous year's attendance and involvement with child welfare, "
-        "juvenile services, homeless services or public housing (inverse-propensity weighting with "
+        "juvenile or adult justice, homeless services or public housing (inverse-propensity weighting with "
         "regression adjustment). Points are percentage points. A 95% interval is the range the "
         "effect is likely to lie in.</p>"
     ]

@@ -11,8 +11,8 @@
 --   employed / earnings: any wages / total wages in quarters Y Q4 and Y+1 Q1, for youth aged 16
 --     or more on 1 October Y, when wage records cover both quarters (not Family League: too young).
 -- Covariates for the comparison: age, sex, race/ethnicity, neighbourhood (spine), prior-year
--- attendance rate, and system involvement (ever in foster care, juvenile services, homelessness
--- or public housing, from int_subpopulations).
+-- attendance rate, and system involvement (ever in foster care, juvenile or adult justice,
+-- homelessness or public housing, from int_subpopulations).
 
 with
 

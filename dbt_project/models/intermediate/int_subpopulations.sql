@@ -4,7 +4,9 @@
 --   homelessness: a homeless services (HMIS) enrolment open during the year, or a City Schools
 --     enrolment that year flagged McKinney-Vento;
 --   public_housing: on a Housing Authority household roster that year (public housing or voucher);
---   justice_involved: a juvenile services intake during the year;
+--   justice_involved: a juvenile services intake or an adult booking (18 and over) during the year;
+--   household_benefits: a member of a household receiving TANF or SNAP (social services) during
+--     the year;
 --   young_parent: gave birth aged 24 or under (int_young_parents' rule: birth on the first of
 --     the child's birth month), from the school year of the birth on;
 --   chronic_absence: enrolled in City Schools that year and attended under 90% of enrolled days.
@@ -50,6 +52,26 @@ intakes as (
         intake_date as start_date,
         intake_date as end_date
     from {{ ref('stg_juvenile_services__intakes') }}
+
+),
+
+bookings as (
+
+    select
+        person_key,
+        booking_date as start_date,
+        booking_date as end_date
+    from {{ ref('stg_adult_justice__bookings') }}
+
+),
+
+benefits as (
+
+    select
+        person_key,
+        spell_start as start_date,
+        coalesce(spell_end, current_date) as end_date
+    from {{ ref('stg_social_services__benefit_members') }}
 
 ),
 
@@ -108,6 +130,16 @@ dated as (
         'justice_involved',
         *
     from intakes
+    union all
+    select
+        'justice_involved',
+        *
+    from bookings
+    union all
+    select
+        'household_benefits',
+        *
+    from benefits
     union all
     select
         'young_parent',
