@@ -64,33 +64,21 @@ measured as (
     inner join latest_summer using (summer_year)
     where summer_youth.is_enrolled
     union all
+    -- Students of the latest school year in a school-year subpopulation that year.
     select
-        'homelessness',
+        school_measures.measure,
         enrolments.school_year,
         enrolments.school_year,
         enrolments.person_key,
         exists(
             select 1 from subpopulations as s
             where
-                s.person_key = enrolments.person_key and s.subpopulation = 'homelessness'
+                s.person_key = enrolments.person_key and s.subpopulation = school_measures.measure
                 and s.school_year = enrolments.school_year
         )
     from enrolments
     inner join latest_school_year using (school_year)
-    union all
-    select
-        'chronic_absence',
-        enrolments.school_year,
-        enrolments.school_year,
-        enrolments.person_key,
-        exists(
-            select 1 from subpopulations as s
-            where
-                s.person_key = enrolments.person_key and s.subpopulation = 'chronic_absence'
-                and s.school_year = enrolments.school_year
-        )
-    from enrolments
-    inner join latest_school_year using (school_year)
+    cross join (values ('homelessness'), ('chronic_absence')) as school_measures (measure)
     union all
     select
         'opportunity_youth',
