@@ -67,6 +67,7 @@ def hub_worker(records_path: Path, truth_path: Path, out: Path) -> dict:
     from hub_assets.linkage.pipeline import full_relink
     from hub_assets.linkage.prepare import prepare_records
     from hub_assets.linkage.quality import quality_report
+    from hub_assets.linkage.refusals import rule_evidence
     from hub_assets.linkage.train import make_linker, train
 
     timings, rss = {}, {}
@@ -77,12 +78,13 @@ def hub_worker(records_path: Path, truth_path: Path, out: Path) -> dict:
     prepared.write_parquet(out / "prepared.parquet")  # the plain script's input: same data
     start = time.perf_counter()
     linker = make_linker(prepared)
-    model = train(linker)
+    evidence = rule_evidence(prepared)  # as `hub link` does: one anchor test, for training and clustering
+    model = train(linker, evidence=evidence)
     timings["train"] = time.perf_counter() - start
     rss["train"] = peak_rss_mb()
     (out / "model.json").write_text(json.dumps(model))
     no_keys = pl.DataFrame(schema={"record_token": pl.String, "person_key": pl.String})
-    result = full_relink(prepared, model, no_keys, linker=linker)
+    result = full_relink(prepared, model, no_keys, linker=linker, evidence=evidence)
     timings |= result.timings
     rss["link"] = peak_rss_mb()
     total = sum(timings.values())

@@ -27,6 +27,7 @@ from splink.internals.exceptions import SplinkException
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.pipeline import Relink, full_relink, train_model
 from hub_assets.linkage.prepare import prepare_records
+from hub_assets.linkage.refusals import rule_evidence
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model, make_linker
 
@@ -89,14 +90,15 @@ def link_records(records: pl.DataFrame, bad_values: pl.DataFrame | None = None,
         keys, _ = carry_forward(_no_keys(), prepared.select(
             pl.col("unique_id").alias("record_token"), pl.col("unique_id").alias("cluster_id")))
     else:
+        evidence = rule_evidence(prepared, policy)  # tested once: for training and for clustering
         try:
-            model, linker = train_model(prepared, policy=policy)
+            model, linker = train_model(prepared, policy=policy, evidence=evidence)
         except (ValueError, SplinkException) as error:  # too little evidence to train on
             click.echo(f"warning: the model could not be trained on {prepared.height:,} records "
                        f"({str(error).splitlines()[0]}); linking with the starter model", err=True)
             model = load_model(STARTER_MODEL)
             linker = make_linker(prepared, model)
-        relink = full_relink(prepared, model, _no_keys(), linker=linker, policy=policy)
+        relink = full_relink(prepared, model, _no_keys(), linker=linker, evidence=evidence)
         keys = relink.keys
     people = tokens.join(keys, on="record_token", how="left", maintain_order="left")
     shared = people.group_by("record_id").agg(pl.col("source").n_unique().alias("n")).filter(pl.col("n") > 1)

@@ -13,7 +13,7 @@ import polars as pl
 from hub_assets.linkage.cluster import ALL_RULES, REFUSED_SCHEMA, KeptApart, cluster_people
 from hub_assets.linkage.keys import carry_forward
 from hub_assets.linkage.predict import pairs_frame, predict_pairs
-from hub_assets.linkage.refusals import applied_rules, rule_evidence
+from hub_assets.linkage.refusals import RuleEvidence, applied_rules, rule_evidence
 from hub_assets.linkage.settings import MATCH_THRESHOLD
 from hub_assets.linkage.train import make_linker, train
 
@@ -46,11 +46,12 @@ def train_model(prepared: pl.DataFrame, **train_options) -> tuple[dict, object]:
 def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame, *,
                 threshold: float = MATCH_THRESHOLD, at: datetime | None = None,
                 linker=None, kept_apart: KeptApart | None = None,
-                rules: frozenset[str] | None = None, policy: dict[str, str] | None = None) -> Relink:
+                rules: frozenset[str] | None = None, policy: dict[str, str] | None = None,
+                evidence: dict[str, RuleEvidence] | None = None) -> Relink:
     """Score, cluster and carry keys forward over every current record, keeping apart the
     people ``kept_apart`` names (review.py). ``rules``: the refusal rules to apply; by default
     ``policy`` (rule -> on/off/auto; default governance.yaml) decides, tested on these records
-    (refusals.py)."""
+    (refusals.py) unless ``evidence`` holds that test already."""
     timings = {}
     start = time.perf_counter()
     linker = linker or make_linker(prepared, model)
@@ -65,13 +66,14 @@ def full_relink(prepared: pl.DataFrame, model: dict, previous_keys: pl.DataFrame
     # The blocked pairs and predictions now live in polars: free DuckDB's copy before the
     # clustering (Python) needs its memory. At 1M records this is the peak.
     linker.table_management.delete_tables_created_by_splink_from_db()
-    evidence = {}
+    tested = {}
     if rules is None:
-        tested = rule_evidence(prepared, policy)
-        rules, evidence = applied_rules(tested), {r: e.as_dict() for r, e in tested.items()}
+        tested = evidence if evidence is not None else rule_evidence(prepared, policy)
+        rules = applied_rules(tested)
     clustering = cluster_people(prepared, pairs, threshold, kept_apart, rules)
     timings["cluster"] = time.perf_counter() - start
     start = time.perf_counter()
     keys, events = carry_forward(previous_keys, clustering.clusters, at=at)
     timings["keys"] = time.perf_counter() - start
-    return Relink(keys, events, pairs, clustering.clusters, timings, clustering.refused, rules, evidence)
+    return Relink(keys, events, pairs, clustering.clusters, timings, clustering.refused, rules,
+                  {r: e.as_dict() for r, e in tested.items()})

@@ -83,8 +83,11 @@ FIXED_ELSE = {"first_name": "first_name", "dob": "dob"}
 
 
 def train(linker: Linker, *, u_max_pairs: float | None = None, em_max_pairs: float | None = 2e6,
-          seed: int = 42, policy: dict[str, str] | None = None) -> dict:
-    """Estimate the prior, u and m in place; return the trained model as a dict."""
+          seed: int = 42, policy: dict[str, str] | None = None,
+          evidence: dict[str, RuleEvidence] | None = None) -> dict:
+    """Estimate the prior, u and m in place; return the trained model as a dict. ``evidence``:
+    the refusal rules' anchor test on these records (refusals.rule_evidence), when the caller
+    has it already (a link that trains first tests once, for training and clustering)."""
     training = linker.training
     training.estimate_probability_two_random_records_match(
         DETERMINISTIC_RULES, recall=DETERMINISTIC_RECALL)
@@ -93,8 +96,9 @@ def train(linker: Linker, *, u_max_pairs: float | None = None, em_max_pairs: flo
         training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs,
             record_sample_proportion=_em_probe(linker))
-    records = linker._db_api.duckdb_con.sql(f"select * from {INPUT_TABLE}").pl()
-    fit_broken_levels(linker, rule_evidence(records, policy))
+    if evidence is None:
+        evidence = rule_evidence(linker._db_api.duckdb_con.sql(f"select * from {INPUT_TABLE}").pl(), policy)
+    fit_broken_levels(linker, evidence)
     return linker.misc.save_model_to_json()
 
 
