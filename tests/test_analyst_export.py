@@ -214,3 +214,26 @@ def test_scope_follows_what_the_compiled_sql_reads_not_only_depends_on():
     # The manifest alone would have let the hard-coded read through.
     assert "marts.summer_sneaky" in in_scope(lineage_from_manifest({"nodes": nodes, "sources": sources}, agencies),
                                              allowed)
+
+
+def test_the_subpopulations_export_leaves_out_every_model_reaching_behavioral_health():
+    """The subpopulations agreement lists behavioral health (for its public table held to the
+    stricter threshold), yet its analyst export carries no model reaching it: the source rule
+    (analyst_export: false) takes it out of scope, as export_analyst computes it."""
+    from hub_assets.privacy.analyst_export import find_agreement
+    from hub_assets.privacy.export_scope import in_scope, lineage_from_manifest
+    from hub_assets.privacy.governance import load_governance
+    from hub_assets.privacy.manifest import load_manifest
+
+    governance = load_governance()
+    agreement = find_agreement(governance, "DSA-2026-07-subpopulations")
+    assert "behavioral_health" in agreement.sources and "behavioral_health" in governance.never_exported
+    lineage = lineage_from_manifest(load_manifest(), set(governance.agencies))
+    allowed = (set(agreement.sources) | set(governance.shared_sources)) - governance.never_exported
+    scope = set(in_scope(lineage, allowed))
+    reaching = {relation for relation, reached in lineage.items() if "behavioral_health" in reached}
+    assert {"staging.stg_behavioral_health__encounters", "intermediate.int_subpopulations_behavioral_health",
+            "marts.headline_rates_by_behavioral_health"} <= reaching
+    assert not scope & reaching
+    assert {"intermediate.int_subpopulations", "intermediate.int_headline_measures",
+            "marts.headline_rates_by_subpopulation"} <= scope

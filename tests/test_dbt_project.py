@@ -159,6 +159,18 @@ RAW = {
               booking_date=_date("2026-02-01"), charge_category="DRUG", charge_level="MISDEMEANOR",
               release_type="BAIL"),
     ],
+    # y2 in outpatient mental health twice in 2024-25; o1 in substance-use treatment in September
+    # 2025 (2025-26); c2 in crisis services in September 2026 (2026-27).
+    "behavioral_health": [
+        _rows("behavioral_health", "y2", 1, encounter_token="bh1", service_date=_date("2024-11-15"),
+              program_type="OMHC", primary_diagnosis="F41.1", substance_use=False, units=1),
+        _rows("behavioral_health", "y2", 2, encounter_token="bh2", service_date=_date("2025-02-10"),
+              program_type="OMHC", primary_diagnosis="F41.1", substance_use=False, units=1),
+        _rows("behavioral_health", "o1", 3, encounter_token="bh3", service_date=_date("2025-09-10"),
+              program_type="SUD_OUTPATIENT", primary_diagnosis="F12.20", substance_use=True, units=2),
+        _rows("behavioral_health", "c2", 4, encounter_token="bh4", service_date=_date("2026-09-15"),
+              program_type="CRISIS", primary_diagnosis="F43.0", substance_use=False, units=1),
+    ],
 }
 
 
@@ -326,6 +338,37 @@ def test_headline_rates_by_subpopulation_compare_with_every_youth_measured(built
         "where measure in ('homelessness', 'chronic_absence') order by 1, 2",
     )
     assert rows == [("chronic_absence", "all_youth", 1, 0), ("homelessness", "all_youth", 1, 0)]
+
+
+def test_youth_served_by_public_behavioral_health_are_a_subpopulation_of_their_own(built):
+    # One row per person and school year served, mental health and substance use alike; never in
+    # int_subpopulations (which every use case reads) nor in headline_rates_by_subpopulation.
+    assert _query(built, "select person_key, subpopulation, school_year from "
+                         "intermediate.int_subpopulations_behavioral_health order by 1") == [
+        ("pk_c2", "behavioral_health", "2026-27"), ("pk_o1", "behavioral_health", "2025-26"),
+        ("pk_y2", "behavioral_health", "2024-25")]
+    assert _query(built, "select count(*) from intermediate.int_subpopulations "
+                         "where subpopulation = 'behavioral_health'") == [(0,)]
+    assert _query(built, "select count(*) from marts.headline_rates_by_subpopulation "
+                         "where subpopulation = 'behavioral_health'") == [(0,)]
+
+
+def test_headline_rates_by_behavioral_health_compare_those_served_with_every_youth_measured(built):
+    # Summer 2025: y2 (served in 2024-25) is among the 4 enrolled students and took part in
+    # nothing. Opportunity youth in 2025Q4 (school year 2025-26): o1, served in September 2025,
+    # is one; c2 was served only in 2026-27, after the period. Students of 2025-26: o3, not served.
+    rows = _query(built, "select measure, period, subpopulation, youth, youth_in_measure, rate "
+                         "from marts.headline_rates_by_behavioral_health order by 1, 3")
+    assert rows == [("chronic_absence", "2025-26", "all_youth", 1, 0, 0.0),
+                    ("homelessness", "2025-26", "all_youth", 1, 0, 0.0),
+                    ("opportunity_youth", "2025Q4", "all_youth", 6, 3, 0.5),
+                    ("opportunity_youth", "2025Q4", "behavioral_health", 1, 1, 1.0),
+                    ("summer_participation", "2025", "all_youth", 4, 2, 0.5),
+                    ("summer_participation", "2025", "behavioral_health", 1, 0, 0.0)]
+    # The same all-youth figures as the table of the other subpopulations.
+    assert _query(built, "select measure, period, youth, youth_in_measure from marts.headline_rates_by_subpopulation "
+                         "where subpopulation = 'all_youth' order by 1") == [
+        (m, p, y, n) for m, p, s, y, n, _ in rows if s == "all_youth"]
 
 
 def test_opportunity_youth_by_earlier_involvement_including_benefits_and_adult_bookings(built):

@@ -275,6 +275,25 @@ def test_subpopulations_compared_with_all_youth_in_words(tmp_path):
     assert "Foster youth" in chart and "foster_care" not in chart
 
 
+def test_youth_served_by_behavioral_health_read_beside_the_other_subpopulations(tmp_path):
+    """From their own table (held to a stricter threshold), in human words, each figure from the
+    table that shows it; a suppressed one counts as too small to show."""
+    public = make_public_zone(tmp_path)
+    (public / "subpopulations" / "headline_rates_by_behavioral_health.csv").write_text(
+        "measure,period,subpopulation,youth,youth_suppressed,youth_in_measure,youth_in_measure_suppressed,"
+        "rate,rate_suppressed\n"
+        "summer_participation,2025,all_youth,6410,false,1640,false,0.2559,false\n"
+        "summer_participation,2025,behavioral_health,120,false,30,false,0.25,false\n"
+        "opportunity_youth,2026Q1,behavioral_health,,true,,true,,true\n")
+    section = render_findings_page(public).split('id="subpopulations"')[1].split("</section>")[0]
+    assert ("All youth: 26%; youth served by public behavioural health 25%, foster youth 25%, youth experiencing "
+            "homelessness 21%; 1 group too small to show (suppressed).") in section
+    assert "records the law protects more strictly" in section
+    chart = section.split("<svg")[1].split("</svg>")[0]
+    assert "Youth served by public behavioural health" in chart and "behavioral_health" not in chart
+    assert "<h3>Neither in school nor working" not in section  # measures are the other table's
+
+
 def test_labels_are_words_and_tables_sort_naturally(tmp_path):
     public = tmp_path / "public"
     (public / "crossover_youth").mkdir(parents=True)

@@ -94,6 +94,40 @@ def _governance_with(**changes) -> dict:
     return raw
 
 
+def test_only_the_table_reaching_behavioral_health_is_held_to_its_stricter_threshold(monkeypatch):
+    """The subpopulations use case publishes youth served by public behavioural health in a table
+    of its own: that table's lineage alone reaches behavioral_health, so it alone is held to the
+    source rule's threshold; the use case's other table, and every other use case's, keep the
+    hub's. Without behavioral_health in the agreement the use case is refused."""
+    from hub_assets.privacy.governance import table_min_cell_size, table_thresholds
+    from hub_assets.privacy.manifest import load_manifest, published_marts
+
+    monkeypatch.delenv("HUB_MIN_CELL_SIZE", raising=False)
+    governance, manifest = load_governance(), load_manifest()
+    marts = published_marts(manifest)
+    thresholds = table_thresholds(marts, governance, manifest)
+    strict = governance.source_rules["behavioral_health"].min_cell_size
+    assert strict == 20 and governance.min_cell_size == 10
+    assert thresholds["headline_rates_by_behavioral_health"] == strict
+    assert thresholds["headline_rates_by_subpopulation"] == governance.min_cell_size
+    assert {n: t for n, t in thresholds.items() if t != governance.min_cell_size} == {
+        "headline_rates_by_behavioral_health": strict}
+    reaching = sorted(m.name for m in marts
+                      if "behavioral_health" in sources_reached(manifest, m.unique_id, set(governance.agencies)))
+    assert reaching == ["headline_rates_by_behavioral_health"]
+    bh = next(m for m in marts if m.name == "headline_rates_by_behavioral_health")
+    assert bh.use_case == "subpopulations" and table_min_cell_size(governance, manifest, bh.unique_id) == strict
+    monkeypatch.setenv("HUB_MIN_CELL_SIZE", "30")  # the hub's own threshold, raised above every rule
+    assert set(table_thresholds(marts, governance, manifest).values()) == {30}
+
+    raw = yaml.safe_load(GOVERNANCE_FILE.read_text())
+    for agreement in raw["agreements"]:
+        if agreement["use_case"] == "subpopulations":
+            agreement["sources"].remove("behavioral_health")
+    assert any("reaches source 'behavioral_health' (via headline_rates_by_behavioral_health)" in p
+               for p in refusals(parse_governance(raw), manifest, "subpopulations", recorded=False))
+
+
 def test_an_expired_agreement_is_refused_and_named():
     governance = parse_governance(_governance_with(expires_on="2025-12-31"))
     manifest = {"nodes": {}, "sources": {}}

@@ -359,3 +359,67 @@ def test_a_gap_to_the_city_wide_rate_says_nothing_the_rounded_counts_do_not():
     assert n2["rate_gap"] == round(total["participation_rate"] - n2["participation_rate"], 4) > 0
     assert n2["participants_short"] == math.ceil(120 * total["enrolled_participants"] / total["enrolled_youth"]) - 30
     assert total["participants_short"] == 0
+
+
+# --- 8. Each table at its own threshold ---------------------------------------------------------
+
+ORDINARY = _mart("headline_rates_by_subpopulation", ["neighbourhood"], ["youth", "youth_in_measure"],
+                 use_case="subpopulations", parts={"youth": ["youth_in_measure"]})
+STRICTER = _mart("headline_rates_by_behavioral_health", ["neighbourhood"], ["bh_youth", "bh_youth_in_measure"],
+                 use_case="subpopulations", parts={"bh_youth": ["bh_youth_in_measure"]})
+PER_TABLE = {ORDINARY.name: THRESHOLD, STRICTER.name: 20}  # the second reaches a source held to 20
+
+
+def _counts(prefix: str, youth: list[int], in_measure: list[int]) -> pl.DataFrame:
+    return pl.DataFrame({"neighbourhood": ["N1", "N2", "N3"], f"{prefix}youth": youth,
+                         f"{prefix}youth_in_measure": in_measure})
+
+
+def test_a_table_reaching_a_stricter_source_is_suppressed_at_its_threshold_and_the_others_at_the_default():
+    """A count of 15 is shown in the ordinary table and suppressed (with a partner) in the table
+    held to 20; held to one threshold for the release, either both hide it or neither does."""
+    cells = [(ORDINARY, _counts("", [15, 60, 90], [0, 30, 45])), (STRICTER, _counts("bh_", [15, 60, 90], [0, 30, 45]))]
+    tables = protect_release(cells, PER_TABLE, {})
+    assert tables[ORDINARY.name]["youth_suppressed"].to_list() == [False] * 4
+    assert tables[ORDINARY.name]["youth"].to_list()[0] == 15
+    hidden = tables[STRICTER.name].filter(pl.col("bh_youth_suppressed"))["neighbourhood"].to_list()
+    assert hidden == ["N1", "N2"]  # 15, and the next smallest so that N1 is not total - N2 - N3
+    assert audit_release({m.name: (m, tables[m.name]) for m, _ in cells}, {}, PER_TABLE).ok
+    for threshold, hides in ((THRESHOLD, False), (20, True)):  # one threshold for the whole release
+        one = protect_release(cells, threshold, {})
+        assert {n: t["youth_suppressed" if n == ORDINARY.name else "bh_youth_suppressed"][0]
+                for n, t in one.items()} == {ORDINARY.name: hides, STRICTER.name: hides}
+
+
+def test_the_attacker_audit_holds_each_table_to_its_own_threshold(exact_publication):
+    """Two tables, each with a difference of 15 shown outright (whole 30, part 15) and a cell
+    that grew by exactly 15 since the previous release: a few people for the table held to 20,
+    not for the one held to 10."""
+    before = {m.name: (m, publish(_counts(p, [30, 60, 90], [15, 30, 45]), m.spec, 0, m.name))
+              for m, p in ((ORDINARY, ""), (STRICTER, "bh_"))}
+    after = {m.name: (m, publish(_counts(p, [30, 75, 90], [15, 30, 45]), m.spec, 0, m.name))
+             for m, p in ((ORDINARY, ""), (STRICTER, "bh_"))}
+    audit = audit_release(after, before, PER_TABLE, previous_publication=Publication(THRESHOLD, 1, PER_TABLE))
+    assert audit.failures_of(ORDINARY.name) == []
+    failures = audit.failures_of(STRICTER.name)
+    assert any("bh_youth - bh_youth_in_measure at neighbourhood=N1 (a count of people) lies in [15, 15]" in f
+               for f in failures), failures
+    assert any("bh_youth at neighbourhood=N2 changed by exactly 15" in f for f in failures), failures
+    assert audit_release(after, before, THRESHOLD, previous_publication=Publication(THRESHOLD, 1)).ok
+    # A previous release that recorded one threshold held every table to it: read so, the stricter
+    # table's change is a few people only by its threshold in this release.
+    assert any("changed by exactly 15" in f for f in audit_release(
+        after, before, PER_TABLE, previous_publication=Publication(THRESHOLD, 1)).failures_of(STRICTER.name))
+
+
+def test_a_shown_count_is_known_to_be_above_its_own_tables_threshold():
+    """Shown as 20 (rounded to 5) in a table held to 20, a count is 21 or 22; in one held to 10,
+    18 to 22."""
+    from hub_assets.privacy.attack import build_model
+
+    tables = {m.name: (m, protect_release([(m, _counts(p, [21, 60, 90], [0, 30, 45]))], PER_TABLE, {})[m.name])
+              for m, p in ((ORDINARY, ""), (STRICTER, "bh_"))}
+    model = build_model(tables, PER_TABLE, 5)
+    for name, count, low in ((ORDINARY.name, "youth", 18), (STRICTER.name, "bh_youth", 21)):
+        v = model.index[(name, 0, count)]
+        assert (model.shown[v], model.lower[v], model.upper[v]) == (20, low, 22)

@@ -1,6 +1,6 @@
 """Sources held to stricter rules (governance.yaml ``source_rules``): behavioral health records,
-under 42 CFR Part 2, raise the disclosure threshold of every table reaching them and never leave
-in an analyst export, whatever agreement lists them."""
+under 42 CFR Part 2, raise the disclosure threshold of every table reaching them (and of no other
+table of the release) and never leave in an analyst export, whatever agreement lists them."""
 
 from __future__ import annotations
 
@@ -158,3 +158,77 @@ def _planted_hub(tmp_path, monkeypatch):
                     "('A', 15, 200, 0.075), ('B', 60, 200, 0.3), ('C', 18, 200, 0.09), ('D', 90, 200, 0.45)) "
                     "t(neighbourhood, participants, enrolled_youth, participation_rate)")
     return hub_resource
+
+
+def test_in_one_release_only_the_table_reaching_behavioral_health_is_held_to_its_threshold(tmp_path, monkeypatch):
+    """Two tables of one use case in one release, the same counts (15, 60, 18, 90): the one whose
+    lineage reaches behavioral health hides 15 and 18, the other shows them; the checks read each
+    at its own threshold, and release.json and the dictionary say so per table."""
+    import dagster as dg
+    import polars as pl
+    from test_disclosure_checks import MART, _checks, _run
+    from test_disclosure_checks import _manifest as _mart
+
+    from hub_assets.defs.public.assets import FINDINGS_KEY
+    from hub_assets.defs.public.definitions import public_definitions
+    from hub_assets.privacy.release import current_publication, current_release
+
+    bh_mart = "youth_served_by_neighbourhood"
+    hub_resource = _planted_hub(tmp_path, monkeypatch)
+    with hub_resource.warehouse() as con:
+        con.execute(f"create table marts.{bh_mart} as select * from (values "
+                    "('A', 15), ('B', 60), ('C', 18), ('D', 90)) t(neighbourhood, youth_served)")
+    raw = _raw()
+    for agreement in raw["agreements"]:
+        if agreement["id"] == AGREEMENT:
+            agreement["sources"] = [*agreement["sources"], "behavioral_health"]
+    (tmp_path / "governance.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("HUB_GOVERNANCE_FILE", str(tmp_path / "governance.yaml"))
+    manifest = _mart(tmp_path)
+    manifest["nodes"][f"model.hub.{bh_mart}"] = {
+        "resource_type": "model", "name": bh_mart, "schema": "marts", "alias": bh_mart,
+        "fqn": ["hub", "marts", "summer_engagement", bh_mart], "description": "Youth served, by CSA.",
+        "depends_on": {"nodes": ["source.hub.raw.behavioral_health", "source.hub.spine.person_spine"]},
+        "config": {"meta": {"use_case": "summer_engagement", "publish": {
+            "dimensions": ["neighbourhood"], "exclusive": ["neighbourhood"], "counts": ["youth_served"]}}}}
+    manifest["sources"]["source.hub.raw.behavioral_health"] = {"name": "behavioral_health", "source_name": "raw"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    keys = [dg.AssetKey(["public", name]) for name in (MART, bh_mart)]
+    defs = dg.Definitions.merge(
+        public_definitions(manifest, key_of=lambda m, uid: dg.AssetKey(["marts", uid.split(".")[-1]])),
+        dg.Definitions(assets=[dg.AssetSpec(dg.AssetKey(["marts", n])) for n in (MART, bh_mart)],
+                       jobs=[dg.define_asset_job("release", selection=dg.AssetSelection.assets(*keys, FINDINGS_KEY)),
+                             dg.define_asset_job("checks", selection=dg.AssetSelection.checks_for_assets(*keys))],
+                       resources={"hub": hub_resource}))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(defs, instance)
+        assert result.success and all(_checks(result).values()), _checks(result)
+        checks = _checks(_run(defs, instance, checks_only=True))
+    assert all(checks.values()), checks
+    folder = hub_resource.paths.public / "summer_engagement"
+    ordinary, stricter = (pl.read_parquet(folder / f"{n}.parquet") for n in (MART, bh_mart))
+    assert ordinary.filter(pl.col("participants_suppressed")).height == 0
+    assert ordinary.filter(pl.col("neighbourhood") == "A")["participants"].to_list() == [15]
+    assert {"A", "C"} <= set(stricter.filter(pl.col("youth_served_suppressed"))["neighbourhood"])
+    record = json.loads((current_release(hub_resource.paths.public) / "release.json").read_text())
+    assert record["min_cell_size"] == 10
+    assert {n: t["min_cell_size"] for n, t in record["tables"].items()} == {MART: 10, bh_mart: 20}
+    assert current_publication(hub_resource.paths.public, 10).threshold_of(bh_mart) == 20
+    dictionary = (folder / "data_dictionary.md").read_text()
+    assert "| participants | count of people | empty when 1-10 " in dictionary
+    assert "| youth_served | count of people | empty when 1-20 " in dictionary
+    assert f"The table {bh_mart} draws on records the law protects more strictly" in dictionary
+    page = (hub_resource.paths.public / "findings" / "index.html").read_text()
+    assert "a count from 1 to 20 people is never shown" in page
+
+
+def test_a_release_that_recorded_one_threshold_is_read_with_it_for_every_table(tmp_path):
+    from hub_assets.privacy.release import publication_of
+
+    (tmp_path / "release.json").write_text(json.dumps({"min_cell_size": 20, "rounding_base": 5, "tables": {
+        "a": {"use_case": "u", "rows": 3}}}))
+    publication = publication_of(tmp_path, {"a": 10, "b": 10})
+    assert (publication.threshold_of("a"), publication.threshold_of("b"), publication.rounding_base) == (20, 20, 5)
+    (tmp_path / "release.json").write_text(json.dumps({"rounding_base": None}))  # before thresholds were recorded
+    assert publication_of(tmp_path, {"a": 10, "b": 20}).threshold_of("b") == 20
+    assert publication_of(tmp_path, 10).threshold_of("b") == 10

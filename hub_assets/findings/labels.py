@@ -36,6 +36,7 @@ VALUES = {
     "summer_participation": "Took part in a summer programme", "opportunity_youth": "Neither in school nor working",
     "FOSTER_CARE_FIRST": "Foster care first", "JUVENILE_FIRST": "Juvenile services first",
     "household_benefits": "Youth in households on TANF or SNAP",
+    "behavioral_health": "Youth served by public behavioural health",
 }
 
 

@@ -4,8 +4,10 @@ subpopulation comparisons, in sentences a community board member reads without a
 Programme outcomes (``programme_outcomes/programme_outcome_estimates``): for each programme and
 outcome, "participants' attendance next year was 4.0 points higher (95% interval 3.1 to 4.9)
 than similar students who did not take part", with the unadjusted difference beside it and a
-table by group. Subpopulations (``subpopulations/headline_rates_by_subpopulation``): each
-measure's rate for each subpopulation against all youth, as a sentence and a chart. A suppressed
+table by group. Subpopulations (``subpopulations/headline_rates_by_subpopulation``, and youth
+served by public behavioural health from ``headline_rates_by_behavioral_health``, a table held to
+a stricter threshold): each measure's rate for each subpopulation against all youth, as a sentence
+and a chart. A suppressed
 or unestimated figure is said to be so, never shown as zero.
 """
 
@@ -28,6 +30,7 @@ OUTCOMES = {
 }
 PROGRAMME_ORDER = ["youthworks", "summer_programmes", "family_league"]
 ALL_YOUTH = "all_youth"  # everyone the measure covers, in any subpopulation or none
+STRICTER_TABLE = "headline_rates_by_behavioral_health"  # a subpopulation held to a stricter threshold
 DIMENSION_ORDER = ["all", "sex", "race_ethnicity", "age_band", "system_involvement"]
 
 
@@ -151,15 +154,27 @@ def subpopulations_section(tables: list[PublicTable]) -> str:
     table = _table(tables, "headline_rates_by_subpopulation")
     if table is None:
         return '<p class="missing">Not published yet.</p>'
+    # Youth served by public behavioural health are published in a table of their own, held to a
+    # stricter threshold; read beside the other groups, each figure from the table that shows it.
+    stricter = _table(tables, STRICTER_TABLE)
     parts = [
         '<p class="note">A young person can belong to several of these groups or none; "all youth" '
         "counts everyone measured once. Group membership counts the period measured or any earlier year.</p>"
     ]
+    if stricter is not None:
+        parts.append(
+            '<p class="note">Youth served by public behavioural health (mental health or substance use) come '
+            "from records the law protects more strictly: their figures are withheld up to a higher count "
+            "than the other groups'.</p>"
+        )
     for measure in sorted({r["measure"] for r in table.rows}, key=natural_key):
         rows = [r for r in table.rows if r["measure"] == measure]
         everyone = next((r for r in rows if r["subpopulation"] == ALL_YOUTH), None)
         groups = sorted(
-            (r for r in rows if r["subpopulation"] != ALL_YOUTH), key=lambda r: natural_key(r["subpopulation"])
+            [(table, r) for r in rows if r["subpopulation"] != ALL_YOUTH]
+            + [(stricter, r) for r in (stricter.rows if stricter is not None else [])
+               if r["measure"] == measure and r["subpopulation"] != ALL_YOUTH],
+            key=lambda tr: natural_key(tr[1]["subpopulation"]),
         )
         period = rows[0].get("period")
         heading = f"{value_text(measure)} ({period})" if period else value_text(measure)
@@ -167,11 +182,11 @@ def subpopulations_section(tables: list[PublicTable]) -> str:
         all_rate = _rate(table, everyone) if everyone else None
         if all_rate is not None:
             shown = [
-                f"{value_text(r['subpopulation']).lower()} {_rate(table, r) * 100:.0f}%"
-                for r in groups
-                if _rate(table, r) is not None
+                f"{value_text(r['subpopulation']).lower()} {_rate(t, r) * 100:.0f}%"
+                for t, r in groups
+                if _rate(t, r) is not None
             ]
-            hidden = sum(_rate(table, r) is None for r in groups)
+            hidden = sum(_rate(t, r) is None for t, r in groups)
             sentence = f"All youth: {all_rate * 100:.0f}%"
             if shown:
                 sentence += "; " + ", ".join(shown)
@@ -179,8 +194,8 @@ def subpopulations_section(tables: list[PublicTable]) -> str:
                 sentence += f"; {hidden} group{'s' if hidden > 1 else ''} too small to show (suppressed)"
             parts.append(f"<p>{escape(sentence)}.</p>")
         bars = [
-            Bar(value_text(r["subpopulation"]), _rate(table, r), table.cell(r, "rate").suppressed)
-            for r in ([everyone] if everyone else []) + groups
+            Bar(value_text(r["subpopulation"]), _rate(t, r), t.cell(r, "rate").suppressed)
+            for t, r in ([(table, everyone)] if everyone else []) + groups
         ]
         parts.append(bar_chart(f"{value_text(measure)} by subpopulation", bars, True))
     return "".join(parts)

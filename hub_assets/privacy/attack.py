@@ -4,8 +4,9 @@ An attacker holds every public table of a release (and of the release before). T
 are unknowns ``x``; what the attacker knows about them is linear:
 
 - a visible count ``r`` rounded to base ``b`` lies in ``[r - h, r + h]`` (``h = (b - 1) // 2``),
-  and above the threshold (smaller counts are never shown); a shown zero is exactly zero, and so
-  is a count that is no multiple of ``b``; each release is read at the base it recorded;
+  and above its own table's threshold (smaller counts are never shown there; a table whose
+  lineage reaches a stricter source has a higher one); a shown zero is exactly zero, and so is a
+  count that is no multiple of ``b``; each release is read at the base and thresholds it recorded;
 - a suppressed count is at least 1 (zeros are shown), with no upper bound of its own;
 - each total equals the sum of its children, along every totalled dimension (``margins``);
 - a part is at most its whole, in every row (``PublishSpec.parts``, rates' numerators);
@@ -41,6 +42,14 @@ from hub_assets.privacy.relations import Relations
 from hub_assets.privacy.rounding import half_width
 
 Cell = tuple[str, int, str]  # (table, row, count column)
+# A release's disclosure thresholds: one for every table, or each table's own by name
+# (``governance.table_thresholds``).
+Thresholds = int | Mapping[str, int]
+
+
+def threshold_of(thresholds: Thresholds, table: str) -> int:
+    """One table's threshold."""
+    return thresholds if isinstance(thresholds, int) else int(thresholds[table])
 
 
 class Span(tuple):
@@ -82,6 +91,7 @@ class Model:
     lower: list[float] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
     shown: list[int | None] = field(default_factory=list)  # the published value, None when suppressed
+    thresholds: list[int] = field(default_factory=list)  # each cell's table's threshold
     labels: list[str] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=list)  # (use case, column, coordinates)
     equalities: list[dict[int, float]] = field(default_factory=list)  # sum = 0
@@ -94,6 +104,7 @@ class Model:
         self.index[cell] = len(self.cells)
         self.cells.append(cell)
         self.shown.append(shown)
+        self.thresholds.append(threshold)
         self.labels.append(label)
         self.keys.append(key)
         if shown is None:
@@ -102,7 +113,7 @@ class Model:
             lo, hi = 0.0, 0.0
         else:
             lo, hi = float(max(shown - half, 0)), float(shown + half)
-            if hi >= threshold + 1:  # a shown count is above the threshold
+            if hi >= threshold + 1:  # a shown count is above its table's threshold
                 lo = max(lo, threshold + 1.0)
         self.lower.append(lo)
         self.upper.append(hi)
@@ -116,15 +127,16 @@ class Model:
         return near
 
 
-def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, base: int | None,
+def build_model(tables: Mapping[str, tuple[PublishedMart, pl.DataFrame]], thresholds: Thresholds, base: int | None,
                 assumed_base: int = 1) -> Model:
-    """The attacker's system over ``tables`` (by name), published with ``threshold`` and rounding
-    ``base``; when the base was not recorded (None), each table is read at the base it shows
-    (``published_base`` of ``assumed_base``)."""
+    """The attacker's system over ``tables`` (by name), published with ``thresholds`` (one for
+    all, or each table's) and rounding ``base``; when the base was not recorded (None), each table
+    is read at the base it shows (``published_base`` of ``assumed_base``)."""
     model = Model()
     for name in sorted(tables):
         mart, table = tables[name]
         spec = mart.spec
+        threshold = threshold_of(thresholds, name)
         rows = table.to_dicts()
         table_base = base if base is not None else published_base(table, spec.counts, assumed_base)
         for i, row in enumerate(rows):

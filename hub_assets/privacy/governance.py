@@ -20,7 +20,7 @@ import yaml
 
 from hub_assets.file_versions import parsed_once_per_version
 from hub_assets.linkage.review import POLICIES
-from hub_assets.privacy.manifest import sources_reached, use_case_models
+from hub_assets.privacy.manifest import load_manifest, sources_reached, use_case_models
 from hub_assets.settings import GOVERNANCE_FILE
 from hub_assets.settings import data_dir as default_data_dir
 from hub_assets.sources.declaration import load_agencies
@@ -151,12 +151,33 @@ def _source_rules(raw: dict, agencies: dict[str, str], min_cell: int) -> dict[st
 
 
 def use_case_min_cell_size(governance: Governance, manifest: dict, use_case: str) -> int:
-    """The disclosure threshold of a use case's published tables: the strictest rule of any
-    source its marts' lineage reaches."""
+    """The strictest disclosure threshold any of a use case's models is held to: the strictest
+    rule of any source its marts' lineage reaches (each published table is held to its own,
+    ``table_min_cell_size``)."""
     reached: set[str] = set()
     for model in use_case_models(manifest, use_case):
         reached |= sources_reached(manifest, model, set(governance.agencies))
     return governance.min_cell_size_for(reached)
+
+
+def table_min_cell_size(governance: Governance, manifest: dict, unique_id: str) -> int:
+    """The disclosure threshold of one published table (its mart's ``unique_id``): the strictest
+    rule of any source that mart's own lineage reaches, so that a stricter source raises only
+    the tables drawn from it."""
+    return governance.min_cell_size_for(sources_reached(manifest, unique_id, set(governance.agencies)))
+
+
+def table_thresholds(marts, governance: Governance | None = None, manifest: dict | None = None) -> dict[str, int]:
+    """The one place a published table's threshold is decided, by mart name: the hub's threshold
+    (``suppression.min_cell_size``: ``HUB_MIN_CELL_SIZE`` or ``disclosure.min_cell_size``), raised
+    by any stricter source rule the mart's lineage reaches (``table_min_cell_size``). Protection,
+    the audits, the public checks, ``release.json`` and the dictionaries all read it from here."""
+    from hub_assets.privacy.suppression import min_cell_size  # it reads governance.yaml through this module
+
+    governance = governance or load_governance()
+    manifest = manifest if manifest is not None else load_manifest()
+    floor = min_cell_size()
+    return {m.name: max(floor, table_min_cell_size(governance, manifest, m.unique_id)) for m in marts}
 
 
 def load_governance(path: Path | None = None) -> Governance:

@@ -1,8 +1,8 @@
 """Protecting a release as one linked problem: every public table of a release together.
 
 1. Each mart becomes its cube (cells and margins, in its declared order) and gets its own
-   table's pattern (``suppression``: primary suppression of 1..threshold, complementary
-   suppression over margins and parts).
+   table's pattern (``suppression``: primary suppression of 1..threshold, its own table's
+   threshold, complementary suppression over margins and parts).
 2. Cells that name the same count in several tables (``attack.coordinates``: a republished
    column, one population under several breakdowns, an overview's figure) and hold the same
    value are suppressed together or not at all.
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from hub_assets.privacy.attack import Cell, Solver, build_model, coordinates
+from hub_assets.privacy.attack import Cell, Solver, Thresholds, build_model, coordinates, threshold_of
 from hub_assets.privacy.manifest import PublishedMart
 from hub_assets.privacy.margins import _rate_scale, validate_cells
 from hub_assets.privacy.release_audit import Publication, ReleaseAudit, audit_tables
@@ -36,17 +36,18 @@ from hub_assets.privacy.suppression import cube, disclosure_settings, render, ta
 MAX_ROUNDS = 500
 
 
-def protect_release(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], threshold: int,
+def protect_release(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thresholds: Thresholds,
                     previous: Mapping[str, pl.DataFrame],
                     previous_publication: Publication | None = None) -> dict[str, pl.DataFrame]:
-    """Given every published mart's cells for this release and the previous release's public tables
-    (by mart name; empty when none) with how they were published, return the table to publish per
-    mart name."""
-    tables, _ = protect_with_audit(marts, threshold, previous, previous_publication)
+    """Given every published mart's cells for this release, the thresholds they are published with
+    (one for all, or each mart's by name: ``governance.table_thresholds``) and the previous
+    release's public tables (by mart name; empty when none) with how they were published, return
+    the table to publish per mart name."""
+    tables, _ = protect_with_audit(marts, thresholds, previous, previous_publication)
     return tables
 
 
-def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], threshold: int,
+def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thresholds: Thresholds,
                        previous: Mapping[str, pl.DataFrame], previous_publication: Publication | None = None
                        ) -> tuple[dict[str, pl.DataFrame], ReleaseAudit]:
     """``protect_release`` and the audit its tables passed."""
@@ -55,7 +56,8 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
     by_name = {mart.name: mart for mart, _ in marts}
     truth = {mart.name: cube(cells, mart.spec, f"mart {mart.name}") for mart, cells in marts}
     scales = {mart.name: _scales(mart, validate_cells(cells, mart.spec, f"mart {mart.name}")) for mart, cells in marts}
-    hidden = {name: table_pattern(truth[name], by_name[name].spec, threshold) for name in sorted(truth)}
+    hidden = {name: table_pattern(truth[name], by_name[name].spec, threshold_of(thresholds, name))
+              for name in sorted(truth)}
     earlier = {name: (by_name[name], table) for name, table in previous.items() if name in by_name}
     twins = _same_counts(by_name, truth)
     solver = Solver()  # shared by the rounds: a component no round changed is not solved again
@@ -63,12 +65,12 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
         _suppress_together(hidden, truth, twins)
         published = {name: round_counts(render(truth[name], by_name[name].spec, hidden[name]), by_name[name].spec,
                                         settings.rounding_base, scales[name]) for name in sorted(truth)}
-        audit = audit_tables({n: (by_name[n], t) for n, t in published.items()}, earlier, threshold,
+        audit = audit_tables({n: (by_name[n], t) for n, t in published.items()}, earlier, thresholds,
                              settings.rounding_base, settings.protection_width, solver, previous_publication)
         if audit.ok:
             audit.rounds, audit.protection_seconds = rounds, time.perf_counter() - started
             return published, audit
-        if not _protect_further(audit, hidden, truth, by_name, published, threshold, settings.rounding_base):
+        if not _protect_further(audit, hidden, truth, by_name, published, thresholds, settings.rounding_base):
             raise ValueError("the release cannot be protected: nothing is left to suppress near "
                              + "; ".join(audit.failures[:5]))
     raise ValueError(f"the release is still exposed after {MAX_ROUNDS} rounds of suppression: "
@@ -76,14 +78,14 @@ def protect_with_audit(marts: Sequence[tuple[PublishedMart, pl.DataFrame]], thre
 
 
 def audit_release(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
-                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int,
+                  previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], thresholds: Thresholds,
                   publication: Publication | None = None,
                   previous_publication: Publication | None = None) -> ReleaseAudit:
     """The attacker audit over all tables of this release and the previous one, each read as it
     was published (``publication``: by default this release with the settings in force)."""
     settings = disclosure_settings()
     base = publication.rounding_base if publication and publication.rounding_base else settings.rounding_base
-    return audit_tables(published, previous, threshold, base, settings.protection_width,
+    return audit_tables(published, previous, thresholds, base, settings.protection_width,
                         previous_publication=previous_publication)
 
 
@@ -115,9 +117,10 @@ def _suppress_together(hidden: dict[str, dict[str, set[int]]], truth, twins: lis
                         changed = True
 
 
-def _protect_further(audit: ReleaseAudit, hidden, truth, by_name, published, threshold: int, base: int) -> bool:
+def _protect_further(audit: ReleaseAudit, hidden, truth, by_name, published, thresholds: Thresholds,
+                     base: int) -> bool:
     """One more suppression per exposed cell (none twice near each other in one round)."""
-    model = build_model({n: (by_name[n], t) for n, t in published.items()}, threshold, base)
+    model = build_model({n: (by_name[n], t) for n, t in published.items()}, thresholds, base)
     near = model.neighbours()
     picked: set[int] = set()
     for cell in sorted(set(audit.exposed)):

@@ -17,13 +17,14 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from hub_assets.privacy.attack import Thresholds, threshold_of
 from hub_assets.privacy.audit import sha256_file
 from hub_assets.privacy.formula import neutralise_formulas
 from hub_assets.privacy.manifest import PublishedMart
@@ -84,14 +85,18 @@ def meaning_changes(rounding_base: int) -> list[str]:
             "exactly to their rounded total, and rates are worked out from the rounded counts."]
 
 
-def plain_words(threshold: int, changes: Sequence[str] = ()) -> list[str]:
+def plain_words(thresholds: Thresholds, changes: Sequence[str] = ()) -> list[str]:
     """What a reader must know before using a published figure: when a number shown is not the
-    plain count, in plain words. ``changes``: one sentence per protection that alters the
-    figures that are shown (``meaning_changes``)."""
+    plain count, in plain words. ``thresholds``: one for every table, or each table's by name (a
+    table held to a stricter one is named, with its threshold). ``changes``: one sentence per
+    protection that alters the figures that are shown (``meaning_changes``)."""
+    by_table = {} if isinstance(thresholds, int) else dict(thresholds)
+    threshold = thresholds if isinstance(thresholds, int) else min(by_table.values(), default=0)
     return [
         f"A count from 1 to {threshold} people is never shown: the cell is empty and marked "
         "suppressed. Some larger counts are suppressed too, so that a hidden one cannot be worked "
         "out from the others. A suppressed cell is not zero; zero is shown as 0.",
+        *stricter_words(by_table, threshold),
         "A rate is suppressed when the count above it or below it is.",
         f"A row marked {TOTAL} adds up the rows beside it: it is used only where each person "
         "belongs to exactly one of them.",
@@ -102,14 +107,34 @@ def plain_words(threshold: int, changes: Sequence[str] = ()) -> list[str]:
     ]
 
 
-def write_data_dictionary(folder: Path, use_case: str, marts: list[PublishedMart], threshold: int,
+def stricter_words(thresholds: Mapping[str, int], threshold: int) -> list[str]:
+    """One sentence per threshold above ``threshold``, naming the tables held to it: their lineage
+    reaches a source under a stricter rule (``governance.yaml`` ``source_rules``)."""
+    stricter: dict[int, list[str]] = {}
+    for name, value in sorted(thresholds.items()):
+        if value > threshold:
+            stricter.setdefault(value, []).append(name)
+    return [f"{'The table' if len(names) == 1 else 'The tables'} {_listed(names)} "
+            f"{'draws' if len(names) == 1 else 'draw'} on records the law protects more strictly "
+            f"(such as behavioural-health and substance-use treatment records): there a count from 1 to {value} "
+            "people is never shown." for value, names in sorted(stricter.items())]
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def write_data_dictionary(folder: Path, use_case: str, marts: list[PublishedMart], thresholds: Thresholds,
                           changes: Sequence[str] = ()) -> Path:
-    """One dictionary per use case, covering every table it publishes."""
+    """One dictionary per use case, covering every table it publishes, each with its own
+    threshold (``thresholds``: one for all, or each table's by name)."""
     folder = Path(folder) / use_case
     folder.mkdir(parents=True, exist_ok=True)
+    own = thresholds if isinstance(thresholds, int) else {m.name: threshold_of(thresholds, m.name) for m in marts}
     lines = [f"# {use_case}: public tables", "", "## How to read these figures", "",
-             *(f"- {sentence}" for sentence in plain_words(threshold, changes)), ""]
+             *(f"- {sentence}" for sentence in plain_words(own, changes)), ""]
     for mart in sorted(marts, key=lambda m: m.name):
+        threshold = threshold_of(thresholds, mart.name)
         lines += [f"## {mart.name}", "", mart.description or "", "",
                   "| column | meaning | suppression rule |", "|---|---|---|"]
         spec = mart.spec
@@ -156,23 +181,28 @@ class Staged:
 
 
 def stage_tables(public_dir: Path, release_id: str, tables: Sequence[tuple[PublishedMart, pl.DataFrame]],
-                 threshold: int, changes: Sequence[str], agreements: dict[str, str], rounding_base: int) -> Staged:
-    """Every public table, each use case's data dictionary and ``release.json`` (with the threshold
-    and rounding base the tables were published with: the next release's audit reads them so),
-    in a new staging folder (removed again if writing fails)."""
+                 thresholds: Thresholds, changes: Sequence[str], agreements: dict[str, str],
+                 rounding_base: int) -> Staged:
+    """Every public table, each use case's data dictionary and ``release.json`` (with the
+    thresholds and rounding base the tables were published with: the next release's audit reads
+    them so; ``min_cell_size`` is the release's lowest, each table's own is under ``tables``), in
+    a new staging folder (removed again if writing fails)."""
     staging = stage_release(public_dir, release_id)
     try:
         written = {mart.name: write_files(staging, mart, table) for mart, table in tables}
         marts = [mart for mart, _ in tables]
         for use_case in sorted({m.use_case for m in marts}):
-            write_data_dictionary(staging, use_case, [m for m in marts if m.use_case == use_case], threshold, changes)
+            write_data_dictionary(staging, use_case, [m for m in marts if m.use_case == use_case], thresholds,
+                                  changes)
         digest = release_digest(written)
         previous = current_release(public_dir)
+        own = {m.name: threshold_of(thresholds, m.name) for m in marts}
+        lowest = thresholds if isinstance(thresholds, int) else min(own.values(), default=0)
         record = {"release_id": release_id, "previous_release": previous.name if previous else None,
-                  "digest": digest, "min_cell_size": threshold, "rounding_base": rounding_base,
+                  "digest": digest, "min_cell_size": lowest, "rounding_base": rounding_base,
                   "agreements": agreements,
                   "tables": {m.name: {"use_case": m.use_case, "sha256": written[m.name].digest,
-                                      "rows": written[m.name].rows,
+                                      "rows": written[m.name].rows, "min_cell_size": own[m.name],
                                       "suppressed_cells": written[m.name].suppressed_cells} for m in marts}}
         (staging / RELEASE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True))
     except BaseException:
@@ -235,23 +265,32 @@ def _before_current(public_dir: Path) -> Path | None:
     return Path(public_dir) / RELEASES / before if before else None
 
 
-def publication_of(folder: Path | None, threshold: int) -> Publication | None:
-    """How the release in ``folder`` was published, from its ``release.json`` (``threshold`` and no
-    recorded base when it predates recording them); None when there is no release."""
+def publication_of(folder: Path | None, thresholds: Thresholds) -> Publication | None:
+    """How the release in ``folder`` was published, from its ``release.json``: its threshold, and
+    each table's where it recorded them (a release that recorded one number held every table to
+    it; one that recorded none is read at ``thresholds``, with no recorded base); None when there
+    is no release."""
     if folder is None or not (folder / RELEASE_FILE).is_file():
         return None
     record = json.loads((folder / RELEASE_FILE).read_text())
-    return Publication(int(record.get("min_cell_size", threshold)), record.get("rounding_base"))
+    base = record.get("rounding_base")
+    if "min_cell_size" not in record:
+        if isinstance(thresholds, int):
+            return Publication(thresholds, base)
+        return Publication(min(thresholds.values(), default=0), base, dict(thresholds))
+    own = {name: int(table["min_cell_size"]) for name, table in (record.get("tables") or {}).items()
+           if "min_cell_size" in table}
+    return Publication(int(record["min_cell_size"]), base, own)
 
 
-def current_publication(public_dir: Path, threshold: int) -> Publication | None:
+def current_publication(public_dir: Path, thresholds: Thresholds) -> Publication | None:
     """How the release now public was published (what a new release is audited against)."""
-    return publication_of(current_release(public_dir), threshold)
+    return publication_of(current_release(public_dir), thresholds)
 
 
-def publication_before_current(public_dir: Path, threshold: int) -> Publication | None:
+def publication_before_current(public_dir: Path, thresholds: Thresholds) -> Publication | None:
     """How the release before the current one was published."""
-    return publication_of(_before_current(public_dir), threshold)
+    return publication_of(_before_current(public_dir), thresholds)
 
 
 def _tables(folder: Path | None) -> dict[str, pl.DataFrame]:

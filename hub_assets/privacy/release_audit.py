@@ -5,12 +5,15 @@ A release fails when, for an attacker holding every public table of this release
 one (``attack``):
 
 - a suppressed cell is determined exactly;
-- a suppressed cell that may be small (its interval reaches down to the threshold or below) lies in
-  an interval narrower than ``disclosure.protection_width``;
+- a suppressed cell that may be small (its interval reaches down to its table's threshold or
+  below) lies in an interval narrower than ``disclosure.protection_width``;
 - a part subtracted from its whole (a count of people too) may be small, yet lies in an interval
-  narrower than the protection width or is determined exactly from 1 to the threshold;
+  narrower than the protection width or is determined exactly from 1 to the table's threshold;
 - the change of a cell between the two releases is determined exactly and is from 1 to the
-  threshold (a late drop of a few youth read by subtraction).
+  table's threshold (a late drop of a few youth read by subtraction).
+
+Each table is held to its own threshold (``governance.table_thresholds``: higher for a table whose
+lineage reaches a stricter source); a suppressed cell is still at least 1, whatever its table's.
 
 A difference whose part and whole are both shown is read off their published intervals; its
 table's own suppression already solved it over the margins with the counts taken as exact, and
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from hub_assets.privacy.attack import Cell, Model, Solver, Span, build_model, components
+from hub_assets.privacy.attack import Cell, Model, Solver, Span, Thresholds, build_model, components, threshold_of
 from hub_assets.privacy.manifest import PublishedMart
 
 Interval = tuple[float, float]
@@ -39,18 +42,23 @@ Interval = tuple[float, float]
 
 @dataclass(frozen=True)
 class Publication:
-    """How a release was published (its ``release.json``): the threshold, and the rounding base
-    (None for a release that did not record it: then read off its tables)."""
+    """How a release was published (its ``release.json``): the threshold, each table's where it
+    recorded them (a release that recorded one number held every table to it), and the rounding
+    base (None for a release that did not record it: then read off its tables)."""
 
     min_cell_size: int
     rounding_base: int | None
+    table_min_cell_sizes: Mapping[str, int] = field(default_factory=dict)
+
+    def threshold_of(self, table: str) -> int:
+        return int(self.table_min_cell_sizes.get(table, self.min_cell_size))
 
 
 @dataclass
 class ReleaseAudit:
     """What the attacker audit found; ``exposed`` are the cells of this release to protect further."""
 
-    threshold: int
+    threshold: Thresholds
     protection_width: int
     suppressed: dict[str, Interval] = field(default_factory=dict)  # label -> interval
     failures: list[str] = field(default_factory=list)
@@ -111,27 +119,32 @@ def _num(x: float) -> str:
 
 
 def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
-                 previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], threshold: int, rounding_base: int,
-                 protection_width: int, solver: Solver | None = None,
+                 previous: Mapping[str, tuple[PublishedMart, pl.DataFrame]], thresholds: Thresholds,
+                 rounding_base: int, protection_width: int, solver: Solver | None = None,
                  previous_publication: Publication | None = None) -> ReleaseAudit:
-    """The audit (module docstring); ``solver`` may be shared by successive audits of one
-    protection, which then solve again only the components that changed. The previous release is
-    read with the threshold and rounding base it was published with (``previous_publication``;
-    when not given, this release's threshold and the base its tables show)."""
+    """The audit (module docstring) of tables published with ``thresholds`` (one for all, or each
+    table's by name); ``solver`` may be shared by successive audits of one protection, which then
+    solve again only the components that changed. The previous release is read with the thresholds
+    and rounding base it was published with (``previous_publication``; when not given, this
+    release's thresholds and the base its tables show)."""
     started = time.perf_counter()
-    audit = ReleaseAudit(threshold, protection_width, tables=len(published), previous_tables=len(previous))
+    audit = ReleaseAudit(thresholds, protection_width, tables=len(published), previous_tables=len(previous))
     solver = solver or Solver()
     solves, witnessed = solver.solves, solver.witnessed
-    new = build_model(published, threshold, rounding_base)
-    before = previous_publication or Publication(threshold, None)
-    old = build_model(previous, before.min_cell_size, before.rounding_base, rounding_base) if previous else Model()
+    new = build_model(published, thresholds, rounding_base)
+    if previous_publication is None:
+        old_thresholds, old_base = {n: threshold_of(thresholds, n) for n in previous}, None
+    else:
+        old_thresholds = {n: previous_publication.threshold_of(n) for n in previous}
+        old_base = previous_publication.rounding_base
+    old = build_model(previous, old_thresholds, old_base, rounding_base) if previous else Model()
     pairs = _counterparts(new, published, old, previous)
     # A suppressed cell needs the protection width (and cannot be exact); a shown cell seen in
     # both releases needs only not to be exact.
     wanted = {v: ({v: 1.0}, protection_width if shown is None else 1)
               for v, shown in enumerate(new.shown) if shown is None or v in pairs}
     new_iv: dict = _solve(solver, new, wanted)
-    new_iv.update(_differences(solver, new, new_iv, threshold, protection_width))
+    new_iv.update(_differences(solver, new, new_iv, protection_width))
     old_iv = _solve(solver, old, {w: ({w: 1.0}, 1) for w in pairs.values()})
     for v, shown in enumerate(new.shown):
         if shown is not None:
@@ -141,12 +154,13 @@ def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
         audit.suppressed[label] = (lo, hi)
         if lo == hi:
             audit.fail(new.cells[v], f"suppressed {label} is determined exactly (it is {_num(lo)})")
-        elif lo <= threshold and hi - lo < protection_width:
+        elif lo <= new.thresholds[v] and hi - lo < protection_width:
             audit.fail(new.cells[v], f"suppressed {label} lies in [{_num(lo)}, {_num(hi)}], narrower than the "
                                      f"protection width {protection_width}")
     for key in sorted(k for k in new_iv if isinstance(k, tuple)):
         lo, hi = new_iv[key]
         w, p, label = new.parts[key[1]]
+        threshold = new.thresholds[w]  # a part and its whole are of one table
         exact_and_safe = lo == hi and not 1 <= lo <= threshold
         if not exact_and_safe and lo <= threshold and hi >= 1 and hi - lo < protection_width:
             hide = p if new.shown[p] not in (None, 0) else w
@@ -157,7 +171,8 @@ def audit_tables(published: Mapping[str, tuple[PublishedMart, pl.DataFrame]],
         audit.changes_compared += 1
         (lo, hi), (old_lo, old_hi) = new_iv[v], old_iv[w]
         low, high = lo - old_hi, hi - old_lo
-        if low == high and 1 <= abs(low) <= threshold:
+        # A change of a few people, by the stricter of the cell's thresholds in the two releases.
+        if low == high and 1 <= abs(low) <= max(new.thresholds[v], old.thresholds[w]):
             audit.fail(new.cells[v], f"{new.labels[v]} changed by exactly {_num(low)} since the previous release "
                                      f"(now in [{_num(lo)}, {_num(hi)}], before in [{_num(old_lo)}, {_num(old_hi)}])")
     audit.solves, audit.witnessed = solver.solves - solves, solver.witnessed - witnessed
@@ -182,12 +197,13 @@ def _counterparts(new: Model, published, old: Model, previous) -> dict[int, int]
     return {v: old_at[key] for key, v in at(published, new).items() if key in old_at}
 
 
-def _differences(solver: Solver, model: Model, cells: dict, threshold: int, protection_width: int) -> dict:
+def _differences(solver: Solver, model: Model, cells: dict, protection_width: int) -> dict:
     """The interval of each part subtracted from its whole that may be a small count of people.
 
     Solved only where it could fail: ``whole = difference + part``, so the difference is at least
     as wide as the whole's interval less the part's (and the other way round); where that already
-    reaches the protection width, or the difference cannot lie in 1..threshold, no solve is needed.
+    reaches the protection width, or the difference cannot lie in 1..threshold (its table's), no
+    solve is needed.
     A difference whose two counts are both shown is read off their published intervals (their
     table's suppression solved it with the counts taken as exact; rounding only widens it).
 
@@ -214,7 +230,7 @@ def _differences(solver: Solver, model: Model, cells: dict, threshold: int, prot
         both_shown = model.shown[w] is not None and model.shown[p] is not None
         (w_lo, w_hi), (p_lo, p_hi) = (published(w), published(p)) if both_shown else (outer(w), outer(p))
         low, high = w_lo - p_hi, w_hi - p_lo
-        if low > threshold or high < 1:
+        if low > model.thresholds[w] or high < 1:
             continue
         if both_shown:
             out[("difference", k)] = (low, high)

@@ -23,7 +23,7 @@ from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.findings import write_findings_page
 from hub_assets.privacy import audit
 from hub_assets.privacy.disclosure import table_problems
-from hub_assets.privacy.governance import load_governance, refusals, use_case_min_cell_size
+from hub_assets.privacy.governance import load_governance, refusals, table_thresholds
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
 from hub_assets.privacy.protect import protect_with_audit
 from hub_assets.privacy.release import (
@@ -36,7 +36,7 @@ from hub_assets.privacy.release import (
     switch_to,
     write_public_table,
 )
-from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
+from hub_assets.privacy.suppression import disclosure_settings
 
 FINDINGS_KEY = dg.AssetKey(["public", "findings_report"])
 RELEASE_CHECK = "complete_release"
@@ -65,11 +65,11 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
     @dg.multi_asset(name="public_release", specs=specs, check_specs=[check], can_subset=False, pool=WRITER_POOL)
     def public_release(context: dg.AssetExecutionContext, hub: HubResource):
         release_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + context.run_id[:8]
-        manifest, governance, threshold = load_manifest(), load_governance(), min_cell_size()
+        manifest, governance = load_manifest(), load_governance()
         use_cases = sorted({m.use_case for m in marts})
-        # A source held to a stricter threshold (governance.yaml source_rules) raises it for the
-        # release that carries a table reaching it.
-        threshold = max([threshold, *(use_case_min_cell_size(governance, manifest, u) for u in use_cases)])
+        # Each table's threshold: a source held to a stricter one (governance.yaml source_rules)
+        # raises it for the tables whose lineage reaches that source, and only for them.
+        thresholds = table_thresholds(marts, governance, manifest)
         refused = [p for use_case in use_cases for p in refusals(governance, manifest, use_case)]
         if refused:
             yield _verdict(False, refused, release_id=release_id)
@@ -83,23 +83,23 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
                 context.log.info(f"{name}: columns not in meta.publish stay in the warehouse: {columns}")
         base = disclosure_settings().rounding_base
         try:  # every table of the release together, against the release now public
-            tables, result = protect_with_audit(cells, threshold, load_previous_release(hub.paths.public),
-                                                current_publication(hub.paths.public, threshold))
+            tables, result = protect_with_audit(cells, thresholds, load_previous_release(hub.paths.public),
+                                                current_publication(hub.paths.public, thresholds))
         except ValueError as error:
             yield _verdict(False, [str(error)], release_id=release_id)
             raise dg.Failure(description=f"The release cannot be protected: {error}") from error
         problems = [*result.failures, *(f"{m.name}: {p}" for m in marts
-                                        for p in table_problems(tables[m.name], m.spec, threshold, base))]
+                                        for p in table_problems(tables[m.name], m.spec, thresholds[m.name], base))]
         if problems:
             yield _verdict(False, problems, release_id=release_id, **result.metadata())
             raise dg.Failure(description="The release is not safe to publish: " + "; ".join(problems[:10]))
 
         agreements = {u: governance.agreement_for(u).id for u in use_cases}
         changes = meaning_changes(base)
-        staged = stage_tables(hub.paths.public, release_id, [(m, tables[m.name]) for m in marts], threshold,
+        staged = stage_tables(hub.paths.public, release_id, [(m, tables[m.name]) for m in marts], thresholds,
                               changes, agreements, base)
         try:  # the page from the same in-memory release, into the same staging folder
-            page = write_findings_page(staged.folder, notes=plain_words(threshold, changes), release_id=release_id)
+            page = write_findings_page(staged.folder, notes=plain_words(thresholds, changes), release_id=release_id)
             with hub.warehouse() as con:  # audited before it is switched in: no release goes out unrecorded
                 con.execute("begin")
                 for name, table in tables.items():
@@ -120,7 +120,7 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
             release = written[mart.name]
             yield dg.MaterializeResult(asset_key=public_key(mart), metadata={
                 "release_id": release_id, "rows": release.rows, "suppressed_cells": release.suppressed_cells,
-                "min_cell_size": threshold, "rounding_base": base, "sha256": release.digest,
+                "min_cell_size": thresholds[mart.name], "rounding_base": base, "sha256": release.digest,
                 "agreement": agreements[mart.use_case],
                 "unpublished_columns": ", ".join(unpublished[mart.name]),
                 "files": [str(folder / p.relative_to(staging)) for p in release.files],

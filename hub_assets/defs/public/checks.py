@@ -1,11 +1,13 @@
 """Blocking checks on every public asset, reading what was actually published.
 
 - ``disclosure_control``: every rule of ``privacy.disclosure.TABLE_RULES`` on each published
-  table (no count 1..threshold visible, no visible rate on a suppressed count, no combination of
-  quasi-identifiers at the finest grouping describing 1..threshold youth), and the attacker
-  audit (``privacy.release_audit``) over all of the use case's public tables and the release
-  before: no suppressed cell determined exactly or, when it may be small, within an interval
-  narrower than the protection width; no change since the last release readable exactly.
+  table at its own threshold (``governance.table_thresholds``: raised for a table whose lineage
+  reaches a stricter source): no count 1..threshold visible, no visible rate on a suppressed count,
+  no combination of quasi-identifiers at the finest grouping describing 1..threshold youth; and
+  the attacker audit (``privacy.release_audit``) over all of the use case's public tables and the
+  release before, each table at its own threshold: no suppressed cell determined exactly or, when
+  it may be small, within an interval narrower than the protection width; no change since the
+  last release readable exactly.
 - ``governance_agreement``: the use case's agreement covers every source its lineage reaches —
   walked through the dbt manifest, and through the assembled Dagster graph
   (``defs/governance/graph_lineage.py``) — and has not expired.
@@ -22,7 +24,7 @@ from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
 from hub_assets.defs.public.assets import public_key
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.privacy.disclosure import TABLE_RULES
-from hub_assets.privacy.governance import graph_refusals, load_governance, refusals, use_case_min_cell_size
+from hub_assets.privacy.governance import graph_refusals, load_governance, refusals, table_thresholds
 from hub_assets.privacy.manifest import PublishedMart, load_manifest
 from hub_assets.privacy.protect import audit_release
 from hub_assets.privacy.release import (
@@ -31,7 +33,7 @@ from hub_assets.privacy.release import (
     publication_before_current,
     read_public_table,
 )
-from hub_assets.privacy.suppression import disclosure_settings, min_cell_size
+from hub_assets.privacy.suppression import disclosure_settings
 
 AUDIT_CHECK = "no_recoverable_suppressed_cells"
 DISCLOSURE_CHECKS = {
@@ -57,8 +59,8 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
                for key in by_key for n, d in DISCLOSURE_CHECKS.items()],
     )
     def _checks(context: dg.AssetCheckExecutionContext, hub: HubResource):
-        # The use case's tables meet the strictest threshold of any source they reach.
-        threshold = max(min_cell_size(), use_case_min_cell_size(load_governance(), load_manifest(), use_case))
+        # Each table meets the strictest threshold of any source its own lineage reaches.
+        thresholds = table_thresholds(marts, load_governance(), load_manifest())
         base = disclosure_settings().rounding_base
         selected = context.selected_asset_check_keys
         with hub.warehouse(read_only=True) as con:
@@ -71,12 +73,12 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
             table = published[mart.name][1]
             for rule in TABLE_RULES:
                 if rule.name in wanted:
-                    yield _result(rule.name, key, rule.problems(table, mart.spec, threshold, base),
-                                  min_cell_size=threshold, rounding_base=base)
+                    yield _result(rule.name, key, rule.problems(table, mart.spec, thresholds[mart.name], base),
+                                  min_cell_size=thresholds[mart.name], rounding_base=base)
             if AUDIT_CHECK in wanted:
-                audit = audit or audit_release(published, previous, threshold,
-                                               current_publication(hub.paths.public, threshold),
-                                               publication_before_current(hub.paths.public, threshold))
+                audit = audit or audit_release(published, previous, thresholds,
+                                               current_publication(hub.paths.public, thresholds),
+                                               publication_before_current(hub.paths.public, thresholds))
                 yield _result(AUDIT_CHECK, key, audit.failures_of(mart.name), **audit.metadata())
 
     return _checks
