@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from test_analyst_export import _manifest, city  # noqa: F401  (the miniature built hub)
 
 from hub_assets.cli import main
-from hub_assets.privacy.governance import load_governance, parse_governance, use_case_min_cell_size
+from hub_assets.governance.agreements import load_governance, parse_governance, use_case_min_cell_size
 from hub_assets.settings import GOVERNANCE_FILE
 
 AGREEMENT = "DSA-2025-01-summer"

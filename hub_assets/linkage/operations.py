@@ -18,6 +18,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from hub_assets.governance.agreements import load_governance
 from hub_assets.linkage import evaluate, evaluate_store, refusals, review, spine_delta, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.charts import write_model_charts
@@ -28,7 +29,6 @@ from hub_assets.linkage.quality import quality_report, write_report
 from hub_assets.linkage.spine import crosswalk, person_spine
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model, make_linker, save_model
-from hub_assets.privacy.governance import load_governance
 from hub_assets.settings import HubPaths
 from hub_assets.sources.stores import transaction
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from hub_assets.privacy.governance import agencies_reached_in_graph
+from hub_assets.governance.agreements import agencies_reached_in_graph
 
 GRAPH_LINEAGE: dict[dg.AssetKey, frozenset[str]] = {}
 
