@@ -20,7 +20,7 @@ import yaml
 
 from hub_assets.dbt.manifest import sources_reached, use_case_models
 from hub_assets.file_versions import parsed_once_per_version
-from hub_assets.linkage.review import POLICIES
+from hub_assets.review_policy import policy_from
 from hub_assets.settings import GOVERNANCE_FILE
 from hub_assets.settings import data_dir as default_data_dir
 from hub_assets.sources.declaration import load_agencies
@@ -120,10 +120,7 @@ def parse_governance(raw: dict, sources=None) -> Governance:
             expires_on=_date(item["expires_on"], f"{where} expires_on"))
     roles = {name: tuple(spec.get("schemas", [])) for name, spec in (raw.get("roles") or {}).items()}
     disclosure = raw.get("disclosure") or {}
-    pending_review = str((raw.get("linkage") or {}).get("pending_review_at_relink", "hold"))
-    if pending_review not in POLICIES:
-        raise ValueError(f"governance.yaml: linkage.pending_review_at_relink must be "
-                         f"{' or '.join(POLICIES)}, not {pending_review!r}")
+    pending_review = policy_from(raw)
     min_cell = int(disclosure.get("min_cell_size", DEFAULT_MIN_CELL_SIZE))
     return Governance(agencies, tuple(raw.get("shared_sources", [])), agreements, roles, min_cell, pending_review,
                       _source_rules(raw.get("source_rules") or {}, agencies, min_cell))

@@ -178,7 +178,7 @@ def _generalise(con, cat, people: pl.DataFrame, k: int, share: float) -> General
 
 
 def _identity_sources(allowed: set[str]) -> list[str]:
-    from hub_assets.linkage.spine import agency_of_source
+    from hub_assets.sources.identity_sources import agency_of_source
 
     return sorted(src for src, agency in agency_of_source().items() if agency in allowed)
 

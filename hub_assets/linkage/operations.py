@@ -18,7 +18,6 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.governance.agreements import load_governance
 from hub_assets.linkage import evaluate, evaluate_store, refusals, review, spine_delta, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.charts import write_model_charts
@@ -29,6 +28,7 @@ from hub_assets.linkage.quality import quality_report, write_report
 from hub_assets.linkage.spine import crosswalk, person_spine
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model, make_linker, save_model
+from hub_assets.review_policy import pending_review_at_relink
 from hub_assets.settings import HubPaths
 from hub_assets.sources.stores import transaction
 
@@ -127,7 +127,7 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
     if chosen == "full":
         kept = review.kept_apart(store.read(identity, "review_queue"),
                                  store.read(identity, "review_decisions"), previous,
-                                 load_governance().pending_review_at_relink)
+                                 pending_review_at_relink())
         result = full_relink(prepared, model, previous, at=at, kept_apart=kept)
         store.replace(identity, "linkage_pairs", result.pairs)
         store.replace(identity, "clusters", result.clusters)

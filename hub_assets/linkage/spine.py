@@ -21,20 +21,12 @@ from __future__ import annotations
 import polars as pl
 
 from hub_assets.reference.geography import neighbourhood
-from hub_assets.sources.declaration import identifier_column_names, load_agencies
+from hub_assets.sources.declaration import identifier_column_names
+from hub_assets.sources.identity_sources import agency_of_source
 
 IDENTIFIER_COLUMNS = identifier_column_names()  # the one list, derived from the declarations
 SPINE_COLUMNS = ["person_key", "birth_year", "birth_month", "sex", "race_ethnicity",
                  "neighbourhood", "first_seen", "last_seen", "systems", "n_records"]
-
-
-def agency_of_source() -> dict[str, str]:
-    """Identity source name (``<agency>`` or ``<agency>_<role>``) -> agency name."""
-    mapping = {}
-    for source in load_agencies():
-        for block in source.identities:
-            mapping[source.identity_source(block)] = source.name
-    return mapping
 
 
 def crosswalk(keys: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
