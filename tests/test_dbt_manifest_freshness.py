@@ -101,3 +101,18 @@ def test_a_model_the_running_definitions_do_not_know_is_left_out_not_a_key_error
     assert plan.unknown == ("model.youth_data_hub.crossover_youth_count",)
     assert "crossover_youth_count" in plan.build_args(["build"])[-1]
     assert any("crossover_youth_count" in f and "not in the loaded definitions" in f for f in plan.failures())
+
+
+def test_a_missing_manifest_is_an_error_naming_its_path_and_hub_prepare(tmp_path, monkeypatch):
+    """Never an empty project: every reader of the manifest (here the public zone's definitions)
+    stops with the path and the command that makes it."""
+    from hub_assets.dbt.manifest import ManifestMissing, load_manifest
+    from hub_assets.defs.disclosure.definitions import defs as public_defs
+
+    missing = tmp_path / "target" / "manifest.json"
+    monkeypatch.setenv("HUB_DBT_MANIFEST", str(missing))
+    with pytest.raises(ManifestMissing, match="hub prepare") as error:
+        load_manifest()
+    assert str(missing) in str(error.value)
+    with pytest.raises(ManifestMissing, match="hub prepare"):
+        public_defs()

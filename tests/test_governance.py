@@ -217,18 +217,19 @@ def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(m
     import dagster as dg
 
     from hub_assets.definitions import defs as hub_defs
-    from hub_assets.defs.disclosure.checks import build_governance_checks, governance_result
-    from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE, record_graph_lineage
+    from hub_assets.defs.governance.checks import build_governance_checks, governance_result
+    from hub_assets.governance.graph_lineage import graph_lineage
 
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
     side_door = dg.AssetSpec(["marts", "summer_side_door"], deps=[dg.AssetKey(["raw", "hmis"]),
                                                                 dg.AssetKey(["spine", "person_spine"])])
     check = build_governance_checks("summer_engagement", [side_door.key], "marts")
-    record_graph_lineage(dg.Definitions.merge(hub_defs(), dg.Definitions(assets=[side_door], asset_checks=[check])))
+    graph = dg.Definitions.merge(hub_defs(), dg.Definitions(assets=[side_door], asset_checks=[check])
+                                 ).resolve_asset_graph()
 
     # The walk stops at the spine (built from every agency's identity records): only HMIS counts.
-    assert GRAPH_LINEAGE[side_door.key] == {"hmis"}
-    result = governance_result("summer_engagement", side_door.key)
+    assert graph_lineage(graph, side_door.key) == {"hmis"}
+    result = governance_result("summer_engagement", side_door.key, graph)
     agreement = load_governance().agreement_for("summer_engagement")
     assert not result.passed
     message = result.metadata["first_problems"].value
@@ -238,24 +239,25 @@ def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(m
 def test_every_published_use_case_passes_the_dagster_graph_walk(monkeypatch, tmp_path):
 
     from hub_assets.definitions import defs as hub_defs
-    from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
+    from hub_assets.governance.graph_lineage import graph_lineage
 
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
-    hub_defs()
-    public = [k for k in GRAPH_LINEAGE if k.path[0] == "public"]
+    graph = hub_defs().resolve_asset_graph()
+    public = [c.asset_key for c in graph.asset_check_keys
+              if c.name == "governance_agreement" and c.asset_key.path[0] == "public"]
     assert len(public) >= 5
     for key in public:
-        assert GRAPH_LINEAGE[key], key  # every public table reaches agency sources
+        assert graph_lineage(graph, key), key  # every public table reaches agency sources
     from hub_assets.dbt.manifest import load_manifest, published_marts
     from hub_assets.defs.disclosure.assets import public_key
-    from hub_assets.defs.disclosure.checks import governance_result
+    from hub_assets.defs.governance.checks import governance_result
 
     use_case_of_public = {public_key(m): m.use_case for m in published_marts(load_manifest())}
     checked = {k.asset_key for c in hub_defs().asset_checks for k in c.check_keys
                if k.name == "governance_agreement" and k.asset_key.path[0] == "public"}
     assert checked == set(use_case_of_public)  # every public asset carries the check
     for key in checked:
-        assert governance_result(use_case_of_public[key], key).passed, key
+        assert governance_result(use_case_of_public[key], key, graph).passed, key
 
 
 # --- what the compiled SQL really reads (fast: sqlglot on hand-written compiled nodes) -------------

@@ -5,6 +5,11 @@ The dbt project marks a mart for publication with ``config.meta.publish`` (dimen
 rates, and ``exclusive``: which dimensions never put one person in two groups, the only ones the
 publisher sums; it is required of every mart with dimensions) and ``config.meta.use_case``; a
 model under ``models/marts/<use_case>/`` belongs to that use case even without the meta.
+
+This module is the one owner of the manifest: every reader asks :func:`load_manifest` (the
+path is :func:`manifest_path`). ``hub_assets.dbt.project`` makes it (``hub prepare``, ``dbt
+parse``); a manifest that is missing is an error naming its path and that command, never an
+empty project.
 """
 
 from __future__ import annotations
@@ -33,12 +38,22 @@ class PublishedMart:
     column_descriptions: dict[str, str]
 
 
+class ManifestMissing(FileNotFoundError):
+    """The dbt manifest has not been made: ``hub prepare`` (``dbt parse``) makes it."""
+
+
+def manifest_path() -> Path:
+    """Where the manifest is read from: ``dbt_project/target/manifest.json`` (``HUB_DBT_MANIFEST``
+    points elsewhere, e.g. in tests)."""
+    return Path(os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH)
+
+
 def load_manifest(path: Path | None = None) -> dict:
-    """The parsed manifest (``HUB_DBT_MANIFEST`` points elsewhere), or an empty one when dbt has
-    not been parsed yet."""
-    path = Path(path or os.environ.get("HUB_DBT_MANIFEST") or MANIFEST_PATH)
+    """The parsed manifest at ``path`` (default :func:`manifest_path`); :class:`ManifestMissing`
+    when there is none."""
+    path = Path(path or manifest_path())
     if not path.exists():
-        return {"nodes": {}, "sources": {}}
+        raise ManifestMissing(f"dbt manifest not found at {path}: run `hub prepare` (dbt parse) to make it")
     return _read_manifest(path)
 
 

@@ -1,4 +1,4 @@
-"""The hub's dbt project, and the manifest Dagster builds its assets from.
+"""The hub's dbt project, and making the manifest Dagster builds its assets from.
 
 The manifest (``dbt_project/target/manifest.json``) is produced by ``dbt parse``, never by hand.
 :func:`prepare_manifest` runs it when the manifest is missing or was parsed from other content
@@ -7,7 +7,8 @@ every file of the project (models, seeds, macros, snapshots, tests, analyses, db
 profiles.yml, packages), recorded beside the manifest when it is parsed: an edit, a new file and
 a deletion all change it, whatever the files' times say. A fresh manifest costs one read of the
 project's files (a few hundred kB), a stale one about ten seconds of parsing. Deployments can
-run it ahead of time with ``python -m hub_assets.dbt.project``.
+run it ahead of time with ``hub prepare`` (or ``python -m hub_assets.dbt.project``). Reading
+the manifest is ``hub_assets.dbt.manifest``'s (the same path, ``MANIFEST_PATH``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from hub_assets.dbt.manifest import MANIFEST_PATH
 from hub_assets.settings import DBT_PROJECT_DIR
 
 # dbt-core is installed next to this interpreter; when the virtualenv is not activated (e.g. the
@@ -29,7 +31,8 @@ if shutil.which("dbt") is None:
 DBT_EXECUTABLE = shutil.which("dbt") or "dbt"
 
 # profiles.yml lives in the project, so no ~/.dbt is needed anywhere.
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
+                         target_path=MANIFEST_PATH.parent.relative_to(DBT_PROJECT_DIR))
 
 # What dbt (or Python) writes itself: folders whose content follows from the project's, and dbt's
 # anonymous user id.

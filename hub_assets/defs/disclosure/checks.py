@@ -6,9 +6,8 @@
   audit (``disclosure.release_audit``) over all of the use case's public tables and the release
   before: no suppressed cell determined exactly or, when it may be small, within an interval
   narrower than the protection width; no change since the last release readable exactly.
-- ``governance_agreement``: the use case's agreement covers every source its lineage reaches —
-  walked through the dbt manifest, and through the assembled Dagster graph
-  (``defs/governance/graph_lineage.py``) — and has not expired.
+
+The ``governance_agreement`` checks on the same assets are governance's (``defs/governance/checks.py``).
 
 Each use case's checks run as one step per zone (``multi_asset_check``, subsettable): a Dagster step
 costs about a quarter of a second of event-log writes on the embedded SQLite instance, and one step
@@ -20,7 +19,6 @@ import dagster as dg
 
 from hub_assets.dbt.manifest import PublishedMart, load_manifest
 from hub_assets.defs.disclosure.assets import public_key
-from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
 from hub_assets.defs.resources import WRITER_POOL, HubResource
 from hub_assets.disclosure.protect import audit_release
 from hub_assets.disclosure.release import (
@@ -31,7 +29,7 @@ from hub_assets.disclosure.release import (
 )
 from hub_assets.disclosure.suppression import disclosure_settings, min_cell_size
 from hub_assets.disclosure.table_checks import TABLE_RULES
-from hub_assets.governance.agreements import graph_refusals, load_governance, refusals, use_case_min_cell_size
+from hub_assets.governance.agreements import load_governance, use_case_min_cell_size
 
 AUDIT_CHECK = "no_recoverable_suppressed_cells"
 DISCLOSURE_CHECKS = {
@@ -80,32 +78,3 @@ def build_disclosure_checks(use_case: str, marts: list[PublishedMart]) -> dg.Ass
                 yield _result(AUDIT_CHECK, key, audit.failures_of(mart.name), **audit.metadata())
 
     return _checks
-
-
-def governance_result(use_case: str, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
-    """Whether the use case's agreement covers what ``asset_key`` reaches (manifest and graph) and is in force."""
-    governance = load_governance()
-    reached = GRAPH_LINEAGE.get(asset_key, frozenset())
-    problems = refusals(governance, load_manifest(), use_case) + graph_refusals(governance, use_case, reached)
-    agreement = governance.agreement_for(use_case)
-    return _result("governance_agreement", asset_key, problems,
-                   agreement=agreement.id if agreement else "none", use_case=use_case,
-                   graph_lineage=", ".join(sorted(reached)) or "not recorded")
-
-
-def build_governance_checks(use_case: str, asset_keys: list[dg.AssetKey], zone: str) -> dg.AssetChecksDefinition:
-    """``governance_agreement`` on each of a use case's assets in one zone (marts, or public), as one
-    step. One agreement governs the whole use case, so a refusal stops all of its assets alike; the
-    marts and the public assets are checked in separate steps, since the public assets wait on the marts'."""
-
-    @dg.multi_asset_check(
-        name=f"governance_agreement_{use_case}_{zone}", can_subset=True,
-        specs=[dg.AssetCheckSpec("governance_agreement", asset=key, blocking=True,
-                                 description=f"The {use_case} agreement covers this lineage and is in force.")
-               for key in asset_keys],
-    )
-    def _governance(context: dg.AssetCheckExecutionContext):
-        for check_key in sorted(context.selected_asset_check_keys, key=lambda c: c.asset_key.to_user_string()):
-            yield governance_result(use_case, check_key.asset_key)
-
-    return _governance

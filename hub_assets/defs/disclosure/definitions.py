@@ -12,7 +12,8 @@ import dagster as dg
 from hub_assets.dbt.manifest import load_manifest, published_marts, use_case_of
 from hub_assets.dbt.mart_keys import mart_asset_key
 from hub_assets.defs.disclosure.assets import build_public_release, public_key
-from hub_assets.defs.disclosure.checks import build_disclosure_checks, build_governance_checks
+from hub_assets.defs.disclosure.checks import build_disclosure_checks
+from hub_assets.defs.governance.checks import build_governance_checks
 
 
 def public_definitions(manifest: dict, key_of=mart_asset_key) -> dg.Definitions:
