@@ -10,7 +10,7 @@ from linkage_people import people, write_identity_db
 from polars.testing import assert_frame_equal
 
 from hub_assets.linkage import operations, store
-from hub_assets.linkage.spine import IDENTIFIER_COLUMNS, person_spine
+from hub_assets.spine.rules import IDENTIFIER_COLUMNS, person_spine
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_an_incremental_publish_recomputes_only_touched_people_and_equals_a_full
 
 
 def test_a_replaced_drop_or_changed_rules_rebuild_the_spine_in_full(tmp_path, monkeypatch):
-    from hub_assets.linkage import spine_delta
+    from hub_assets.spine import delta as spine_delta
     records, _ = people(40, seed=4)
     zone = IdentityZone(tmp_path / "identity.duckdb")
     zone.load("d1", records, datetime(2024, 3, 1))

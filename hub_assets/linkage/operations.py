@@ -18,19 +18,20 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import evaluate, evaluate_store, refusals, review, spine_delta, store
+from hub_assets.linkage import evaluate, evaluate_store, refusals, review, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.charts import write_model_charts
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink, train_model
 from hub_assets.linkage.prepare import prepare_from_identity
 from hub_assets.linkage.quality import quality_report, write_report
-from hub_assets.linkage.spine import crosswalk, person_spine
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model, make_linker, save_model
 from hub_assets.review_policy import pending_review_at_relink
 from hub_assets.settings import HubPaths
 from hub_assets.sources.stores import transaction
+from hub_assets.spine import delta as spine_delta
+from hub_assets.spine.rules import crosswalk, person_spine
 
 log = logging.getLogger(__name__)
 

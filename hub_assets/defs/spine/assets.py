@@ -8,7 +8,7 @@ from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.linkage.assets import PERSON_KEYS_KEY
 from hub_assets.defs.resources import WRITER_POOL, HubResource, attach_read_only
 from hub_assets.linkage import operations
-from hub_assets.linkage.spine import IDENTIFIER_COLUMNS
+from hub_assets.spine.rules import IDENTIFIER_COLUMNS
 
 SPINE_TABLES = ("person_crosswalk", "person_spine", "person_key_history")
 KEYS = {name: dg.AssetKey(["spine", name]) for name in SPINE_TABLES}

@@ -1,7 +1,7 @@
 """Which people's spine rows a publish must recompute, or None when it must rebuild them all.
 
 A person's spine row is a function of their current records (attributes, drop dates) and of
-which records their key holds, under the spine's rules (``spine.py``, the geography reference,
+which records their key holds, under the spine's rules (``rules.py``, the geography reference,
 the agency declarations). Between two publishes it can change only if:
 
 - a record joined or left the person (the crosswalk's (record_token, person_key) pairs differ:
@@ -29,9 +29,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import spine, store
+from hub_assets.linkage import store
 from hub_assets.reference import REFERENCE_DIR, geography
 from hub_assets.sources.declaration import AGENCIES_DIR
+from hub_assets.spine import rules as spine
 
 STATE_TABLE = "spine.publish_state"
 FULL_REBUILD_SHARE = 1 / 3  # beyond this share of people touched, recompute everyone
