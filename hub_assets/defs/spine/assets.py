@@ -7,7 +7,7 @@ import dagster as dg
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
 from hub_assets.defs.linkage.assets import PERSON_KEYS_KEY
 from hub_assets.defs.resources import WRITER_POOL, HubResource, attach_read_only
-from hub_assets.linkage import operations
+from hub_assets.spine.publish import publish_spine
 from hub_assets.spine.rules import IDENTIFIER_COLUMNS
 
 SPINE_TABLES = ("person_crosswalk", "person_spine", "person_key_history")
@@ -28,7 +28,7 @@ KEYS = {name: dg.AssetKey(["spine", name]) for name in SPINE_TABLES}
     pool=WRITER_POOL, can_subset=False, name="spine_tables")
 def spine_tables(hub: HubResource):
     with hub.identity() as identity, hub.warehouse() as warehouse:
-        counts = operations.publish_spine(identity, warehouse)
+        counts = publish_spine(identity, warehouse)
     recomputed = counts.pop("people_recomputed")
     for name, rows in counts.items():
         extra = {"people_recomputed": recomputed} if name == "person_spine" else {}
