@@ -44,7 +44,7 @@ lint: install
 
 ## dev: the Dagster UI on the same data dir.
 dev: install city
-	$(PY) -c "from hub_assets.defs.ops.instance import ensure_dagster_home; ensure_dagster_home('$(HUB_DATA_DIR)')"
+	$(PY) -c "from hub_assets.runtime.instance import ensure_dagster_home; ensure_dagster_home('$(HUB_DATA_DIR)')"
 	$(VENV)/bin/dg dev
 
 bench: install

@@ -25,8 +25,8 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hub_assets.privacy.analyst_export import export_for_analysts  # noqa: E402
-from hub_assets.privacy.governance import load_governance  # noqa: E402
+from hub_assets.governance.agreements import load_governance  # noqa: E402
+from hub_assets.governance.analyst_export import export_for_analysts  # noqa: E402
 from hub_assets.settings import data_dir  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "analyst_export.md"

@@ -2,7 +2,7 @@
 
 Works on a copy of the warehouse (never locks or changes the original), in a fresh target folder,
 so the first build parses in full as a fresh hub's does; ``--repeat 2`` adds a second build that
-starts from the first one's parse, as every later build does (``hub_assets/defs/dbt/parse_cache``).
+starts from the first one's parse, as every later build does (``hub_assets/dbt/parse_cache``).
 Records wall and CPU seconds, peak memory of dbt, and seconds per model and per kind of node from
 ``run_results.json``. Writes ``benchmarks/results/dbt.json`` and ``.md``.
 

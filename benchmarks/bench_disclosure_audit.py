@@ -40,11 +40,11 @@ def main() -> None:
     parser.add_argument("--label", required=True)
     args = parser.parse_args()
 
-    from hub_assets.privacy.manifest import load_manifest, published_marts
-    from hub_assets.privacy.protect import protect_with_audit
-    from hub_assets.privacy.release import load_release_before_current
-    from hub_assets.privacy.release_audit import audit_tables
-    from hub_assets.privacy.suppression import disclosure_settings, publish
+    from hub_assets.dbt.manifest import load_manifest, published_marts
+    from hub_assets.disclosure.protect import protect_with_audit
+    from hub_assets.disclosure.release import load_release_before_current
+    from hub_assets.disclosure.release_audit import audit_tables
+    from hub_assets.disclosure.suppression import disclosure_settings, publish
 
     started_load = os.getloadavg()[0]  # the machine may be shared: times grow with its load
     settings = disclosure_settings()

@@ -130,7 +130,7 @@ def disclosure_cost(data_dir: Path) -> dict:
     the release step's metadata in the run's Dagster instance."""
     import dagster as dg
 
-    from hub_assets.defs.public.assets import FINDINGS_KEY
+    from hub_assets.defs.disclosure.assets import FINDINGS_KEY
 
     home, before = data_dir / ".dagster", os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)  # the shipped instance config reads its folder from it

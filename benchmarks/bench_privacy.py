@@ -27,12 +27,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("HUB_DATA_DIR", "data")))
     args = parser.parse_args()
 
-    from hub_assets.privacy.analyst_export import export_analyst
-    from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible, too_finely_grouped
-    from hub_assets.privacy.governance import load_governance, refusals
-    from hub_assets.privacy.identifier_scan import scan_database
-    from hub_assets.privacy.manifest import load_manifest, published_marts
-    from hub_assets.privacy.suppression import min_cell_size, publish
+    from hub_assets.dbt.manifest import load_manifest, published_marts
+    from hub_assets.disclosure.suppression import min_cell_size, publish
+    from hub_assets.disclosure.table_checks import recoverable_suppressed, small_counts_visible, too_finely_grouped
+    from hub_assets.governance.agreements import load_governance, refusals
+    from hub_assets.governance.analyst_export import export_analyst
+    from hub_assets.identifier_scan.scan import scan_database
 
     work = Path(tempfile.mkdtemp(prefix="bench_privacy_"))
     for name in ("warehouse.duckdb", "identity.duckdb"):

@@ -85,7 +85,7 @@ def link(inputs: tuple[Path, ...], out: Path, purpose: str | None, by: str | Non
 @main.command()
 def prepare() -> None:
     """Prepare the dbt manifest Dagster builds the use-case assets from (``dbt parse``)."""
-    from hub_assets.defs.dbt.project import prepare_manifest
+    from hub_assets.dbt.project import prepare_manifest
 
     click.echo(f"dbt manifest: {prepare_manifest()}")
 
@@ -105,7 +105,7 @@ def export_analyst(out: Path, agreement: str, lineage: str, purpose: str, by: st
     """Write a DuckDB file for one agreement's analysts: its sources, the spine and the models
     that use them, quasi-identifiers generalised to k-anonymity (governance.yaml). The export
     reads the identity zone to prove itself clean, so it is audited with --purpose."""
-    from hub_assets.privacy.analyst_export import export_for_analysts
+    from hub_assets.governance.analyst_export import export_for_analysts
 
     paths = _paths(data_dir)
     try:
@@ -125,7 +125,7 @@ def export_analyst(out: Path, agreement: str, lineage: str, purpose: str, by: st
 @DATA_DIR_OPTION
 def audit(limit: int, data_dir: Path | None) -> None:
     """Print the most recent audit events (materialisations, public releases, exports)."""
-    from hub_assets.privacy.audit import read_log
+    from hub_assets.governance.audit import read_log
     from hub_assets.settings import data_dir as default_data_dir
 
     for event in read_log(data_dir or default_data_dir())[-limit:]:
@@ -317,7 +317,7 @@ def _paths(data_dir: Path | None):
 
 
 def _audit_read(paths, what: str, purpose: str | None, by: str | None) -> None:
-    from hub_assets.privacy import audit
+    from hub_assets.governance import audit
 
     try:
         audit.record_access(paths.root, what, purpose or "", by)

@@ -80,7 +80,7 @@ def _say_waiting(holder: str) -> None:
 def _run_hub(paths: HubPaths, rebuild: bool = False) -> int:
     # Definitions read HUB_DATA_DIR when they load, so import them only now.
     from hub_assets.definitions import defs as load_defs
-    from hub_assets.defs.sources.register import drops_to_load, register_new_drops
+    from hub_assets.runtime.register import drops_to_load, register_new_drops
 
     defs = load_defs()
     instance = dg.DagsterInstance.get()
@@ -149,7 +149,7 @@ def _outstanding_drops(paths: HubPaths) -> list:
 def _prepare_environment(data_dir: Path | None) -> HubPaths:
     paths = HubPaths((data_dir or default_data_dir()).resolve()).ensure()
     os.environ["HUB_DATA_DIR"] = str(paths.root)
-    from hub_assets.defs.ops.instance import ensure_dagster_home
+    from hub_assets.runtime.instance import ensure_dagster_home
 
     # An operator's DAGSTER_HOME wins; otherwise the instance lives in the data dir.
     os.environ.setdefault("DAGSTER_HOME", str(ensure_dagster_home(paths.root)))

@@ -7,8 +7,8 @@ import json
 import dagster as dg
 
 from hub_assets.defs.ops.alerts import hub_run_failure_alert
-from hub_assets.defs.ops.instance import ensure_dagster_home
 from hub_assets.defs.resources import HubResource
+from hub_assets.runtime.instance import ensure_dagster_home
 
 
 @dg.asset(key=["raw", "broken_agency"])
@@ -72,7 +72,7 @@ def test_a_rejected_agency_drop_alerts_with_agency_file_and_assets(
 ):
     """The real ingest asset, fed a drop missing a declared column, fails; the alert says which."""
     from hub_assets.defs.sources.assets import build_ingest_asset
-    from hub_assets.defs.sources.register import register_new_drops
+    from hub_assets.runtime.register import register_new_drops
     from hub_assets.sources.declaration import agency
 
     source = agency("rec_parks")

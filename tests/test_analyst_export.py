@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from hub_assets.cli import main
-from hub_assets.privacy import audit
-from hub_assets.privacy.analyst_export import _select
-from hub_assets.privacy.identifier_scan import scan_database
-from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS, discernibility, k_anonymise, lattice
+from hub_assets.disclosure.k_anonymity import QUASI_IDENTIFIERS, discernibility, k_anonymise, lattice
+from hub_assets.governance import audit
+from hub_assets.governance.analyst_export import _select
+from hub_assets.identifier_scan.scan import scan_database
 from hub_assets.settings import private_files
 
 HOODS = ["Hamilton", "Waverly", "Canton", "Oldtown"]
@@ -186,8 +186,8 @@ def test_ages_and_birth_dates_are_left_out_of_person_tables_unless_birth_months_
 
 
 def test_scope_follows_what_the_compiled_sql_reads_not_only_depends_on():
-    from hub_assets.privacy.export_scope import in_scope, lineage_from_compiled, lineage_from_manifest
-    from hub_assets.privacy.lineage import CompiledProject
+    from hub_assets.governance.export_scope import in_scope, lineage_from_compiled, lineage_from_manifest
+    from hub_assets.governance.lineage import CompiledProject
 
     def model(name, schema, sql, deps):
         return {"resource_type": "model", "name": name, "schema": schema, "database": "warehouse",
@@ -220,10 +220,10 @@ def test_the_subpopulations_export_leaves_out_every_model_reaching_behavioral_he
     """The subpopulations agreement lists behavioral health (for its public table held to the
     stricter threshold), yet its analyst export carries no model reaching it: the source rule
     (analyst_export: false) takes it out of scope, as export_analyst computes it."""
-    from hub_assets.privacy.analyst_export import find_agreement
-    from hub_assets.privacy.export_scope import in_scope, lineage_from_manifest
-    from hub_assets.privacy.governance import load_governance
-    from hub_assets.privacy.manifest import load_manifest
+    from hub_assets.dbt.manifest import load_manifest
+    from hub_assets.governance.agreements import load_governance
+    from hub_assets.governance.analyst_export import find_agreement
+    from hub_assets.governance.export_scope import in_scope, lineage_from_manifest
 
     governance = load_governance()
     agreement = find_agreement(governance, "DSA-2026-07-subpopulations")

@@ -16,7 +16,7 @@ from hub_assets.defs.governance.audit import (
     log_run,
 )
 from hub_assets.defs.resources import HubResource
-from hub_assets.privacy import audit
+from hub_assets.governance import audit
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ import pytest
 from conftest import TEST_SECRET_KEY, drop_text
 
 from hub_assets.defs.automation.conditions import AFTER_UPSTREAM
+from hub_assets.disclosure.rounding import round_count
+from hub_assets.disclosure.suppression import disclosure_settings
 from hub_assets.findings.format import format_value
-from hub_assets.privacy.rounding import round_count
-from hub_assets.privacy.suppression import disclosure_settings
 from hub_assets.settings import FIXTURE_CITY_DIR, HubPaths
 from hub_assets.sources.declaration import agency
 

@@ -7,8 +7,8 @@ import dagster as dg
 from dagster._core.definitions.run_request import InstigatorType
 
 from hub_assets.defs.ops.history import purge_dagster_history_job, purge_dagster_history_schedule
-from hub_assets.defs.ops.instance import ensure_dagster_home
 from hub_assets.runtime.history import purge_run_history
+from hub_assets.runtime.instance import ensure_dagster_home
 
 DROPS = dg.DynamicPartitionsDefinition(name="history_drops")
 

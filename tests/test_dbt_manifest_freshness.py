@@ -12,9 +12,9 @@ from dagster_dbt import DbtProject
 from test_governance import VIOLATING_MART, VIOLATING_YAML
 from test_governance_routes import copy_project
 
-from hub_assets.defs.dbt.project import manifest_is_stale, prepare_manifest, project_hash
-from hub_assets.privacy.governance import load_governance, refusals
-from hub_assets.privacy.manifest import load_manifest
+from hub_assets.dbt.manifest import load_manifest
+from hub_assets.dbt.project import manifest_is_stale, prepare_manifest, project_hash
+from hub_assets.governance.agreements import load_governance, refusals
 
 TODAY = dt.date(2026, 1, 1)
 LONG_AGO = 946_684_800  # 2000-01-01, older than any manifest
@@ -86,7 +86,7 @@ def test_a_model_with_an_old_file_time_is_parsed_and_refused(project):
 def test_a_model_the_running_definitions_do_not_know_is_left_out_not_a_key_error(project, tmp_path):
     """A model added after the definitions loaded (old file time or not) is compiled and judged;
     the build leaves it out and names it, instead of dagster-dbt meeting a node it has no asset for."""
-    from hub_assets.privacy.governed_build import plan_build
+    from hub_assets.governance.governed_build import plan_build
 
     known = set(load_manifest(prepare_manifest(project))["nodes"])
     mart = project.project_dir / "models" / "marts" / "crossover_youth" / "crossover_youth_count.sql"
@@ -101,3 +101,18 @@ def test_a_model_the_running_definitions_do_not_know_is_left_out_not_a_key_error
     assert plan.unknown == ("model.youth_data_hub.crossover_youth_count",)
     assert "crossover_youth_count" in plan.build_args(["build"])[-1]
     assert any("crossover_youth_count" in f and "not in the loaded definitions" in f for f in plan.failures())
+
+
+def test_a_missing_manifest_is_an_error_naming_its_path_and_hub_prepare(tmp_path, monkeypatch):
+    """Never an empty project: every reader of the manifest (here the public zone's definitions)
+    stops with the path and the command that makes it."""
+    from hub_assets.dbt.manifest import ManifestMissing, load_manifest
+    from hub_assets.defs.disclosure.definitions import defs as public_defs
+
+    missing = tmp_path / "target" / "manifest.json"
+    monkeypatch.setenv("HUB_DBT_MANIFEST", str(missing))
+    with pytest.raises(ManifestMissing, match="hub prepare") as error:
+        load_manifest()
+    assert str(missing) in str(error.value)
+    with pytest.raises(ManifestMissing, match="hub prepare"):
+        public_defs()

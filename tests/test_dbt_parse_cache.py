@@ -1,4 +1,4 @@
-"""dbt's parse is kept per warehouse between Dagster-launched builds (hub_assets/defs/dbt/parse_cache):
+"""dbt's parse is kept per warehouse between Dagster-launched builds (hub_assets/dbt/parse_cache):
 the second build on a warehouse parses partially; a build on another warehouse does not reuse it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from hub_assets.defs.dbt import parse_cache
+from hub_assets.dbt import parse_cache
 from hub_assets.settings import DBT_PROJECT_DIR
 
 

@@ -268,9 +268,9 @@ def test_students_identified_beyond_the_mckinney_vento_flag(built):
 
 
 def test_a_student_of_two_schools_is_counted_once_in_the_published_total(built):
-    from hub_assets.privacy.manifest import published_marts
-    from hub_assets.privacy.margins import ALL, TOTAL
-    from hub_assets.privacy.suppression import publish
+    from hub_assets.dbt.manifest import published_marts
+    from hub_assets.disclosure.margins import ALL, TOTAL
+    from hub_assets.disclosure.suppression import publish
 
     sql = "select * from marts.student_homelessness_by_school where school_year = '2024-25'"
     with duckdb.connect(str(built[0] / "warehouse.duckdb"), read_only=True) as con:

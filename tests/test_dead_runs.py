@@ -16,9 +16,9 @@ import dagster as dg
 import pytest
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
-from hub_assets.defs.ops.instance import ensure_dagster_home
 from hub_assets.defs.resources import WRITER_POOL
 from hub_assets.runtime.dead_runs import release_dead_runs
+from hub_assets.runtime.instance import ensure_dagster_home
 from hub_assets.runtime.launcher import HubRunLauncher
 
 # A writer step that holds the pool's one slot until it is killed, run in process by a child

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -55,3 +58,81 @@ def test_linkage_spine_use_cases_and_public_are_in_one_graph(defs):
                 frontier.append(parent)
     assert any(k.path[0] == "raw" for k in reached)
     assert dg.AssetKey(["spine", "person_crosswalk"]) in reached
+
+
+# --- The layout: one package per box of the flow, and defs/ holding only Dagster definitions. ---
+
+HUB = Path(__file__).resolve().parents[1] / "hub_assets"
+PRIVACY_PACKAGES = {"disclosure", "governance", "identifier_scan"}
+# What makes a module a Dagster definition: a decorator, a constructor, a base class or an
+# automation condition that defines something Dagster loads.
+DAGSTER_DECORATORS = {"asset", "multi_asset", "asset_check", "multi_asset_check", "sensor", "run_status_sensor",
+                      "run_failure_sensor", "schedule", "job", "op", "graph", "definitions", "dbt_assets"}
+DAGSTER_CONSTRUCTORS = {"Definitions", "define_asset_job", "ScheduleDefinition", "SensorDefinition",
+                        "AutomationConditionSensorDefinition", "DynamicPartitionsDefinition", "AssetSpec"}
+DAGSTER_BASES = {"ConfigurableResource", "DagsterDbtTranslator", "DbtCliResource", "ConfigurableIOManager"}
+
+
+def _name(node: ast.AST) -> str | None:
+    node = node.func if isinstance(node, ast.Call) else node
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return modules
+
+
+def _defines_dagster_objects(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef) and {_name(d) for d in node.decorator_list} & DAGSTER_DECORATORS:
+            return True
+        if isinstance(node, ast.ClassDef) and {_name(b) for b in node.bases} & DAGSTER_BASES:
+            return True
+        if isinstance(node, ast.Call) and _name(node) in DAGSTER_CONSTRUCTORS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "AutomationCondition":
+            return True
+    return False
+
+
+def test_linkage_and_the_privacy_packages_do_not_import_each_other():
+    crossings = []
+    for package, forbidden in [("linkage", PRIVACY_PACKAGES), *((p, {"linkage"}) for p in sorted(PRIVACY_PACKAGES))]:
+        for path in sorted((HUB / package).rglob("*.py")):
+            for module in sorted(_imported_modules(path)):
+                parts = module.split(".")
+                if parts[0] == "hub_assets" and len(parts) > 1 and parts[1] in forbidden:
+                    crossings.append(f"{path.relative_to(HUB.parent)} imports {module}")
+    assert not crossings, crossings
+
+
+def test_defs_holds_only_dagster_definitions():
+    """A module under defs/ defines assets, checks, sensors, schedules, jobs, resources or Definitions
+    pieces, or is a package's ``__init__`` holding nothing but its docstring; helpers live elsewhere."""
+    helpers = []
+    for path in sorted((HUB / "defs").rglob("*.py")):
+        if path.name == "__init__.py":
+            body = ast.parse(path.read_text()).body
+            if all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body):
+                continue
+        if not _defines_dagster_objects(path):
+            helpers.append(str(path.relative_to(HUB.parent)))
+    assert not helpers, f"modules under defs/ that define nothing for Dagster: {helpers}"
+
+
+def test_no_module_state_is_shared_between_definitions_and_checks():
+    """Nothing under defs/ keeps a mutable module-level registry (a dict, list or set) filled at load time."""
+    mutable = []
+    for path in sorted((HUB / "defs").rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            if isinstance(value, ast.Dict | ast.List | ast.Set) and not (value.keys if isinstance(value, ast.Dict)
+                                                                       else value.elts):
+                mutable.append(f"{path.relative_to(HUB.parent)}:{node.lineno}")
+    assert not mutable, f"empty module-level containers filled while loading: {mutable}"

@@ -8,12 +8,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from hub_assets.defs.public.assets import FINDINGS_KEY
-from hub_assets.defs.public.definitions import public_definitions
+from hub_assets.defs.disclosure.assets import FINDINGS_KEY
+from hub_assets.defs.disclosure.definitions import public_definitions
 from hub_assets.defs.resources import HubResource
-from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible, too_finely_grouped
-from hub_assets.privacy.margins import PublishSpec, add_margins, validate_cells
-from hub_assets.privacy.suppression import publish, suppress
+from hub_assets.disclosure.margins import PublishSpec, add_margins, validate_cells
+from hub_assets.disclosure.suppression import publish, suppress
+from hub_assets.disclosure.table_checks import recoverable_suppressed, small_counts_visible, too_finely_grouped
 
 SPEC = PublishSpec.from_meta({"dimensions": ["neighbourhood", "sex"], "counts": ["n"]}, "test")
 CELLS = pl.DataFrame({"neighbourhood": ["A", "A", "B", "B", "C", "C"], "sex": ["F", "M"] * 3,

@@ -8,9 +8,9 @@ import duckdb
 
 from hub_assets.defs.sources.definitions import agency_sources
 from hub_assets.defs.sources.partitions import identity_key, raw_key
-from hub_assets.defs.sources.register import drops_to_load, register_new_drops
 from hub_assets.defs.sources.sensors import build_drops_sensor, retry_requests
 from hub_assets.run import HubRunReport, _ingest_agency
+from hub_assets.runtime.register import drops_to_load, register_new_drops
 from hub_assets.sources.declaration import agency
 from hub_assets.sources.intake import withdraw_drop
 from hub_assets.sources.landing import received_drop_ids

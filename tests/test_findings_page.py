@@ -168,7 +168,7 @@ def test_findings_page_renders_charts_in_headless_chromium(tmp_path):
 
 
 def test_given_the_public_zone_the_page_reads_only_its_current_release(tmp_path):
-    from hub_assets.privacy.release import stage_release, switch_to
+    from hub_assets.disclosure.release import stage_release, switch_to
 
     public = tmp_path / "public"
     old = stage_release(public, "r1")

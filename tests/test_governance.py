@@ -14,8 +14,8 @@ import dagster as dg
 import pytest
 import yaml
 
-from hub_assets.privacy.governance import load_governance, parse_governance, refusals
-from hub_assets.privacy.manifest import sources_reached
+from hub_assets.dbt.manifest import sources_reached
+from hub_assets.governance.agreements import load_governance, parse_governance, refusals
 from hub_assets.settings import DBT_PROJECT_DIR, GOVERNANCE_FILE
 
 DBT = Path(sys.executable).parent / "dbt"
@@ -99,8 +99,8 @@ def test_only_the_table_reaching_behavioral_health_is_held_to_its_stricter_thres
     of its own: that table's lineage alone reaches behavioral_health, so it alone is held to the
     source rule's threshold; the use case's other table, and every other use case's, keep the
     hub's. Without behavioral_health in the agreement the use case is refused."""
-    from hub_assets.privacy.governance import table_min_cell_size, table_thresholds
-    from hub_assets.privacy.manifest import load_manifest, published_marts
+    from hub_assets.dbt.manifest import load_manifest, published_marts
+    from hub_assets.governance.agreements import table_min_cell_size, table_thresholds
 
     monkeypatch.delenv("HUB_MIN_CELL_SIZE", raising=False)
     governance, manifest = load_governance(), load_manifest()
@@ -209,8 +209,8 @@ def test_the_blocking_check_on_a_mart_stops_its_public_release(tmp_path, monkeyp
     of it is not even started in the same run."""
     from test_disclosure_checks import MART, _manifest
 
-    from hub_assets.defs.public.assets import FINDINGS_KEY
-    from hub_assets.defs.public.definitions import public_definitions
+    from hub_assets.defs.disclosure.assets import FINDINGS_KEY
+    from hub_assets.defs.disclosure.definitions import public_definitions
     from hub_assets.defs.resources import HubResource
 
     monkeypatch.setenv("HUB_DBT_MANIFEST", str(tmp_path / "manifest.json"))
@@ -251,18 +251,19 @@ def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(m
     import dagster as dg
 
     from hub_assets.definitions import defs as hub_defs
-    from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE, record_graph_lineage
-    from hub_assets.defs.public.checks import build_governance_checks, governance_result
+    from hub_assets.defs.governance.checks import build_governance_checks, governance_result
+    from hub_assets.governance.graph_lineage import graph_lineage
 
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
     side_door = dg.AssetSpec(["marts", "summer_side_door"], deps=[dg.AssetKey(["raw", "hmis"]),
                                                                 dg.AssetKey(["spine", "person_spine"])])
     check = build_governance_checks("summer_engagement", [side_door.key], "marts")
-    record_graph_lineage(dg.Definitions.merge(hub_defs(), dg.Definitions(assets=[side_door], asset_checks=[check])))
+    graph = dg.Definitions.merge(hub_defs(), dg.Definitions(assets=[side_door], asset_checks=[check])
+                                 ).resolve_asset_graph()
 
     # The walk stops at the spine (built from every agency's identity records): only HMIS counts.
-    assert GRAPH_LINEAGE[side_door.key] == {"hmis"}
-    result = governance_result("summer_engagement", side_door.key)
+    assert graph_lineage(graph, side_door.key) == {"hmis"}
+    result = governance_result("summer_engagement", side_door.key, graph)
     agreement = load_governance().agreement_for("summer_engagement")
     assert not result.passed
     message = result.metadata["first_problems"].value
@@ -272,24 +273,25 @@ def test_a_python_asset_that_bypasses_dbt_is_refused_by_the_dagster_graph_walk(m
 def test_every_published_use_case_passes_the_dagster_graph_walk(monkeypatch, tmp_path):
 
     from hub_assets.definitions import defs as hub_defs
-    from hub_assets.defs.governance.graph_lineage import GRAPH_LINEAGE
+    from hub_assets.governance.graph_lineage import graph_lineage
 
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
-    hub_defs()
-    public = [k for k in GRAPH_LINEAGE if k.path[0] == "public"]
+    graph = hub_defs().resolve_asset_graph()
+    public = [c.asset_key for c in graph.asset_check_keys
+              if c.name == "governance_agreement" and c.asset_key.path[0] == "public"]
     assert len(public) >= 5
     for key in public:
-        assert GRAPH_LINEAGE[key], key  # every public table reaches agency sources
-    from hub_assets.defs.public.assets import public_key
-    from hub_assets.defs.public.checks import governance_result
-    from hub_assets.privacy.manifest import load_manifest, published_marts
+        assert graph_lineage(graph, key), key  # every public table reaches agency sources
+    from hub_assets.dbt.manifest import load_manifest, published_marts
+    from hub_assets.defs.disclosure.assets import public_key
+    from hub_assets.defs.governance.checks import governance_result
 
     use_case_of_public = {public_key(m): m.use_case for m in published_marts(load_manifest())}
     checked = {k.asset_key for c in hub_defs().asset_checks for k in c.check_keys
                if k.name == "governance_agreement" and k.asset_key.path[0] == "public"}
     assert checked == set(use_case_of_public)  # every public asset carries the check
     for key in checked:
-        assert governance_result(use_case_of_public[key], key).passed, key
+        assert governance_result(use_case_of_public[key], key, graph).passed, key
 
 
 # --- what the compiled SQL really reads (fast: sqlglot on hand-written compiled nodes) -------------
@@ -302,7 +304,7 @@ def _node(name: str, sql: str, use_case: str | None = None, schema: str = "marts
 
 
 def _compiled(nodes: dict, hooks: dict | None = None):
-    from hub_assets.privacy.lineage import CompiledProject
+    from hub_assets.governance.lineage import CompiledProject
 
     sources = {f"source.h.raw.{a}": {"name": a, "source_name": "raw", "schema": "raw", "database": "warehouse"}
                for a in ("child_welfare", "juvenile_services", "city_schools")}
@@ -312,13 +314,13 @@ def _compiled(nodes: dict, hooks: dict | None = None):
 
 
 def _judge(nodes: dict, hooks: dict | None = None):
-    from hub_assets.privacy.lineage import judge
+    from hub_assets.governance.lineage import judge
 
     return judge(load_governance(), _compiled(nodes, hooks), today=dt.date(2026, 1, 1))
 
 
 def test_relations_are_read_quoted_or_not_and_cte_names_are_not_relations():
-    from hub_assets.privacy.sql_reads import sql_reads
+    from hub_assets.governance.sql_reads import sql_reads
 
     sql = ('with child_welfare as (select * from "warehouse"."raw"."juvenile_services") '
            'select * from child_welfare join raw.CITY_SCHOOLS s on true '

@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hub_assets.privacy.governance import load_governance
-from hub_assets.privacy.governed_build import plan_build
+from hub_assets.governance.agreements import load_governance
+from hub_assets.governance.governed_build import plan_build
 from hub_assets.settings import DBT_PROJECT_DIR
 
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -159,7 +159,7 @@ def test_the_use_case_its_agreement_covers_is_still_built(governed):
 
 
 def _use_case_of_relation(plan, relation: str) -> str | None:
-    from hub_assets.privacy.manifest import use_case_of
+    from hub_assets.dbt.manifest import use_case_of
 
     schema, name = relation.split(".", 1)
     for node in plan.project.manifest["nodes"].values():
@@ -177,11 +177,11 @@ def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_pass
     import dagster as dg
     from test_dbt_project import _plant
 
+    from hub_assets.dbt.project import DBT_EXECUTABLE
     from hub_assets.defs.dbt.assets import hub_dbt_models
-    from hub_assets.defs.dbt.project import DBT_EXECUTABLE
     from hub_assets.defs.dbt.resources import HubDbtCliResource
     from hub_assets.defs.resources import HubResource
-    from hub_assets.privacy.governance import refusals
+    from hub_assets.governance.agreements import refusals
 
     project, data = copy_project(tmp_path), tmp_path / "data"
     data.mkdir()
@@ -214,7 +214,7 @@ def test_the_dagster_dbt_step_fails_naming_the_refusal_and_builds_only_what_pass
 
 @pytest.mark.slow
 def test_sql_that_writes_while_compiling_stops_everything_before_anything_is_written(tmp_path):
-    from hub_assets.privacy.dbt_compile import CompileFailed, compile_project
+    from hub_assets.governance.dbt_compile import CompileFailed, compile_project
 
     project, data = copy_project(tmp_path), tmp_path / "data"
     data.mkdir()

@@ -5,8 +5,8 @@ import dagster as dg
 import duckdb
 
 from hub_assets.defs.sources.definitions import agency_sources
-from hub_assets.defs.sources.register import register_new_drops
 from hub_assets.run import HubRunReport, _ingest_agency
+from hub_assets.runtime.register import register_new_drops
 from hub_assets.sources.tokens import drop_token
 
 

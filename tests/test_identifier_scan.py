@@ -8,9 +8,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from hub_assets.defs.governance.identifier_scan import CHECK, build_identifier_scan
+from hub_assets.defs.identifier_scan.assets import CHECK, build_identifier_scan
 from hub_assets.defs.resources import HubResource
-from hub_assets.privacy.identifier_scan import (
+from hub_assets.identifier_scan.scan import (
     _key_shaped,
     _scanner,
     declared_identifier_columns,

@@ -8,9 +8,9 @@ import polars as pl
 from click.testing import CliRunner
 
 from hub_assets.cli import main
+from hub_assets.governance import audit
 from hub_assets.linkage import store
 from hub_assets.linkage.incremental import REVIEW_SCHEMA
-from hub_assets.privacy import audit
 from hub_assets.settings import private_files
 
 QUEUE = pl.DataFrame({"record_token": ["new1"], "attached_key": ["A"], "candidate_keys": [["A", "B"]],

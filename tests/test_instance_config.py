@@ -14,8 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from hub_assets.defs.ops.instance import EMBEDDED_INSTANCE_CONFIG, ensure_dagster_home
 from hub_assets.defs.resources import WRITER_POOL
+from hub_assets.runtime.instance import EMBEDDED_INSTANCE_CONFIG, ensure_dagster_home
 from hub_assets.settings import PROJECT_ROOT
 from hub_assets.sources.declaration import agency
 
@@ -107,7 +107,7 @@ def _writer_windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[flo
 @pytest.mark.slow  # four worker processes on two cores: ~30 s idle, minutes under load
 def test_concurrent_drops_never_fail_on_a_lock(hub_data_dir, write_drop, tmp_path, open_shipped_instance):
     from hub_assets.defs.resources import hub_resource
-    from hub_assets.defs.sources.register import register_new_drops
+    from hub_assets.runtime.register import register_new_drops
 
     home = ensure_dagster_home(hub_data_dir)
     for name in CONCURRENT_AGENCIES:

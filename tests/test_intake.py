@@ -190,7 +190,7 @@ def test_corrected_redelivery_supersedes(hub, write_drop):
 
 
 def test_unmatched_file_is_reported(hub, instance, write_drop):
-    from hub_assets.defs.sources.register import register_new_drops
+    from hub_assets.runtime.register import register_new_drops
 
     write_drop("wage_records", "ui_wages_2024q2.csv")
     write_drop("wage_records", "wages Q2 (copy).csv")

@@ -6,7 +6,7 @@ import duckdb
 from hub_assets.defs.sources.assets import build_ingest_asset
 from hub_assets.defs.sources.checks import build_intake_checks
 from hub_assets.defs.sources.partitions import drops_partitions
-from hub_assets.defs.sources.register import register_new_drops
+from hub_assets.runtime.register import register_new_drops
 from hub_assets.sources.declaration import agency, load_agencies
 from hub_assets.sources.tokens import drop_token
 

@@ -9,7 +9,7 @@ from linkage_people import people, write_identity_db
 
 from hub_assets.defs.linkage.assets import linkage_model, person_keys
 from hub_assets.defs.linkage.schedules import full_relink_job
-from hub_assets.defs.linkage.spine import (
+from hub_assets.defs.spine.assets import (
     every_record_mapped_once,
     person_keys_are_unique,
     spine_has_no_identifier_columns,

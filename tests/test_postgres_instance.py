@@ -20,8 +20,8 @@ import dagster as dg
 import pytest
 from local_servers import free_port
 
-from hub_assets.defs.ops.instance import POSTGRES_INSTANCE_CONFIG
 from hub_assets.defs.resources import WRITER_POOL
+from hub_assets.runtime.instance import POSTGRES_INSTANCE_CONFIG
 
 pytestmark = pytest.mark.postgres
 

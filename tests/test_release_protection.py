@@ -13,12 +13,12 @@ from contextlib import nullcontext
 import polars as pl
 import pytest
 
-from hub_assets.privacy.disclosure import recoverable_suppressed
-from hub_assets.privacy.manifest import PublishedMart
-from hub_assets.privacy.margins import PublishSpec
-from hub_assets.privacy.protect import audit_release, protect_release
-from hub_assets.privacy.release_audit import Publication
-from hub_assets.privacy.suppression import cube, publish, render
+from hub_assets.dbt.manifest import PublishedMart
+from hub_assets.disclosure.margins import PublishSpec
+from hub_assets.disclosure.protect import audit_release, protect_release
+from hub_assets.disclosure.release_audit import Publication
+from hub_assets.disclosure.suppression import cube, publish, render
+from hub_assets.disclosure.table_checks import recoverable_suppressed
 
 THRESHOLD = 10
 
@@ -336,7 +336,7 @@ def test_a_gap_to_the_city_wide_rate_says_nothing_the_rounded_counts_do_not():
     gaps table: the gap and the shortfall are computed again from the published figures (each
     breakdown's Total row as the city-wide rate), not from the exact counts, whose rate to two
     decimals would tell 41 from 42 participants of 100."""
-    from hub_assets.privacy.manifest import load_manifest, published_marts
+    from hub_assets.dbt.manifest import load_manifest, published_marts
 
     gaps = next(m for m in published_marts(load_manifest()) if m.name == "summer_engagement_gaps")
     assert {rate for rate, _ in gaps.spec.recomputed} == {"rate_gap", "participants_short"}
@@ -415,7 +415,7 @@ def test_the_attacker_audit_holds_each_table_to_its_own_threshold(exact_publicat
 def test_a_shown_count_is_known_to_be_above_its_own_tables_threshold():
     """Shown as 20 (rounded to 5) in a table held to 20, a count is 21 or 22; in one held to 10,
     18 to 22."""
-    from hub_assets.privacy.attack import build_model
+    from hub_assets.disclosure.attack import build_model
 
     tables = {m.name: (m, protect_release([(m, _counts(p, [21, 60, 90], [0, 30, 45]))], PER_TABLE, {})[m.name])
               for m, p in ((ORDINARY, ""), (STRICTER, "bh_"))}

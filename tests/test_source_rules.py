@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from test_analyst_export import _manifest, city  # noqa: F401  (the miniature built hub)
 
 from hub_assets.cli import main
-from hub_assets.privacy.governance import load_governance, parse_governance, use_case_min_cell_size
+from hub_assets.governance.agreements import load_governance, parse_governance, use_case_min_cell_size
 from hub_assets.settings import GOVERNANCE_FILE
 
 AGREEMENT = "DSA-2025-01-summer"
@@ -166,12 +166,12 @@ def test_in_one_release_only_the_table_reaching_behavioral_health_is_held_to_its
     at its own threshold, and release.json and the dictionary say so per table."""
     import dagster as dg
     import polars as pl
+    from hub_assets.defs.disclosure.assets import FINDINGS_KEY
+    from hub_assets.defs.disclosure.definitions import public_definitions
     from test_disclosure_checks import MART, _checks, _run
     from test_disclosure_checks import _manifest as _mart
 
-    from hub_assets.defs.public.assets import FINDINGS_KEY
-    from hub_assets.defs.public.definitions import public_definitions
-    from hub_assets.privacy.release import current_publication, current_release
+    from hub_assets.disclosure.release import current_publication, current_release
 
     bh_mart = "youth_served_by_neighbourhood"
     hub_resource = _planted_hub(tmp_path, monkeypatch)
@@ -223,7 +223,7 @@ def test_in_one_release_only_the_table_reaching_behavioral_health_is_held_to_its
 
 
 def test_a_release_that_recorded_one_threshold_is_read_with_it_for_every_table(tmp_path):
-    from hub_assets.privacy.release import publication_of
+    from hub_assets.disclosure.release import publication_of
 
     (tmp_path / "release.json").write_text(json.dumps({"min_cell_size": 20, "rounding_base": 5, "tables": {
         "a": {"use_case": "u", "rows": 3}}}))

@@ -9,8 +9,9 @@ import pytest
 from linkage_people import people, write_identity_db
 from polars.testing import assert_frame_equal
 
-from hub_assets.linkage import operations, store
-from hub_assets.linkage.spine import IDENTIFIER_COLUMNS, person_spine
+from hub_assets.linkage import store
+from hub_assets.spine.publish import publish_spine
+from hub_assets.spine.rules import IDENTIFIER_COLUMNS, person_spine
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def published(tmp_path):
     with duckdb.connect(str(identity_db)) as identity, \
             duckdb.connect(str(tmp_path / "warehouse.duckdb")) as warehouse:
         store.replace(identity, "person_keys", keys)
-        counts = operations.publish_spine(identity, warehouse)
+        counts = publish_spine(identity, warehouse)
         tables = {name: warehouse.sql(f"select * from spine.{name}").pl() for name in counts
                   if name != "people_recomputed"}
     return records, keys, tables
@@ -138,7 +139,7 @@ def test_an_incremental_publish_recomputes_only_touched_people_and_equals_a_full
                           .alias("person_key"))  # ten records per person
     zone.keys(keys.head(first.height))
     warehouse = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    counts = operations.publish_spine(zone.con, warehouse)
+    counts = publish_spine(zone.con, warehouse)
     assert counts["people_recomputed"] == counts["person_spine"]  # the first publish: everyone
 
     # A new drop (its records join existing people and a new one), a record sent again with
@@ -149,17 +150,17 @@ def test_an_incremental_publish_recomputes_only_touched_people_and_equals_a_full
     moved = keys.with_columns(pl.when(pl.col("record_token") == first["record_token"][20])
                               .then(pl.lit("K_MOVED")).otherwise(pl.col("person_key")).alias("person_key"))
     zone.keys(moved)
-    counts = operations.publish_spine(zone.con, warehouse)
+    counts = publish_spine(zone.con, warehouse)
     incremental = _spine_of(warehouse)
     assert 0 < counts["people_recomputed"] < counts["person_spine"] / 3
 
     rebuilt = duckdb.connect(str(tmp_path / "rebuilt.duckdb"))  # no previous publish: in full
-    assert operations.publish_spine(zone.con, rebuilt)["people_recomputed"] == counts["person_spine"]
+    assert publish_spine(zone.con, rebuilt)["people_recomputed"] == counts["person_spine"]
     assert_frame_equal(incremental, _spine_of(rebuilt))
 
 
 def test_a_replaced_drop_or_changed_rules_rebuild_the_spine_in_full(tmp_path, monkeypatch):
-    from hub_assets.linkage import spine_delta
+    from hub_assets.spine import delta as spine_delta
     records, _ = people(40, seed=4)
     zone = IdentityZone(tmp_path / "identity.duckdb")
     zone.load("d1", records, datetime(2024, 3, 1))
@@ -167,16 +168,16 @@ def test_a_replaced_drop_or_changed_rules_rebuild_the_spine_in_full(tmp_path, mo
     zone.load("d2", as_boys, datetime(2024, 4, 1))  # three records sent again, corrected
     zone.keys(records.select("record_token", pl.col("record_token").alias("person_key")))
     warehouse = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    people_n = operations.publish_spine(zone.con, warehouse)["person_spine"]
-    assert operations.publish_spine(zone.con, warehouse)["people_recomputed"] == 0  # nothing changed
+    people_n = publish_spine(zone.con, warehouse)["person_spine"]
+    assert publish_spine(zone.con, warehouse)["people_recomputed"] == 0  # nothing changed
     monkeypatch.setattr(spine_delta, "rules_fingerprint", lambda: "other rules")
-    assert operations.publish_spine(zone.con, warehouse)["people_recomputed"] == people_n
+    assert publish_spine(zone.con, warehouse)["people_recomputed"] == people_n
     # d2 is delivered again with one of its three records: the other two fall back to d1's
     # versions, with no newer row to show it. Only the replaced drop's status tells.
     zone.con.execute("delete from records where drop_id = 'd2'")
     zone.con.execute("update drops set status = 'superseded' where drop_id = 'd2'")
     zone.load("d2v2", as_boys.head(1), datetime(2024, 5, 1))
-    assert operations.publish_spine(zone.con, warehouse)["people_recomputed"] == people_n
+    assert publish_spine(zone.con, warehouse)["people_recomputed"] == people_n
     rebuilt = duckdb.connect(str(tmp_path / "rebuilt.duckdb"))
-    operations.publish_spine(zone.con, rebuilt)
+    publish_spine(zone.con, rebuilt)
     assert_frame_equal(_spine_of(warehouse), _spine_of(rebuilt))

@@ -11,8 +11,8 @@ import textwrap
 
 import dagster as dg
 
-from hub_assets.defs.ops import sqlite_storage
-from hub_assets.defs.ops.instance import ensure_dagster_home
+from hub_assets.runtime import sqlite_storage
+from hub_assets.runtime.instance import ensure_dagster_home
 from hub_assets.settings import PROJECT_ROOT
 
 

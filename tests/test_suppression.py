@@ -5,9 +5,9 @@ import random
 import polars as pl
 import pytest
 
-from hub_assets.privacy.disclosure import recoverable_suppressed, small_counts_visible
-from hub_assets.privacy.margins import TOTAL, PublishSpec
-from hub_assets.privacy.suppression import min_cell_size, publish
+from hub_assets.disclosure.margins import TOTAL, PublishSpec
+from hub_assets.disclosure.suppression import min_cell_size, publish
+from hub_assets.disclosure.table_checks import recoverable_suppressed, small_counts_visible
 
 BY_NEIGHBOURHOOD = PublishSpec.from_meta({
     "dimensions": ["neighbourhood"], "counts": ["participants", "enrolled_youth"],

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from local_servers import free_port, stop_process_group
 
-from hub_assets.defs.ops.instance import ensure_dagster_home
-from hub_assets.privacy.governance import load_governance
+from hub_assets.governance.agreements import load_governance
+from hub_assets.runtime.instance import ensure_dagster_home
 from hub_assets.settings import PROJECT_ROOT
 from hub_assets.sources.declaration import load_agencies
 

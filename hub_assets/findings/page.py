@@ -4,7 +4,7 @@ The Summer Engagement Ecosystem gets its story in order: weekly participation, t
 neighbourhood, participation by age, gender and race/ethnicity, and the gaps. Every other use
 case shows its headline figures and a chart per table. Whatever is not published yet is named
 as such. The release step renders the page from the release it is about to switch in, with the
-plain-words notes on what a shown figure means (``privacy.release.plain_words``).
+plain-words notes on what a shown figure means (``disclosure.release.plain_words``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ USE_CASES = {
 }
 _SMALL_TABLE_ROWS = 12
 _MARGINS = {"total"}  # margin rows, any case
-_ALL = "All"  # a mart's own distinct-count row over overlapping groups (``privacy.margins.ALL``)
+_ALL = "All"  # a mart's own distinct-count row over overlapping groups (``disclosure.margins.ALL``)
 _MAX_GAPS = 15
 
 

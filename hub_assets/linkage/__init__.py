@@ -2,6 +2,6 @@
 
 Pure functions, no Dagster: the method reads top to bottom as
 prepare -> settings -> blocking -> train -> predict -> cluster -> keys (or incremental)
--> quality -> spine. ``hub_assets.defs.linkage`` wraps these as assets; ``hub link`` runs them
-on plain files.
+-> quality (the spine built from the keys is ``hub_assets.spine``). ``hub_assets.defs.linkage``
+wraps these as assets; ``hub link`` runs them on plain files.
 """

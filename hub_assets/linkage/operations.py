@@ -1,9 +1,8 @@
 """The linkage steps as the hub runs them against its stores (no Dagster here).
 
 ``retrain`` writes the model; ``link`` forms people (full re-link or incremental attach) in
-the identity zone and writes the quality report; ``publish_spine`` writes the de-identified
-spine, crosswalk and key history to the warehouse. The Dagster assets in
-``hub_assets.defs.linkage`` are thin wrappers around these.
+the identity zone and writes the quality report. The Dagster assets in ``hub_assets.defs.linkage``
+are thin wrappers around these; the spine built from the keys is ``hub_assets.spine``.
 """
 
 from __future__ import annotations
@@ -18,19 +17,17 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from hub_assets.linkage import evaluate, evaluate_store, refusals, review, spine_delta, store
+from hub_assets.linkage import evaluate, evaluate_store, refusals, review, store
 from hub_assets.linkage.blocking import measure_blocking, write_blocking_counts
 from hub_assets.linkage.charts import write_model_charts
 from hub_assets.linkage.incremental import attach_new_records
 from hub_assets.linkage.pipeline import full_relink, train_model
 from hub_assets.linkage.prepare import prepare_from_identity
 from hub_assets.linkage.quality import quality_report, write_report
-from hub_assets.linkage.spine import crosswalk, person_spine
 from hub_assets.linkage.starter import STARTER_MODEL
 from hub_assets.linkage.train import load_model, make_linker, save_model
-from hub_assets.privacy.governance import load_governance
+from hub_assets.review_policy import pending_review_at_relink
 from hub_assets.settings import HubPaths
-from hub_assets.sources.stores import transaction
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +124,7 @@ def link(identity: duckdb.DuckDBPyConnection, where: LinkagePaths, mode: Mode = 
     if chosen == "full":
         kept = review.kept_apart(store.read(identity, "review_queue"),
                                  store.read(identity, "review_decisions"), previous,
-                                 load_governance().pending_review_at_relink)
+                                 pending_review_at_relink())
         result = full_relink(prepared, model, previous, at=at, kept_apart=kept)
         store.replace(identity, "linkage_pairs", result.pairs)
         store.replace(identity, "clusters", result.clusters)
@@ -212,57 +209,3 @@ def ground_truth(identity: duckdb.DuckDBPyConnection, path: Path | None) -> pl.D
     truth = pl.read_parquet(path, columns=["source", "record_id", "person_id"])
     tokens = identity.sql("select record_token, source, record_id from current_records").pl()
     return tokens.join(truth, on=["source", "record_id"]).select("record_token", "person_id")
-
-
-def record_seen_dates(identity: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """record_token -> dates of the first and last drop that carried the record."""
-    if store.table_exists(identity, "records") and store.table_exists(identity, "drops"):
-        sql = """select r.record_token,
-                        min(coalesce(d.received_at, r.loaded_at))::date as first_seen,
-                        max(coalesce(d.received_at, r.loaded_at))::date as last_seen
-                 from records r left join drops d using (drop_id) group by r.record_token"""
-    else:
-        sql = """select record_token, min(loaded_at)::date as first_seen,
-                        max(loaded_at)::date as last_seen from current_records group by 1"""
-    return identity.sql(sql).pl()
-
-
-def publish_spine(identity: duckdb.DuckDBPyConnection, warehouse: duckdb.DuckDBPyConnection
-                  ) -> dict[str, int]:
-    """Write spine.person_crosswalk, spine.person_spine and spine.person_key_history, all or
-    nothing.
-
-    The spine's rows are recomputed only for the people a change since the last publish may
-    have touched (``spine_delta``: on the 1M-row city a 10k-row drop touches a few thousand of
-    287k people), or for everyone when that cannot be known. The table is the same either way."""
-    state = spine_delta.current_state(identity)  # read first: nothing loads while this runs
-    records = identity.sql("select record_token, source, dob, sex, race_ethnicity, address, zip, "
-                           "loaded_at from current_records").pl()
-    keys = store.read(identity, "person_keys")
-    walk = crosswalk(keys, records)
-    history = store.read(identity, "key_events").select("event", "before_key", "after_key", "n_records", "at")
-    warehouse.execute("create schema if not exists spine")
-    touched = spine_delta.touched_people(identity, warehouse, walk, state)
-    if touched is not None:
-        tokens = walk.filter(pl.col("person_key").is_in(list(touched))).select("record_token")
-        records, keys = (frame.join(tokens, on="record_token", how="semi") for frame in (records, keys))
-    rows = person_spine(records, keys, record_seen_dates(identity))
-    with transaction(warehouse):
-        if touched is None:
-            _write(warehouse, "person_spine", rows)
-        else:
-            warehouse.execute("delete from spine.person_spine where person_key in (select unnest(?))",
-                              [sorted(touched)])
-            with store.registered(warehouse, "_hub_frame", rows):
-                warehouse.execute("insert into spine.person_spine by name select * from _hub_frame")
-        _write(warehouse, "person_crosswalk", walk)
-        _write(warehouse, "person_key_history", history)
-        spine_delta.write_state(warehouse, state)
-    counts = {name: warehouse.execute(f"select count(*) from spine.{name}").fetchall()[0][0]
-              for name in ("person_crosswalk", "person_spine", "person_key_history")}
-    return counts | {"people_recomputed": rows.height}
-
-
-def _write(warehouse: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    with store.registered(warehouse, "_hub_frame", frame):
-        warehouse.execute(f"create or replace table spine.{table} as select * from _hub_frame")

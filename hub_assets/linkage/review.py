@@ -24,11 +24,10 @@ import polars as pl
 
 from hub_assets.linkage import store
 from hub_assets.linkage.cluster import KeptApart
+from hub_assets.review_policy import POLICIES, Policy
 
 Decision = Literal["merge", "keep_apart"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
-Policy = Literal["hold", "merge"]
-POLICIES: tuple[str, ...] = get_args(Policy)
 DECISION_SCHEMA = {"record_token": pl.String, "decision": pl.String, "decided_by": pl.String,
                    "note": pl.String, "decided_at": pl.Datetime("us", "UTC")}
 

@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from hub_assets.privacy.governance import load_governance
+from hub_assets.governance.agreements import load_governance
 from hub_assets.sources.declaration import load_agencies
 
 from .conftest import run_hub_cli

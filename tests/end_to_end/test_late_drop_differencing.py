@@ -15,10 +15,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from hub_assets.privacy.manifest import load_manifest, published_marts
-from hub_assets.privacy.release import RELEASE_FILE, current_release
-from hub_assets.privacy.release_audit import Publication, audit_tables
-from hub_assets.privacy.suppression import disclosure_settings, publish
+from hub_assets.dbt.manifest import load_manifest, published_marts
+from hub_assets.disclosure.release import RELEASE_FILE, current_release
+from hub_assets.disclosure.release_audit import Publication, audit_tables
+from hub_assets.disclosure.suppression import disclosure_settings, publish
 from hub_assets.settings import HubPaths
 from hub_assets.synth import generate_city
 

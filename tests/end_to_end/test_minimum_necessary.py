@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from hub_assets.cli import main
-from hub_assets.privacy import audit
-from hub_assets.privacy.analyst_export import BIRTH_DERIVED
-from hub_assets.privacy.governance import load_governance
-from hub_assets.privacy.identifier_scan import scan_database
-from hub_assets.privacy.k_anonymity import QUASI_IDENTIFIERS
-from hub_assets.privacy.manifest import load_manifest, sources_reached
+from hub_assets.dbt.manifest import load_manifest, sources_reached
+from hub_assets.disclosure.k_anonymity import QUASI_IDENTIFIERS
+from hub_assets.governance import audit
+from hub_assets.governance.agreements import load_governance
+from hub_assets.governance.analyst_export import BIRTH_DERIVED
+from hub_assets.identifier_scan.scan import scan_database
 from hub_assets.settings import require_private
 from hub_assets.sources.declaration import identifier_column_names, load_agencies
 

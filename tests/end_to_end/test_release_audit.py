@@ -10,9 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from hub_assets.privacy.manifest import load_manifest, published_marts
-from hub_assets.privacy.protect import audit_release, protect_release
-from hub_assets.privacy.release import load_release_before_current
+from hub_assets.dbt.manifest import load_manifest, published_marts
+from hub_assets.disclosure.protect import audit_release, protect_release
+from hub_assets.disclosure.release import load_release_before_current
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub_build")]
 THRESHOLD = 10

@@ -1,6 +1,6 @@
 """Every dbt model (and its tests, as asset checks) as Dagster assets, built with ``dbt build``.
 
-Governance comes first (``privacy/governed_build``): the project is compiled, what its SQL and
+Governance comes first (``governance/governed_build``): the project is compiled, what its SQL and
 hooks really read is judged against the agreements, and ``dbt build`` then leaves out every
 refused use case and everything downstream of it. The step fails afterwards, naming each
 refusal, so ``hub run`` exits non-zero while the use cases that pass are built.
@@ -17,12 +17,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from hub_assets.defs.dbt import parse_cache
-from hub_assets.defs.dbt.project import dbt_project, prepare_manifest
+from hub_assets.dbt import parse_cache
+from hub_assets.dbt.project import dbt_project, prepare_manifest
 from hub_assets.defs.dbt.translator import HubDbtTranslator
 from hub_assets.defs.resources import WRITER_POOL, HubResource
-from hub_assets.privacy import governed_build
-from hub_assets.privacy.governance import load_governance
+from hub_assets.governance import governed_build
+from hub_assets.governance.agreements import load_governance
 from hub_assets.sources.declaration import load_agencies
 from hub_assets.sources.stores import ensure_raw_table
 

@@ -22,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging.version import Version
 
-from hub_assets.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+from hub_assets.dbt.project import DBT_EXECUTABLE, dbt_project
 
 
 class HubDbtCliResource(DbtCliResource):

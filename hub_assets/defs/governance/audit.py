@@ -19,9 +19,9 @@ import json
 
 import dagster as dg
 
-from hub_assets.defs.governance.identifier_scan import SCAN_KEY
+from hub_assets.defs.identifier_scan.assets import SCAN_KEY
 from hub_assets.defs.resources import WRITER_POOL, HubResource
-from hub_assets.privacy import audit
+from hub_assets.governance import audit
 
 AUDIT_KEY = dg.AssetKey(["governance", "audit_log"])
 CHECK = "audit_log_append_only"

@@ -1,2 +1,2 @@
-"""Linkage and the anonymised spine in the asset graph: the trained model, person keys (full
-re-link or incremental attach), the warehouse spine, and their checks, jobs and schedules."""
+"""Linkage in the asset graph: the trained model and the person keys (full re-link or incremental
+attach), with their checks, jobs and schedules. The spine built from them is ``defs/spine/``."""

@@ -1,0 +1,1 @@
+"""The identifier scan in the asset graph: ``governance/identifier_scan`` and its blocking check."""

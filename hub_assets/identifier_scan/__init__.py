@@ -1,0 +1,1 @@
+"""The identifier scan: proof that no identifier left the identity zone (``scan``)."""
