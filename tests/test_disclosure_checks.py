@@ -211,3 +211,25 @@ def test_checks_fail_when_a_part_is_shown_beside_its_whole_with_a_small_differen
     ]
     assert checks["no_recoverable_suppressed_cells"] is False  # 30 - 25 = 5 youth, by subtraction
     assert checks["no_small_counts_visible"] is True
+
+
+def test_the_release_and_its_checks_loop_over_one_registry_of_rules(tmp_path, hub):
+    from hub_assets.dbt.manifest import PublishedMart
+    from hub_assets.disclosure.release_audit import ReleaseAudit
+    from hub_assets.disclosure.rules import AUDIT_RULE, DISCLOSURE_RULES, Release, release_problems
+
+    defs = _defs(_manifest(tmp_path), hub)
+    checked = {spec.name for spec in defs.resolve_asset_graph().asset_check_keys
+               if spec.asset_key == dg.AssetKey(["public", MART])}
+    assert checked == {rule.name for rule in DISCLOSURE_RULES} | {"governance_agreement"}
+
+    # A table breaking a per-table rule, and an audit that solved one of its cells: the release
+    # refuses both, each problem naming its table.
+    mart = PublishedMart("model.hub.t", "t", "u", "marts", "t", SPEC, "", {})
+    raw = suppress(add_margins(validate_cells(CELLS, SPEC, "t"), SPEC), SPEC, 0)
+    audit = ReleaseAudit(threshold=10, protection_width=2)
+    audit.fail(("t", 0, "n"), "n at row 0 is exactly 3")
+    problems = release_problems(Release({"t": (mart, raw)}, {"t": 10}, 1, audit_of=lambda: audit))
+    assert "t: n at row 0 is exactly 3" in problems
+    assert any(p.startswith("t: n=3 is visible at neighbourhood=A, sex=F") for p in problems)
+    assert AUDIT_RULE in {rule.name for rule in DISCLOSURE_RULES}

@@ -166,11 +166,11 @@ def test_in_one_release_only_the_table_reaching_behavioral_health_is_held_to_its
     at its own threshold, and release.json and the dictionary say so per table."""
     import dagster as dg
     import polars as pl
-    from hub_assets.defs.disclosure.assets import FINDINGS_KEY
-    from hub_assets.defs.disclosure.definitions import public_definitions
     from test_disclosure_checks import MART, _checks, _run
     from test_disclosure_checks import _manifest as _mart
 
+    from hub_assets.defs.disclosure.assets import FINDINGS_KEY
+    from hub_assets.defs.disclosure.definitions import public_definitions
     from hub_assets.disclosure.release import current_publication, current_release
 
     bh_mart = "youth_served_by_neighbourhood"

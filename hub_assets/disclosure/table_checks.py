@@ -1,11 +1,10 @@
 """Disclosure checks on a published table: what the public asset checks assert.
 
 Each function returns a list of problems (empty = safe), each naming the row and column, so a
-failing check says exactly which cell would have disclosed someone. ``TABLE_RULES`` is the one
-registry of the rules each published table must pass: the release refuses a table that breaks
-one, and the public checks re-read the published table against the same list. What no single
-table can show (a cell recovered from several tables, or from two releases) is the attacker
-audit's (``release_audit``).
+failing check says exactly which cell would have disclosed someone. ``TABLE_RULES`` are the rules
+a table must pass on its own; with the attacker audit (``release_audit``: what no single table
+shows, a cell recovered from several tables or from two releases) they form the one registry the
+release applies and the public checks assert (``rules.DISCLOSURE_RULES``).
 
 Counts are published rounded to ``disclosure.rounding_base`` (``rounding``), so the smallest
 count a reader can see is the threshold plus one, rounded: 10 for a threshold of 10 and base 5.
@@ -129,8 +128,3 @@ TABLE_RULES = (
          rates_on_suppressed_counts),
     Rule("not_too_finely_grouped", "No finest-grouping combination describes 1..threshold youth.", too_finely_grouped),
 )
-
-
-def table_problems(table: pl.DataFrame, spec: PublishSpec, threshold: int, base: int) -> list[str]:
-    """Every rule's problems with one published table."""
-    return [p for rule in TABLE_RULES for p in rule.problems(table, spec, threshold, base)]

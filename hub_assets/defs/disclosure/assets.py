@@ -32,8 +32,8 @@ from hub_assets.disclosure.release import (
     switch_to,
     write_public_table,
 )
+from hub_assets.disclosure.rules import Release, release_problems
 from hub_assets.disclosure.suppression import disclosure_settings
-from hub_assets.disclosure.table_checks import table_problems
 from hub_assets.findings import write_findings_page
 from hub_assets.governance import audit
 from hub_assets.governance.agreements import load_governance, refusals, table_thresholds
@@ -88,8 +88,9 @@ def build_public_release(marts: list[PublishedMart], mart_key: Callable[[Publish
         except ValueError as error:
             yield _verdict(False, [str(error)], release_id=release_id)
             raise dg.Failure(description=f"The release cannot be protected: {error}") from error
-        problems = [*result.failures, *(f"{m.name}: {p}" for m in marts
-                                        for p in table_problems(tables[m.name], m.spec, thresholds[m.name], base))]
+        by_name = {m.name: m for m in marts}
+        problems = release_problems(Release({n: (by_name[n], t) for n, t in tables.items()}, thresholds, base,
+                                            audit_of=lambda: result))  # the audit the protection passed
         if problems:
             yield _verdict(False, problems, release_id=release_id, **result.metadata())
             raise dg.Failure(description="The release is not safe to publish: " + "; ".join(problems[:10]))
