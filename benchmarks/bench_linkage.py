@@ -161,7 +161,7 @@ def _subprocess(*args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_size(target: int, seed: int, workdir: Path, incremental: bool) -> dict:
+def run_size(target: int, seed: int, workdir: Path, incremental: bool, repeat: int = 1) -> dict:
     from hub_assets.synth import generate_city
 
     city = workdir / f"city_{target}"
@@ -173,9 +173,17 @@ def run_size(target: int, seed: int, workdir: Path, incremental: bool) -> dict:
     row = {"target_records": target, "records": records.height,
            "city_seconds": time.perf_counter() - start}
     me = str(Path(__file__).resolve())
-    row["hub"] = _subprocess(me, "--worker", "hub", "--dir", str(city))
-    row["plain_splink"] = _subprocess(str(ROOT / "benchmarks" / "plain_splink.py"),
-                                      str(city / "prepared.parquet"))
+    # On a shared machine one run of each can differ by 10-15% for reasons of its own; with
+    # ``repeat`` > 1 the two alternate (hub, plain, hub, plain, ...) and the median run of each
+    # is compared, every run's total kept beside it.
+    hubs, plains = [], []
+    for _ in range(repeat):
+        hubs.append(_subprocess(me, "--worker", "hub", "--dir", str(city)))
+        plains.append(_subprocess(str(ROOT / "benchmarks" / "plain_splink.py"), str(city / "prepared.parquet")))
+    row["hub"], row["plain_splink"] = _median_run(hubs), _median_run(plains)
+    if repeat > 1:
+        row["runs"] = [{"hub_seconds": h["total_seconds"], "plain_seconds": p["total_seconds"],
+                        "hub_peak_rss_mb": h["peak_rss_mb"]} for h, p in zip(hubs, plains)]
     hub_core = sum(v for k, v in row["hub"]["seconds"].items() if k != "prepare")
     row["hub_over_plain"] = row["hub"]["total_seconds"] / row["plain_splink"]["total_seconds"]
     row["hub_over_plain_excluding_prepare"] = hub_core / row["plain_splink"]["total_seconds"]
@@ -184,6 +192,11 @@ def run_size(target: int, seed: int, workdir: Path, incremental: bool) -> dict:
     print(json.dumps({k: v for k, v in row.items() if k != "plain_splink"}, default=str)[:2000],
           file=sys.stderr, flush=True)
     return row
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run whose total time is the median (the lower middle one of an even number)."""
+    return sorted(runs, key=lambda r: r["total_seconds"])[(len(runs) - 1) // 2]
 
 
 def _when(row: dict, results: dict) -> str:
@@ -223,6 +236,14 @@ def render(results: dict) -> str:
             f"{t['cluster']['precision']:.4f} | {t['cluster']['recall']:.4f} | "
             f"{t['pairwise']['precision']:.4f} | {t['pairwise']['recall']:.4f} |")
     for row in results["sizes"]:
+        if row.get("runs"):
+            lines += ["", f"## Alternating runs at {row['records']:,} records (run {_when(row, results)}): "
+                      "the table shows the median of each", "",
+                      "| run | hub s | plain Splink s | ratio | hub peak RSS MB |", "|---|---|---|---|---|"]
+            lines += [f"| {i} | {r['hub_seconds']:.1f} | {r['plain_seconds']:.1f} | "
+                      f"{r['hub_seconds'] / r['plain_seconds']:.2f} | {r['hub_peak_rss_mb']:,.0f} |"
+                      for i, r in enumerate(row["runs"], 1)]
+    for row in results["sizes"]:
         if "incremental" in row:
             inc = row["incremental"]
             lines += ["", f"## Incremental attach ({inc['new_records']:,} new of {inc['records']:,}; "
@@ -251,6 +272,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--incremental-at", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of the hub and of plain Splink per size, alternating; the medians are compared")
     parser.add_argument("--worker", choices=["hub", "incremental"])
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--out", type=Path, default=RESULTS / "linkage.json")
@@ -275,7 +298,7 @@ def main() -> None:
         results["sizes"] = [s for s in earlier if s.get("target_records") not in args.sizes]
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            run = run_size(size, args.seed, Path(tmp), size in args.incremental_at)
+            run = run_size(size, args.seed, Path(tmp), size in args.incremental_at, args.repeat)
             run["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             run["commit"] = _commit()
             results["sizes"] = sorted([*results["sizes"], run], key=lambda s: s["target_records"])
